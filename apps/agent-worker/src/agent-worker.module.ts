@@ -1,0 +1,18 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { coreImports } from '@sb/messaging';
+import type { AppLogger } from '@sb/observability';
+import { TasksModule, taskInfraOptions } from '@sb/tasks';
+import { AgentRegistry } from './agents/agent-registry';
+import type { WorkerConfig } from './config';
+import { WorkerService } from './runtime/worker.service';
+
+export function agentWorkerModule(config: WorkerConfig, logger: AppLogger): DynamicModule {
+  return {
+    module: AgentWorkerModule,
+    imports: [...coreImports('agent-worker', config, logger), TasksModule.forRoot(taskInfraOptions(config))],
+    providers: [{ provide: AgentRegistry, useFactory: () => AgentRegistry.fromConfig(config.WORKER_AGENTS, { testAgents: config.WORKER_TEST_AGENTS }) }, WorkerService],
+  };
+}
+
+@Module({})
+export class AgentWorkerModule {}

@@ -1,0 +1,44 @@
+/**
+ * `flaky` (test agent): fails with a retryable error on the first `failTimes` deliveries, then
+ * succeeds. `{ "fail": "permanent" }` fails with a non-retryable error on every delivery.
+ * Used to exercise the retry budget, backoff and dead-lettering end to end.
+ */
+import type { QueuedTask } from '@sb/contracts';
+import { z } from 'zod';
+import type { Agent, AgentContext } from './agent';
+import { NonRetryableTaskError, RetryableTaskError } from './agent';
+
+const FlakyInputSchema = z.object({
+  fail: z.literal('permanent').optional(),
+  failTimes: z.number().int().min(0).max(1000).optional(),
+  result: z.unknown().optional(),
+});
+
+export interface FlakyResult {
+  ok: true;
+  attempts: number;
+  result: unknown;
+}
+
+export class FlakyAgent implements Agent {
+  readonly name = 'flaky';
+  readonly capabilities = ['flaky'] as const;
+
+  async handle(task: QueuedTask, ctx: AgentContext): Promise<FlakyResult> {
+    const parsed = FlakyInputSchema.safeParse(task.input);
+    const input = parsed.success ? parsed.data : undefined;
+    if (input?.fail === 'permanent') {
+      throw new NonRetryableTaskError('AGENT.FLAKY_PERMANENT', `Simulated permanent failure (delivery ${ctx.deliveryCount})`);
+    }
+    if (input?.failTimes === undefined) {
+      throw new NonRetryableTaskError(
+        'AGENT.BAD_INPUT',
+        'flaky expects { "failTimes": integer 0..1000, "result"?: any } or { "fail": "permanent" }',
+      );
+    }
+    if (ctx.deliveryCount <= input.failTimes) {
+      throw new RetryableTaskError('AGENT.FLAKY', `Simulated transient failure on delivery ${ctx.deliveryCount} of ${input.failTimes}`);
+    }
+    return { ok: true, attempts: ctx.deliveryCount, result: input.result ?? null };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The worker's lifecycle: declare consumers and capabilities, listen for aborts, pull and run
+ * tasks; on shutdown stop pulling, let running tasks finish within the grace period, and hand
+ * back the rest for another worker.
+ */
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Subscription } from '@nats-io/nats-core';
+import { Bus, NatsClient } from '@sb/messaging';
+import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
+import { TaskInfrastructure } from '@sb/tasks';
+import { AgentRegistry } from '../agents/agent-registry';
+import type { WorkerConfig } from '../config';
+import { AbortRegistry } from './abort-registry';
+import { ensureConsumers, registerCapabilities } from './consumer-setup';
+import { TaskExecutor } from './task-executor';
+import { TaskPuller } from './task-puller';
+import { WorkerMetrics } from './worker-metrics';
+
+@Injectable()
+export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private puller?: TaskPuller;
+  private abortSub?: Subscription;
+  private readonly aborts = new AbortRegistry();
+
+  constructor(
+    @Inject(NatsClient) private readonly client: NatsClient,
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(TaskInfrastructure) private readonly infra: TaskInfrastructure,
+    @Inject(AgentRegistry) private readonly agents: AgentRegistry,
+    @Inject(APP_CONFIG) private readonly config: WorkerConfig,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config;
+    const capabilities = this.agents.capabilities();
+    await ensureConsumers(this.client.jsm, this.client.names, capabilities, { ackWaitMs: c.TASK_ACK_WAIT_MS, maxAttempts: c.TASK_MAX_ATTEMPTS });
+    await registerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
+    const executor = new TaskExecutor({
+      client: this.client,
+      bus: this.bus,
+      store: this.infra.store,
+      agents: this.agents,
+      aborts: this.aborts,
+      retry: { maxAttempts: c.TASK_MAX_ATTEMPTS, baseMs: c.TASK_BACKOFF_BASE_MS, maxMs: c.TASK_BACKOFF_MAX_MS },
+      ackWaitMs: c.TASK_ACK_WAIT_MS,
+      workerId: c.WORKER_ID,
+      logger: this.logger,
+      metrics: new WorkerMetrics(this.metrics),
+    });
+    this.abortSub = this.client.nc.subscribe(this.client.names.internal.taskAbortAll, {
+      callback: (_e, msg) => {
+        this.aborts.abort(msg.subject.slice(msg.subject.lastIndexOf('.') + 1), 'cancelled');
+      },
+    });
+    this.puller = new TaskPuller(this.client.nc, this.client.names, { capabilities, concurrency: c.WORKER_CONCURRENCY, idlePollMs: c.WORKER_IDLE_POLL_MS }, (m) => executor.run(m), this.logger);
+    this.puller.start();
+    this.logger.info({ workerId: c.WORKER_ID, capabilities, concurrency: c.WORKER_CONCURRENCY }, 'worker taking tasks');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.puller) return;
+    const finished = await this.puller.stop(this.config.SHUTDOWN_GRACE_MS);
+    if (!finished) {
+      this.logger.warn({ running: this.aborts.size }, 'grace period over; handing running tasks back');
+      this.aborts.abortAll('shutdown');
+      await this.puller.stop(2_000);
+    }
+    this.abortSub?.unsubscribe();
+  }
+}

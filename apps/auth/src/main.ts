@@ -1,0 +1,5 @@
+import { launch } from '@sb/observability';
+import { authModule } from './auth.module';
+import { loadAuthConfig } from './config';
+
+launch('auth', loadAuthConfig, authModule);

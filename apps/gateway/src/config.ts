@@ -1,0 +1,19 @@
+import { baseConfigShape, env, parseConfig, redisConfigShape, taskConfigShape, type Env } from '@sb/config';
+import { z } from 'zod';
+
+export const gatewayConfigSchema = z.object({
+  ...baseConfigShape,
+  ...redisConfigShape,
+  ...taskConfigShape,
+  HTTP_PORT: env.port(8080),
+  /** Largest accepted task input, serialised. */
+  MAX_INPUT_BYTES: env.int(256 * 1024, 1, 900 * 1024),
+  /** How long a verified credential is trusted locally; revocations are pushed and evict at once. */
+  AUTH_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
+  /** Task submissions per tenant per second (GCRA in Redis, exact across gateway replicas). */
+  TENANT_SUBMIT_RATE: env.int(1_000, 1, 1_000_000),
+  /** How many submissions a tenant may make at once above the steady rate. */
+  TENANT_SUBMIT_BURST: env.int(2_000, 1, 10_000_000),
+});
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export const loadGatewayConfig = (e: Env) => parseConfig(gatewayConfigSchema, e);

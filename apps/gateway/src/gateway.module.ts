@@ -1,0 +1,34 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Bus, coreImports } from '@sb/messaging';
+import type { AppLogger } from '@sb/observability';
+import { RedisModule } from '@sb/redis';
+import { TasksModule, taskInfraOptions } from '@sb/tasks';
+import { AdminHttpController } from './admin/admin.http';
+import { AdminService } from './admin/admin.service';
+import { GatewayAuthenticator } from './auth/authenticator.provider';
+import type { GatewayConfig } from './config';
+import { OpenApiController } from './openapi/openapi.http';
+import { TasksHttpController } from './tasks/tasks.http';
+import { TasksNatsAdapter } from './tasks/tasks.nats';
+import { taskProviders } from './tasks/tasks.providers';
+
+export function gatewayModule(config: GatewayConfig, logger: AppLogger): DynamicModule {
+  return {
+    module: GatewayModule,
+    imports: [
+      ...coreImports('gateway', config, logger),
+      TasksModule.forRoot(taskInfraOptions(config)),
+      RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
+    ],
+    controllers: [TasksHttpController, AdminHttpController, OpenApiController],
+    providers: [
+      GatewayAuthenticator,
+      ...taskProviders,
+      TasksNatsAdapter,
+      { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
+    ],
+  };
+}
+
+@Module({})
+export class GatewayModule {}

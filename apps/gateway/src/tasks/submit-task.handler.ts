@@ -1,0 +1,125 @@
+/**
+ * Accepting a task: permission and admission are checked by the caller's adapter; here the
+ * capability is checked, the idempotency key claimed, the record stored, and the task put on
+ * the work queue for its capability and priority. With `wait`, the reply is the final record.
+ */
+import { createHash } from 'node:crypto';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import {
+  Headers,
+  PayloadTooLargeError,
+  type PublicTask,
+  type QueuedTask,
+  type SubmitReply,
+  type SubmitTaskRequest,
+  type TaskRecord,
+  UnavailableError,
+  UnknownCapabilityError,
+} from '@sb/contracts';
+import { Bus, NatsClient } from '@sb/messaging';
+import { newTaskId, publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import type { CapabilityCatalog } from './capability-catalog';
+import type { TaskQueries } from './task-queries';
+
+export interface SubmitContext {
+  tenantId: string;
+  idempotencyKey?: string;
+  traceparent: string;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class SubmitTaskHandler {
+  constructor(
+    private readonly client: NatsClient,
+    private readonly bus: Bus,
+    private readonly infra: TaskInfrastructure,
+    private readonly catalog: CapabilityCatalog,
+    private readonly queries: TaskQueries,
+    private readonly maxInputBytes: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async handle(req: SubmitTaskRequest, ctx: SubmitContext): Promise<SubmitReply | PublicTask> {
+    const inputJson = JSON.stringify(req.input);
+    if (inputJson.length > this.maxInputBytes) throw new PayloadTooLargeError(`input is ${inputJson.length} bytes; the limit is ${this.maxInputBytes}`);
+    if (!(await this.catalog.has(req.capability))) {
+      throw new UnknownCapabilityError(`No agent offers the capability "${req.capability}"`, { details: { known: this.catalog.list() } });
+    }
+    const taskId = newTaskId();
+    if (ctx.idempotencyKey) {
+      const existing = await this.claimIdempotencyKey(ctx.tenantId, ctx.idempotencyKey, taskId);
+      if (existing) return req.wait ? this.queries.waitFor(ctx.tenantId, existing, req.timeoutMs, true) : { taskId: existing, status: 'queued' };
+    }
+    const now = this.now();
+    const record: TaskRecord = {
+      taskId,
+      tenantId: ctx.tenantId,
+      capability: req.capability,
+      priority: req.priority,
+      status: 'queued',
+      input: req.input,
+      metadata: req.metadata,
+      timeoutMs: req.timeoutMs,
+      deadlineAt: new Date(now.getTime() + req.timeoutMs).toISOString(),
+      idempotencyKey: ctx.idempotencyKey,
+      errors: [],
+      attempts: 0,
+      createdAt: now.toISOString(),
+      traceparent: ctx.traceparent,
+    };
+    // Listen before enqueueing, so a fast finish is not missed.
+    const waiting = req.wait ? this.queries.watch(ctx.tenantId, taskId, req.timeoutMs) : undefined;
+    try {
+      await this.infra.store.create(record);
+      await this.enqueue(record);
+    } catch (e) {
+      waiting?.cancel();
+      await this.rollback(record).catch(() => undefined);
+      throw new UnavailableError('The task could not be queued; retry', { cause: e, retryAfter: 1 });
+    }
+    publishTaskEvent(this.bus, record, now);
+    if (!waiting) return { taskId, status: 'queued' };
+    return this.queries.finishWaiting(ctx.tenantId, taskId, waiting, true);
+  }
+
+  private async enqueue(r: TaskRecord): Promise<void> {
+    const task: QueuedTask = {
+      taskId: r.taskId,
+      tenantId: r.tenantId,
+      capability: r.capability,
+      priority: r.priority,
+      input: r.input,
+      metadata: r.metadata,
+      timeoutMs: r.timeoutMs,
+      deadlineAt: r.deadlineAt,
+      createdAt: r.createdAt,
+      idempotencyKey: r.idempotencyKey,
+    };
+    const h = natsHeaders();
+    h.set(Headers.TraceParent, r.traceparent ?? '');
+    h.set(Headers.TaskId, r.taskId);
+    await this.client.js.publish(this.client.names.queue.subject(r.capability, r.priority), enc.encode(JSON.stringify(task)), { msgID: r.taskId, headers: h });
+    // A hint for idle workers; they also poll, so a lost hint only delays.
+    this.client.nc.publish(this.client.names.internal.taskReady(r.capability));
+  }
+
+  /** Returns the task id already bound to this key, or undefined if we claimed it for `taskId`. */
+  private async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string | undefined> {
+    const k = `${tenantId}.${createHash('sha256').update(key).digest('hex')}`;
+    try {
+      await this.infra.idempotency.create(k, enc.encode(taskId));
+      return undefined;
+    } catch {
+      const e = await this.infra.idempotency.get(k);
+      if (e && e.operation === 'PUT') return dec.decode(e.value);
+      throw new UnavailableError('Idempotency store unavailable', { retryAfter: 1 });
+    }
+  }
+
+  private async rollback(r: TaskRecord): Promise<void> {
+    await this.infra.store.delete(r.tenantId, r.taskId);
+    if (r.idempotencyKey) await this.infra.idempotency.purge(`${r.tenantId}.${createHash('sha256').update(r.idempotencyKey).digest('hex')}`);
+  }
+}

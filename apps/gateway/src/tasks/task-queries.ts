@@ -1,0 +1,92 @@
+/** Reading, listing, waiting for and cancelling a tenant's tasks. */
+import {
+  isTerminal,
+  type ListTasksQuery,
+  NotFoundError,
+  type PublicTask,
+  TaskNotCancellableError,
+  type TaskRecord,
+  toPublicTask,
+} from '@sb/contracts';
+import { Bus, NatsClient } from '@sb/messaging';
+import { isPastDeadline, markCancelled, markTimedOut, publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import { finished, type Waiting, watchForFinish } from './task-waiter';
+
+/** Grace after a task's deadline before a reader declares it timed out (the agent's own timer fires first). */
+const DEADLINE_GRACE_MS = 1_000;
+
+export class TaskQueries {
+  constructor(
+    private readonly client: NatsClient,
+    private readonly bus: Bus,
+    private readonly infra: TaskInfrastructure,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async get(tenantId: string, taskId: string): Promise<PublicTask> {
+    return toPublicTask(await this.current(tenantId, taskId));
+  }
+
+  async list(tenantId: string, q: ListTasksQuery): Promise<PublicTask[]> {
+    const rows = await this.infra.store.list(tenantId, q.limit, (r) => (!q.status || r.status === q.status) && (!q.capability || r.capability === q.capability));
+    return rows.map(toPublicTask);
+  }
+
+  async cancel(tenantId: string, taskId: string): Promise<PublicTask> {
+    const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => markCancelled(r, this.now()));
+    if (!current) throw new NotFoundError(`Task ${taskId} not found`);
+    if (!applied) throw new TaskNotCancellableError(`Task ${taskId} already ended ${current.record.status}`);
+    // A running task's agent gets an abort signal; a queued one is dropped when a worker takes it.
+    this.client.nc.publish(this.client.names.internal.taskAbort(taskId));
+    publishTaskEvent(this.bus, current.record, this.now());
+    return toPublicTask(current.record);
+  }
+
+  watch(tenantId: string, taskId: string, timeoutMs: number): Waiting {
+    return watchForFinish(this.client.nc, this.client.names, tenantId, taskId, timeoutMs);
+  }
+
+  /**
+   * Wait up to `timeoutMs` for an existing task to finish. With `expire`, a task still
+   * unfinished at its own deadline is ended `timed_out` (the submit-and-wait contract).
+   */
+  async waitFor(tenantId: string, taskId: string, timeoutMs: number, expire: boolean): Promise<PublicTask> {
+    const waiting = this.watch(tenantId, taskId, timeoutMs);
+    const now = await this.infra.store.get(tenantId, taskId);
+    if (!now) {
+      waiting.cancel();
+      throw new NotFoundError(`Task ${taskId} not found`);
+    }
+    if (finished(now.record)) {
+      waiting.cancel();
+      return toPublicTask(now.record);
+    }
+    return this.finishWaiting(tenantId, taskId, waiting, expire);
+  }
+
+  async finishWaiting(tenantId: string, taskId: string, waiting: Waiting, expire: boolean): Promise<PublicTask> {
+    const ended = await waiting.done;
+    if (!ended && expire) return toPublicTask(await this.expire(tenantId, taskId, true));
+    return toPublicTask(await this.current(tenantId, taskId));
+  }
+
+  /** The stored record; a task past its deadline (plus grace) that nobody finished is ended `timed_out` here. */
+  private async current(tenantId: string, taskId: string): Promise<TaskRecord> {
+    const v = await this.infra.store.get(tenantId, taskId);
+    if (!v) throw new NotFoundError(`Task ${taskId} not found`);
+    const late = new Date(this.now().getTime() - DEADLINE_GRACE_MS);
+    if (!isTerminal(v.record.status) && isPastDeadline(v.record, late)) return this.expire(tenantId, taskId, false);
+    return v.record;
+  }
+
+  private async expire(tenantId: string, taskId: string, atDeadline: boolean): Promise<TaskRecord> {
+    const now = this.now();
+    const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => (atDeadline || isPastDeadline(r, now) ? markTimedOut(r, now) : undefined));
+    if (!current) throw new NotFoundError(`Task ${taskId} not found`);
+    if (applied) {
+      this.client.nc.publish(this.client.names.internal.taskAbort(taskId));
+      publishTaskEvent(this.bus, current.record, now);
+    }
+    return current.record;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The one path every task request takes, whichever transport brought it: validate with the
+ * contract schema, authenticate, admit, then the handler. Adapters call this and nothing else.
+ */
+import {
+  Endpoints,
+  ListTasksQuerySchema,
+  type Principal,
+  type PublicTask,
+  type SubmitReply,
+  SubmitTaskRequestSchema,
+  TaskIdRequestSchema,
+  ValidationError,
+  WaitQuerySchema,
+} from '@sb/contracts';
+import { type Bus, childTraceparent, validate } from '@sb/messaging';
+import type { Authenticator } from '../auth/authenticator';
+import type { SubmitLimits } from './submit-limits';
+import type { SubmitTaskHandler } from './submit-task.handler';
+import type { TaskQueries } from './task-queries';
+
+export interface RequestMeta {
+  authorization?: string;
+  idempotencyKey?: string;
+  traceparent?: string;
+}
+
+const MAX_IDEMPOTENCY_KEY = 255;
+
+export class TasksService {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly bus: Bus,
+    private readonly submitHandler: SubmitTaskHandler,
+    private readonly queries: TaskQueries,
+    private readonly limits: SubmitLimits,
+  ) {}
+
+  async submit(body: unknown, meta: RequestMeta): Promise<SubmitReply | PublicTask> {
+    const principal = await this.auth.authenticate(meta.authorization, 'tasks:submit');
+    const req = validate(SubmitTaskRequestSchema, body);
+    const idempotencyKey = meta.idempotencyKey?.trim() || undefined;
+    if (idempotencyKey && idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
+      throw new ValidationError(`Idempotency-Key: at most ${MAX_IDEMPOTENCY_KEY} characters`);
+    }
+    const traceparent = childTraceparent(meta.traceparent);
+    await this.limits.admitSubmission(principal.tenantId);
+    await this.bus.request(Endpoints.admit, { tenantId: principal.tenantId, capability: req.capability });
+    return this.submitHandler.handle(req, { tenantId: principal.tenantId, idempotencyKey, traceparent });
+  }
+
+  async get(body: unknown, meta: RequestMeta): Promise<PublicTask> {
+    const p = await this.reader(meta);
+    return this.queries.get(p.tenantId, validate(TaskIdRequestSchema, body).taskId);
+  }
+
+  async cancel(body: unknown, meta: RequestMeta): Promise<PublicTask> {
+    const p = await this.auth.authenticate(meta.authorization, 'tasks:submit');
+    return this.queries.cancel(p.tenantId, validate(TaskIdRequestSchema, body).taskId);
+  }
+
+  async list(query: unknown, meta: RequestMeta): Promise<PublicTask[]> {
+    const p = await this.reader(meta);
+    return this.queries.list(p.tenantId, validate(ListTasksQuerySchema, query));
+  }
+
+  async wait(taskId: unknown, query: unknown, meta: RequestMeta): Promise<PublicTask> {
+    const p = await this.reader(meta);
+    const { timeoutMs } = validate(WaitQuerySchema, query);
+    return this.queries.waitFor(p.tenantId, validate(TaskIdRequestSchema, { taskId }).taskId, timeoutMs, false);
+  }
+
+  /** Reading a task needs tasks:read, or tasks:submit (a submitter may follow its own tasks). */
+  private reader(meta: RequestMeta): Promise<Principal> {
+    return this.auth.authenticate(meta.authorization, 'tasks:read', 'tasks:submit');
+  }
+}

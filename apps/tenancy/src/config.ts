@@ -1,0 +1,10 @@
+import { baseConfigShape, env, parseConfig, type Env } from '@sb/config';
+import { z } from 'zod';
+
+export const tenancyConfigSchema = z.object({
+  ...baseConfigShape,
+  HTTP_PORT: env.port(8082),
+  JETSTREAM_REPLICAS: env.int(1, 1, 5),
+});
+export type TenancyConfig = z.output<typeof tenancyConfigSchema>;
+export const loadTenancyConfig = (e: Env) => parseConfig(tenancyConfigSchema, e);

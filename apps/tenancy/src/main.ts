@@ -1,0 +1,5 @@
+import { launch } from '@sb/observability';
+import { loadTenancyConfig } from './config';
+import { tenancyModule } from './tenancy.module';
+
+launch('tenancy', loadTenancyConfig, tenancyModule);

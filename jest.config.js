@@ -1,0 +1,35 @@
+// One jest config, three tiers selected by file suffix (see CONVENTIONS.md):
+//   *.spec.ts      pure unit tests beside the code
+//   *.int-spec.ts  one service against real NATS/Redis
+//   test/e2e, test/chaos  flows across services (*.e2e-spec.ts)
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+}];
+const moduleNameMapper = {
+  '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)$': '<rootDir>/libs/$1/src',
+  '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+// NestJS 12 ships as ESM; jest (on Node 20) cannot require() ESM, so those packages are compiled
+// to CommonJS by the same swc transform. The built services load them natively (require(esm)).
+const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm'];
+const base = {
+  transform: { '^.+\\.(t|m?j)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
+  ],
+};

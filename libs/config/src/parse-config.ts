@@ -1,0 +1,88 @@
+/**
+ * Typed configuration from environment variables, parsed once at boot. A missing or bad
+ * variable stops startup with the variable's name in the message. Nothing else reads process.env.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function parseConfig<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
+  // Empty strings mean "unset" so that `FOO=` in a compose file falls back to the default.
+  const cleaned: Env = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** Env helpers: every value arrives as a string. */
+export const env = {
+  int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def),
+  port: (def: number) => z.coerce.number().int().min(0).max(65535).default(def),
+  bool: (def: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true|false' })
+      .default(def ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  csv: (def: string[]) =>
+    z
+      .string()
+      .default(def.join(','))
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  url: (def: string, protocols: string[]) =>
+    z
+      .string()
+      .default(def)
+      .refine((v) => v.split(',').every((u) => protocols.some((p) => u.trim().startsWith(`${p}://`))), {
+        message: `expected ${protocols.map((p) => `${p}://`).join(' or ')} URL(s)`,
+      }),
+  str: (def: string) => z.string().default(def),
+};
+
+/** What every service shares. */
+export const baseConfigShape = {
+  NATS_URL: env.url('nats://127.0.0.1:4222', ['nats', 'tls']),
+  SB_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'expected 1-16 lowercase letters/digits').default('sb'),
+  HTTP_HOST: env.str('0.0.0.0'),
+  HTTP_PORT: env.port(8080),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SHUTDOWN_GRACE_MS: env.int(10_000, 0, 600_000),
+  REQUEST_TIMEOUT_MS: env.int(5_000, 10, 120_000),
+};
+export const redisConfigShape = {
+  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis', 'rediss']),
+};
+export const baseConfigSchema = z.object(baseConfigShape);
+export type BaseConfig = z.output<typeof baseConfigSchema>;
+
+/** For main.ts: a bad configuration prints its problems and stops the process (exit code 78, EX_CONFIG). */
+export function exitOnConfigError<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${service}: ${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+}
+
+/** Task storage settings: shared by every service that opens the task streams and buckets, so they agree. */
+export const taskConfigShape = {
+  TASK_RECORD_TTL_S: env.int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  IDEMPOTENCY_TTL_S: env.int(24 * 3600, 60, 30 * 24 * 3600),
+  JETSTREAM_REPLICAS: env.int(1, 1, 5),
+};

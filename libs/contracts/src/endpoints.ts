@@ -1,0 +1,33 @@
+/**
+ * Request/reply endpoints: a subject plus the schema of what it accepts. The messaging lib
+ * serves and calls endpoints by these definitions, so both ends validate the same way.
+ */
+import type { z } from 'zod';
+import type { Names } from './subjects';
+import * as S from './schemas';
+
+export interface Endpoint<Req extends z.ZodType, Res> {
+  subject: (n: Names) => string;
+  request: Req;
+  /** Phantom: the reply type. */
+  readonly _res?: Res;
+}
+const ep = <Req extends z.ZodType, Res>(subject: (n: Names) => string, request: Req): Endpoint<Req, Res> => ({ subject, request });
+
+export const Endpoints = {
+  submitTask: ep<typeof S.SubmitTaskRequestSchema, S.SubmitReply | S.PublicTask>((n) => n.tasks.submit, S.SubmitTaskRequestSchema),
+  getTask: ep<typeof S.TaskIdRequestSchema, S.PublicTask>((n) => n.tasks.get, S.TaskIdRequestSchema),
+  cancelTask: ep<typeof S.TaskIdRequestSchema, S.PublicTask>((n) => n.tasks.cancel, S.TaskIdRequestSchema),
+  authorize: ep<typeof S.AuthorizeRequestSchema, S.Principal>((n) => n.internal.authorize, S.AuthorizeRequestSchema),
+  createKey: ep<typeof S.CreateKeyRequestSchema, S.CreatedKey>((n) => n.internal.keysCreate, S.CreateKeyRequestSchema),
+  listKeys: ep<typeof S.ListKeysRequestSchema, S.ApiKeyView[]>((n) => n.internal.keysList, S.ListKeysRequestSchema),
+  revokeKey: ep<typeof S.KeyIdRequestSchema, S.ApiKeyView>((n) => n.internal.keysRevoke, S.KeyIdRequestSchema),
+  admit: ep<typeof S.AdmitRequestSchema, S.AdmitReply>((n) => n.internal.admit, S.AdmitRequestSchema),
+  createTenant: ep<typeof S.CreateTenantRequestSchema, S.Tenant>((n) => n.internal.tenantsCreate, S.CreateTenantRequestSchema),
+  getTenant: ep<typeof S.TenantIdRequestSchema, S.Tenant>((n) => n.internal.tenantsGet, S.TenantIdRequestSchema),
+  listTenants: ep<typeof S.ListKeysRequestSchema, S.Tenant[]>((n) => n.internal.tenantsList, S.ListKeysRequestSchema),
+} as const;
+
+export type ReqOf<E> = E extends Endpoint<infer R, unknown> ? z.input<R> : never;
+export type ParsedReqOf<E> = E extends Endpoint<infer R, unknown> ? z.output<R> : never;
+export type ResOf<E> = E extends Endpoint<z.ZodType, infer Res> ? Res : never;

@@ -1,0 +1,4 @@
+export * from './subjects';
+export * from './errors';
+export * from './schemas';
+export * from './endpoints';

@@ -1,0 +1,113 @@
+/**
+ * Every NATS subject, stream, consumer and bucket name Switchboard uses, defined once.
+ * Names hang off a configurable prefix (default `sb`) so several fleets, or several test
+ * suites, can share one NATS server without seeing each other.
+ */
+export const DEFAULT_PREFIX = 'sb';
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'dead_lettered', 'timed_out'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled', 'dead_lettered', 'timed_out']);
+export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.has(s);
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const SEVERITIES = ['info', 'warning', 'critical', 'emergency'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ALERT_STATES = ['firing', 'resolved', 'acknowledged', 'escalated'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** A capability is a subject token and part of consumer names: keep it to a safe alphabet. */
+export const CAPABILITY_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Builds every name for one prefix. The only place subject strings are written. */
+export function names(prefix: string = DEFAULT_PREFIX) {
+  const p = prefix;
+  const up = p.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return {
+    prefix: p,
+    tasks: {
+      submit: `${p}.v1.tasks.submit`,
+      get: `${p}.v1.tasks.get`,
+      cancel: `${p}.v1.tasks.cancel`,
+      list: `${p}.v1.tasks.list`,
+      /** `<prefix>.v1.tasks.events.<tenantId>.<taskId>.<status>` */
+      event: (tenantId: string, taskId: string, status: TaskStatus) => `${p}.v1.tasks.events.${tenantId}.${taskId}.${status}`,
+      eventsOfTask: (tenantId: string, taskId: string) => `${p}.v1.tasks.events.${tenantId}.${taskId}.*`,
+      eventsOfTenant: (tenantId: string) => `${p}.v1.tasks.events.${tenantId}.>`,
+      eventsAll: `${p}.v1.tasks.events.>`,
+    },
+    agents: {
+      heartbeat: (agentId: string) => `${p}.v1.agents.heartbeat.${agentId}`,
+      heartbeatAll: `${p}.v1.agents.heartbeat.*`,
+      metrics: (agentId: string) => `${p}.v1.agents.metrics.${agentId}`,
+      metricsAll: `${p}.v1.agents.metrics.*`,
+      up: (agentId: string) => `${p}.v1.agents.${agentId}.up`,
+      down: (agentId: string) => `${p}.v1.agents.${agentId}.down`,
+    },
+    alerts: {
+      event: (severity: Severity, state: AlertState) => `${p}.v1.alerts.${severity}.${state}`,
+      all: `${p}.v1.alerts.>`,
+    },
+    /** Internal service-to-service subjects. Not part of the public contract. */
+    internal: {
+      authorize: `${p}.internal.auth.authorize`,
+      keysCreate: `${p}.internal.auth.keys.create`,
+      keysList: `${p}.internal.auth.keys.list`,
+      keysRevoke: `${p}.internal.auth.keys.revoke`,
+      keyRevoked: `${p}.internal.auth.keys.revoked`,
+      admit: `${p}.internal.tenancy.admit`,
+      tenantsCreate: `${p}.internal.tenancy.tenants.create`,
+      tenantsGet: `${p}.internal.tenancy.tenants.get`,
+      tenantsList: `${p}.internal.tenancy.tenants.list`,
+      tenantChanged: `${p}.internal.tenancy.tenants.changed`,
+      /** Wake-up hint: work was enqueued for a capability. Carries no data. */
+      taskReady: (capability: string) => `${p}.internal.tasks.ready.${capability}`,
+      /** Abort a running task wherever it runs. */
+      taskAbort: (taskId: string) => `${p}.internal.tasks.abort.${taskId}`,
+      taskAbortAll: `${p}.internal.tasks.abort.*`,
+    },
+    queue: {
+      stream: `${up}_TASKS`,
+      /** `<prefix>.q.<capability>.<priority>`: one subject per capability and priority. */
+      subject: (capability: string, priority: Priority) => `${p}.q.${capability}.${priority}`,
+      all: `${p}.q.>`,
+      consumer: (capability: string, priority: Priority) => `${up}_${capability.replace(/-/g, '_')}_${priority}`,
+    },
+    deadLetters: {
+      stream: `${up}_DLQ`,
+      subject: (capability: string) => `${p}.dlq.${capability}`,
+      all: `${p}.dlq.>`,
+    },
+    taskEvents: { stream: `${up}_TASK_EVENTS` },
+    buckets: {
+      tasks: `${up}_tasks`,
+      idempotency: `${up}_idem`,
+      keys: `${up}_keys`,
+      tenants: `${up}_tenants`,
+      capabilities: `${up}_capabilities`,
+      agents: `${up}_agents`,
+    },
+    /** Queue groups so every replica of a service shares the load of a request subject. */
+    queueGroup: (service: string) => `${p}.${service}`,
+  } as const;
+}
+export type Names = ReturnType<typeof names>;
+
+/** Header names on the wire. */
+export const Headers = {
+  Authorization: 'Authorization',
+  IdempotencyKey: 'Idempotency-Key',
+  TraceParent: 'traceparent',
+  TraceState: 'tracestate',
+  ErrorCode: 'Nats-Service-Error-Code',
+  Error: 'Nats-Service-Error',
+  RetryAfter: 'Retry-After',
+  MsgId: 'Nats-Msg-Id',
+  TaskId: 'Sb-Task-Id',
+  TenantId: 'Sb-Tenant-Id',
+} as const;
+
+/** The tenant that owns the bootstrap admin key and platform-level work. */
+export const SYSTEM_TENANT_ID = 'system';

@@ -1,0 +1,165 @@
+/**
+ * Typed request/reply over core NATS, by contract endpoint. `serve` validates with the
+ * endpoint's schema, times and counts every request, and turns every failure into the
+ * structured error reply; `request` turns an error reply back into the same SbError.
+ */
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from '@nats-io/nats-core';
+import {
+  type Endpoint,
+  Headers,
+  type ParsedReqOf,
+  type ResOf,
+  TimeoutError as SbTimeoutError,
+  UnavailableError,
+} from '@sb/contracts';
+import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
+import type { z } from 'zod';
+import { decode, encode, validate } from './codec';
+import { NatsClient } from './nats-client';
+import { asSbError, errorFromReply, errorReply } from './wire-errors';
+
+export interface RequestContext {
+  headers?: MsgHdrs;
+  msg: Msg;
+  subject: string;
+}
+export type Handler<E> = (req: ParsedReqOf<E>, ctx: RequestContext) => Promise<ResOf<E>>;
+export type RawHandler<E> = (body: unknown, ctx: RequestContext) => Promise<ResOf<E>>;
+
+export interface ServeOptions {
+  /** Queue group; defaults to the service's own so replicas share the load. */
+  queue?: string;
+  maxPayloadBytes?: number;
+  /** Subject override (e.g. a test's prefix is already in NatsClient.names). */
+  subject?: string;
+}
+
+export interface CallOptions {
+  headers?: MsgHdrs;
+  timeoutMs?: number;
+}
+
+@Injectable()
+export class Bus implements OnApplicationShutdown {
+  private readonly subs: Subscription[] = [];
+
+  constructor(
+    @Inject(NatsClient) private readonly client: NatsClient,
+    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  get names() {
+    return this.client.names;
+  }
+
+  serve<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: Handler<E>, opts: ServeOptions = {}): Subscription {
+    return this.subscribe(endpoint, (body, ctx) => handler(validate(endpoint.request, body) as ParsedReqOf<E>, ctx), opts);
+  }
+
+  /**
+   * Like `serve`, but the handler gets the decoded body unvalidated: for edges that must
+   * authenticate before they validate (so a bad credential wins over a bad body).
+   */
+  serveRaw<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: RawHandler<E>, opts: ServeOptions = {}): Subscription {
+    return this.subscribe(endpoint, handler, opts);
+  }
+
+  private subscribe<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: RawHandler<E>, opts: ServeOptions): Subscription {
+    const subject = opts.subject ?? endpoint.subject(this.client.names);
+    const queue = opts.queue ?? this.client.names.queueGroup(this.client.options.service);
+    const maxBytes = opts.maxPayloadBytes ?? 1024 * 1024;
+    const sub = this.client.nc.subscribe(subject, {
+      queue,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error({ err, subject }, 'subscription error');
+          return;
+        }
+        void this.dispatch(handler, msg, subject, maxBytes);
+      },
+    });
+    this.subs.push(sub);
+    return sub;
+  }
+
+  private async dispatch<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number) {
+    const start = process.hrtime.bigint();
+    let code = '';
+    try {
+      const res = await handler(decode(msg.data, maxBytes), { headers: msg.headers, msg, subject });
+      if (msg.reply) msg.respond(encode(res));
+    } catch (e) {
+      const { err, unexpected } = asSbError(e);
+      if (unexpected) this.logger.error({ err: e, subject }, 'handler failed');
+      code = err.code;
+      if (msg.reply) {
+        const { data, headers } = errorReply(err);
+        msg.respond(data, { headers });
+      }
+    } finally {
+      this.metrics.observe('nats', subject, start, code);
+    }
+  }
+
+  async request<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, payload: z.input<E['request']>, opts: CallOptions = {}): Promise<ResOf<E>> {
+    return this.requestSubject(endpoint.subject(this.client.names), payload, opts) as Promise<ResOf<E>>;
+  }
+
+  async requestSubject(subject: string, payload: unknown, opts: CallOptions = {}): Promise<unknown> {
+    let reply: Msg;
+    try {
+      reply = await this.client.nc.request(subject, encode(payload), {
+        timeout: opts.timeoutMs ?? this.client.options.requestTimeoutMs,
+        headers: opts.headers,
+      });
+    } catch (e) {
+      throw mapRequestFailure(e, subject);
+    }
+    const body = decode(reply.data);
+    const err = errorFromReply(reply.headers, body);
+    if (err) throw err;
+    return body;
+  }
+
+  publish(subject: string, payload: unknown, headers?: MsgHdrs): void {
+    this.client.nc.publish(subject, encode(payload), headers ? { headers } : undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // NatsClient drains the connection (which drains these); nothing else to do here.
+    this.subs.length = 0;
+  }
+}
+
+function mapRequestFailure(e: unknown, subject: string): Error {
+  const err = e as Error & { isNoResponders?: () => boolean; cause?: unknown };
+  const causeName = err?.cause instanceof Error ? err.cause.name : '';
+  if (err?.isNoResponders?.() === true || err?.name === 'NoRespondersError' || causeName === 'NoRespondersError') {
+    return new UnavailableError(`No service is answering ${serviceOf(subject)}`, { cause: e, retryAfter: 1 });
+  }
+  if (err?.name === 'TimeoutError' || causeName === 'TimeoutError') {
+    return new SbTimeoutError(`${serviceOf(subject)} did not answer in time`, { cause: e, retryAfter: 1 });
+  }
+  return new UnavailableError(`Messaging failure calling ${serviceOf(subject)}`, { cause: e, retryAfter: 1 });
+}
+
+function serviceOf(subject: string): string {
+  const parts = subject.split('.');
+  return parts.length > 3 ? parts.slice(2, 4).join(' ') : subject;
+}
+
+/** Copy the headers a downstream call must carry (trace, idempotency). */
+export function forwardHeaders(from: MsgHdrs | undefined, names: string[] = [Headers.TraceParent, Headers.TraceState]): MsgHdrs | undefined {
+  if (!from) return undefined;
+  let out: MsgHdrs | undefined;
+  for (const n of names) {
+    const v = from.get(n);
+    if (v) {
+      out ??= natsHeaders();
+      out.set(n, v);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+import type { DynamicModule } from '@nestjs/common';
+import { type AppLogger, ObservabilityModule } from '@sb/observability';
+import { MessagingModule } from './messaging.module';
+
+export interface CoreConfig {
+  NATS_URL: string;
+  SB_PREFIX: string;
+  REQUEST_TIMEOUT_MS: number;
+}
+
+/** What every service's root module imports: logging/metrics/health, and its NATS connection. */
+export function coreImports(service: string, config: CoreConfig, logger: AppLogger): DynamicModule[] {
+  return [
+    ObservabilityModule.forRoot({ service, logger, config }),
+    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
+  ];
+}

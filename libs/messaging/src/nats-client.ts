@@ -1,0 +1,101 @@
+/**
+ * One NATS connection per service, with JetStream and KV handles. Connects at module init,
+ * registers a readiness probe that does a real round trip, and drains on shutdown so in-flight
+ * replies and publishes are flushed.
+ */
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { names, type Names } from '@sb/contracts';
+import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
+
+export interface MessagingOptions {
+  url: string;
+  prefix: string;
+  service: string;
+  requestTimeoutMs: number;
+}
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+@Injectable()
+export class NatsClient implements OnApplicationShutdown {
+  private connection?: NatsConnection;
+  private jsClient?: JetStreamClient;
+  private jsManager?: JetStreamManager;
+  private kvManager?: Kvm;
+  readonly names: Names;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) readonly options: MessagingOptions,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+    @Inject(ReadinessRegistry) private readonly readiness: ReadinessRegistry,
+  ) {
+    this.names = names(options.prefix);
+  }
+
+  /** Called by the module's provider factory, so everything that injects NatsClient gets it connected. */
+  async connect(): Promise<void> {
+    const nc = await connect({
+      servers: this.options.url.split(',').map((s) => s.trim()),
+      name: this.options.service,
+      noAsyncTraces: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+    this.connection = nc;
+    this.jsClient = jetstream(nc, { timeout: this.options.requestTimeoutMs });
+    this.jsManager = await jetstreamManager(nc, { timeout: this.options.requestTimeoutMs });
+    this.kvManager = new Kvm(this.jsClient);
+    this.logger.info({ server: nc.getServer() }, 'connected to NATS');
+    void this.watchStatus(nc);
+    this.readiness.register({
+      name: 'nats',
+      check: async () => {
+        if (nc.isClosed() || nc.isDraining()) throw new Error('NATS connection is closed');
+        const rtt = await nc.rtt();
+        // JetStream must answer too, not just the core server.
+        await this.jsm.getAccountInfo();
+        return { rttMs: Number(rtt.toFixed(3)), server: nc.getServer() };
+      },
+    });
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+        this.logger.warn({ status: s.type }, 'NATS connection status changed');
+      }
+    }
+  }
+
+  get nc(): NatsConnection {
+    if (!this.connection) throw new Error('NATS is not connected yet');
+    return this.connection;
+  }
+  get js(): JetStreamClient {
+    if (!this.jsClient) throw new Error('NATS is not connected yet');
+    return this.jsClient;
+  }
+  get jsm(): JetStreamManager {
+    if (!this.jsManager) throw new Error('NATS is not connected yet');
+    return this.jsManager;
+  }
+  get kvm(): Kvm {
+    if (!this.kvManager) throw new Error('NATS is not connected yet');
+    return this.kvManager;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const nc = this.connection;
+    if (!nc || nc.isClosed()) return;
+    try {
+      await nc.drain();
+    } catch (e) {
+      this.logger.warn({ err: e }, 'NATS drain failed; closing');
+      await nc.close().catch(() => undefined);
+    }
+  }
+}

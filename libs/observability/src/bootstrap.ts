@@ -1,0 +1,94 @@
+/**
+ * Boots one service: Fastify-backed Nest app, pino logs, the JSON error filter, HTTP RED
+ * metrics, and shutdown on SIGTERM/SIGINT within a grace period. Used by every main.ts and by
+ * tests that run a service in-process.
+ */
+import 'reflect-metadata';
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HttpErrorFilter } from './http-error.filter';
+import { type AppLogger, createLogger, PinoNestLogger } from './logger';
+import { ServiceMetrics } from './metrics';
+import { exitOnConfigError } from '@sb/config';
+
+export interface ServiceBootOptions {
+  service: string;
+  config: { HTTP_PORT: number; HTTP_HOST: string; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number };
+  /** Builds the root module; receives the logger so modules can inject it. */
+  module: (logger: AppLogger) => DynamicModule;
+  bodyLimitBytes?: number;
+  logger?: AppLogger;
+}
+
+export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app: NestFastifyApplication; logger: AppLogger }> {
+  const logger = opts.logger ?? createLogger(opts.service, opts.config.LOG_LEVEL);
+  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024, logger: false, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(opts.module(logger), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  const metrics = app.get(ServiceMetrics);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (req) => {
+    (req as unknown as { sbStart: bigint }).sbStart = process.hrtime.bigint();
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    if (route === '/metrics' || route.startsWith('/health')) return;
+    const start = (req as unknown as { sbStart?: bigint }).sbStart ?? process.hrtime.bigint();
+    const code = reply.statusCode >= 400 ? String(reply.statusCode) : '';
+    metrics.observe('http', `${req.method} ${route}`, start, code);
+  });
+  return { app, logger };
+}
+
+/** Create, listen, and wire process-level handlers. Returns once the HTTP port is open. */
+export async function runService(opts: ServiceBootOptions): Promise<NestFastifyApplication> {
+  const { app, logger } = await createServiceApp(opts);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: opts.config.SHUTDOWN_GRACE_MS }, 'shutting down');
+    // Hard stop if draining takes longer than the grace period (plus a little for the drain itself).
+    setTimeout(() => {
+      logger.error('shutdown grace period exceeded; exiting');
+      process.exit(1);
+    }, opts.config.SHUTDOWN_GRACE_MS + 2_000).unref();
+    app
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        logger.flush?.();
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        logger.error({ err: e }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  await app.listen(opts.config.HTTP_PORT, opts.config.HTTP_HOST);
+  logger.info({ port: opts.config.HTTP_PORT }, `${opts.service} listening`);
+  return app;
+}
+
+/**
+ * The whole of a service's main.ts: parse config from the environment (a bad variable stops
+ * the process with its name), build the module, listen.
+ */
+export function launch<C extends ServiceBootOptions['config']>(
+  service: string,
+  load: (env: Record<string, string | undefined>) => C,
+  module: (config: C, logger: AppLogger) => DynamicModule,
+): void {
+  const config = exitOnConfigError(service, () => load(process.env));
+  runService({ service, config, module: (logger) => module(config, logger) }).catch((e: unknown) => {
+    process.stderr.write(`${service} failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * One prom-client registry per service, with default process metrics and RED metrics
+ * (requests, errors, duration) that every transport adapter records into.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'transport' | 'endpoint' | 'outcome' | 'code'>;
+  readonly duration: Histogram<'transport' | 'endpoint' | 'outcome'>;
+
+  constructor(readonly service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'sb_requests_total',
+      help: 'Requests served, by transport (nats|http), endpoint (subject or route), outcome (ok|error) and error code',
+      labelNames: ['transport', 'endpoint', 'outcome', 'code'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'sb_request_duration_seconds',
+      help: 'Time to serve a request, by transport, endpoint and outcome',
+      labelNames: ['transport', 'endpoint', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  /** Record one served request. `code` is the error code, or '' on success. */
+  observe(transport: 'nats' | 'http', endpoint: string, startedAt: bigint, code: string): void {
+    const outcome = code === '' ? 'ok' : 'error';
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    this.requests.inc({ transport, endpoint, outcome, code });
+    this.duration.observe({ transport, endpoint, outcome }, seconds);
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets = LATENCY_BUCKETS): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The task state machine, as pure functions over a record. Each returns the new record, or
+ * `undefined` when the transition is not allowed from the current state (the caller then
+ * leaves the stored record alone). Stores apply these under compare-and-set.
+ */
+import { isTerminal, type TaskError, type TaskRecord } from '@sb/contracts';
+
+export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null };
+}
+
+export function markSucceeded(r: TaskRecord, result: unknown, now: Date): TaskRecord | undefined {
+  if (r.status !== 'running') return undefined;
+  return { ...r, status: 'succeeded', result, error: null, finishedAt: now.toISOString(), progress: undefined };
+}
+
+/** A failed attempt that will be retried: back to queued, error kept in the history. */
+export function markRetrying(r: TaskRecord, error: TaskError): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  return { ...r, status: 'queued', error, errors: [...r.errors, error] };
+}
+
+export function markFailed(r: TaskRecord, error: TaskError, now: Date): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  return { ...r, status: 'failed', error, errors: [...r.errors, error], finishedAt: now.toISOString() };
+}
+
+export function markDeadLettered(r: TaskRecord, error: TaskError, now: Date): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  return { ...r, status: 'dead_lettered', error, errors: [...r.errors, error], finishedAt: now.toISOString() };
+}
+
+export function markCancelled(r: TaskRecord, now: Date): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  const error: TaskError = { code: 'TASK.CANCELLED', message: 'The task was cancelled', retryable: false, at: now.toISOString() };
+  return { ...r, status: 'cancelled', error, finishedAt: now.toISOString() };
+}
+
+export function markTimedOut(r: TaskRecord, now: Date): TaskRecord | undefined {
+  if (isTerminal(r.status)) return undefined;
+  const error: TaskError = {
+    code: 'TASK.TIMED_OUT',
+    message: `The task did not finish within ${r.timeoutMs} ms`,
+    retryable: false,
+    at: now.toISOString(),
+  };
+  return { ...r, status: 'timed_out', error, finishedAt: now.toISOString() };
+}
+
+export function isPastDeadline(r: Pick<TaskRecord, 'deadlineAt'>, now: Date): boolean {
+  return now.getTime() > Date.parse(r.deadlineAt);
+}
+
+export function withProgress(r: TaskRecord, progress: unknown): TaskRecord | undefined {
+  if (r.status !== 'running') return undefined;
+  return { ...r, progress };
+}

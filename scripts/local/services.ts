@@ -1,0 +1,133 @@
+// The Switchboard services as child processes of the launcher: one Node
+// process per app, output labelled, stop = SIGTERM then SIGKILL after a grace.
+// agent-worker is restarted with a backoff if it crashes after it was ready;
+// other services are only reported (supervision is a later concern).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, type ExitInfo } from '../../libs/testing/src/local-servers';
+import { describe } from './http-ready';
+import type { Output } from './output';
+
+export interface ServiceSpec {
+  name: string;
+  port: number;
+  /** 1 starts (and becomes ready) before 2. */
+  group: 1 | 2;
+  restartOnCrash?: boolean;
+}
+
+export const SERVICES: readonly ServiceSpec[] = [
+  { name: 'auth', port: 8081, group: 1 },
+  { name: 'tenancy', port: 8082, group: 1 },
+  { name: 'gateway', port: 8080, group: 2 },
+  { name: 'metrics-collector', port: 8083, group: 2 },
+  { name: 'alerting', port: 8084, group: 2 },
+  { name: 'recovery', port: 8085, group: 2 },
+  { name: 'agent-worker', port: 8086, group: 2, restartOnCrash: true },
+];
+
+export function entryFor(appsDir: string, name: string): string {
+  return join(appsDir, name, 'src', 'main.js');
+}
+
+export function missingEntries(appsDir: string): string[] {
+  return SERVICES.map((s) => entryFor(appsDir, s.name)).filter((p) => !existsSync(p));
+}
+
+export interface ServiceContext {
+  appsDir: string;
+  cwd: string;
+  natsUrl: string;
+  redisUrl: string;
+  adminKey: string;
+  out: Output;
+}
+
+const BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+/** A run this long resets the backoff. */
+const HEALTHY_RUN_MS = 60_000;
+
+export class ServiceRunner {
+  private proc: ManagedProcess | undefined;
+  private stopping = false;
+  private supervised = false;
+  private crashes = 0;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    private readonly ctx: ServiceContext,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Exit of the current process (for readiness checks). */
+  get exited(): Promise<ExitInfo> {
+    if (!this.proc) throw new Error(`${this.name} was not started`);
+    return this.proc.exited;
+  }
+
+  start(): void {
+    const { spec, ctx } = this;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NATS_URL: ctx.natsUrl,
+      REDIS_URL: ctx.redisUrl,
+      HTTP_PORT: String(spec.port),
+    };
+    delete env.SB_BOOTSTRAP_ADMIN_KEY;
+    if (spec.name === 'auth') env.SB_BOOTSTRAP_ADMIN_KEY = ctx.adminKey;
+
+    const proc = new ManagedProcess({
+      name: spec.name,
+      command: process.execPath,
+      args: ['--enable-source-maps', entryFor(ctx.appsDir, spec.name)],
+      cwd: ctx.cwd,
+      env,
+      detached: true,
+      onOutput: (line, stream) => ctx.out.line(spec.name, line, stream),
+    });
+    this.proc = proc;
+    this.startedAt = Date.now();
+    void proc.exited.then((exit) => this.onExit(proc, exit));
+  }
+
+  /** From now on a crash is handled (reported, or restarted for agent-worker). */
+  supervise(): void {
+    this.supervised = true;
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const proc = this.proc;
+    if (!proc || proc.exit) return;
+    const exit = await proc.stop(graceMs);
+    this.ctx.out.info(`${this.name} stopped (${describe(exit)})`);
+  }
+
+  kill(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    this.proc?.kill('SIGKILL');
+  }
+
+  private onExit(proc: ManagedProcess, exit: ExitInfo): void {
+    if (this.stopping || proc !== this.proc || !this.supervised) return;
+    const { out } = this.ctx;
+    if (!this.spec.restartOnCrash) {
+      out.error(`${this.name} (pid ${proc.pid}) exited unexpectedly (${describe(exit)}); it is not restarted — restart npm start`);
+      return;
+    }
+    if (Date.now() - this.startedAt >= HEALTHY_RUN_MS) this.crashes = 0;
+    const delay = BACKOFF_MS[Math.min(this.crashes, BACKOFF_MS.length - 1)];
+    this.crashes += 1;
+    out.error(`${this.name} (pid ${proc.pid}) exited unexpectedly (${describe(exit)}); restarting in ${delay / 1000} s (crash #${this.crashes})`);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopping) this.start();
+    }, delay);
+  }
+}

@@ -1,0 +1,203 @@
+// `npm start` (node dist/scripts/start.js after `npm run build`): the whole of
+// Switchboard on one machine. Uses NATS/Redis at NATS_URL/REDIS_URL or starts
+// them with data in .data/, starts every service as its own child process
+// (auth and tenancy first), waits for each /health/ready, prints the admin key
+// and a curl example, runs an echo task through the gateway as a demo, then
+// keeps running until SIGINT/SIGTERM.
+//   --demo-only-exit (or SB_START_EXIT_AFTER_DEMO=1): stop after the demo; exit 0 if it passed, else 1.
+import { join, relative } from 'node:path';
+import { isListening } from '../libs/testing/src/local-servers';
+import { AdminKey, resolveAdminKey } from './local/admin-key';
+import { LauncherConfig, parseLauncherConfig, UsageError } from './local/config';
+import { exampleCommand, runDemo } from './local/demo';
+import { waitForHttpReady } from './local/http-ready';
+import { ensureInfra, Infra, OneLineError } from './local/infra';
+import { createOutput, Output, useColor } from './local/output';
+import { missingEntries, SERVICES, ServiceRunner } from './local/services';
+
+class StopRequested extends Error {}
+
+class Launcher {
+  private readonly runners: ServiceRunner[] = [];
+  private infra: Infra | undefined;
+  private infraPending: Promise<Infra> | undefined;
+  private stopRequested = false;
+  private requestStop: () => void = () => undefined;
+  private readonly stopSignal = new Promise<never>((_, reject) => {
+    this.requestStop = () => reject(new StopRequested('stop requested'));
+  });
+  private shutdownDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly cfg: LauncherConfig,
+    private readonly out: Output,
+  ) {
+    this.stopSignal.catch(() => undefined);
+  }
+
+  async run(): Promise<number> {
+    let adminKey: AdminKey;
+    try {
+      adminKey = await this.startEverything();
+    } catch (err) {
+      if (!(err instanceof StopRequested)) this.report(err);
+      await this.shutdown();
+      return err instanceof StopRequested ? 0 : 1;
+    }
+
+    this.printWelcome(adminKey);
+    let ok = false;
+    try {
+      ok = await this.unlessStopped(runDemo(8080, adminKey.key, this.out));
+    } catch (err) {
+      if (!(err instanceof StopRequested)) throw err;
+    }
+    if (this.cfg.exitAfterDemo || this.stopRequested) {
+      await this.shutdown();
+      return this.stopRequested ? 0 : ok ? 0 : 1;
+    }
+
+    this.out.info(`Switchboard is running${ok ? '' : ' (but the demo failed, see above)'}; press Ctrl-C to stop`);
+    await this.stopSignal.catch(() => undefined);
+    await this.shutdown();
+    return 0;
+  }
+
+  onSignal(signal: NodeJS.Signals): void {
+    if (this.stopRequested) {
+      this.out.warn(`${signal} again: killing everything now`);
+      this.killAll();
+      process.exit(1);
+    }
+    this.stopRequested = true;
+    this.out.info(`${signal} received: stopping services (send it again to kill at once)`);
+    this.requestStop();
+  }
+
+  killAll(): void {
+    for (const r of this.runners) r.kill();
+    for (const s of this.infra?.started ?? []) s.kill('SIGKILL');
+  }
+
+  private async startEverything(): Promise<AdminKey> {
+    const { cfg, out } = this;
+    const missing = missingEntries(cfg.appsDir);
+    if (missing.length > 0) {
+      const what = missing.length === SERVICES.length ? `${relative(cfg.repoRoot, cfg.appsDir) || '.'}/<app>/src/main.js` : missing.map((p) => relative(cfg.repoRoot, p)).join(', ');
+      throw new OneLineError(`build output missing (${what}): run \`npm run build\` first`);
+    }
+    const busy = await Promise.all(SERVICES.map((s) => isListening(`http://127.0.0.1:${s.port}`)));
+    const taken = SERVICES.filter((_, i) => busy[i]).map((s) => `${s.port} (${s.name})`);
+    if (taken.length > 0) {
+      throw new OneLineError(`port ${taken.join(', ')} already in use: is another \`npm start\` running? Stop it first`);
+    }
+
+    const adminKey = resolveAdminKey(cfg.adminKeyFromEnv, join(cfg.dataDir, 'admin-key'));
+    if (this.stopRequested) throw new StopRequested('stop requested');
+    this.infraPending = ensureInfra(cfg.natsUrl, cfg.redisUrl, cfg.dataDir, out);
+    this.infra = await this.unlessStopped(this.infraPending);
+
+    for (const group of [1, 2] as const) {
+      const batch = SERVICES.filter((s) => s.group === group).map(
+        (spec) =>
+          new ServiceRunner(spec, {
+            appsDir: cfg.appsDir,
+            cwd: cfg.repoRoot,
+            natsUrl: cfg.natsUrl,
+            redisUrl: cfg.redisUrl,
+            adminKey: adminKey.key,
+            out,
+          }),
+      );
+      out.info(`starting ${batch.map((r) => r.name).join(', ')}`);
+      for (const runner of batch) {
+        this.runners.push(runner);
+        runner.start();
+      }
+      await this.unlessStopped(
+        Promise.all(
+          batch.map(async (runner) => {
+            await waitForHttpReady(runner.name, runner.spec.port, { exited: runner.exited, timeoutMs: cfg.readyTimeoutMs });
+            out.info(`${runner.name} ready on :${runner.spec.port}`);
+          }),
+        ),
+      );
+    }
+    for (const runner of this.runners) runner.supervise();
+    return adminKey;
+  }
+
+  private printWelcome(adminKey: AdminKey): void {
+    const { out } = this;
+    const where =
+      adminKey.source === 'env'
+        ? 'from SB_BOOTSTRAP_ADMIN_KEY'
+        : `${adminKey.source === 'generated' ? 'generated now, saved in' : 'from'} ${relative(this.cfg.repoRoot, adminKey.file ?? '')}`;
+    out.info(out.bold('Switchboard is up.') + ` Gateway: http://localhost:8080 (OpenAPI at /openapi.json)`);
+    out.info(`Admin key (${where}):`);
+    out.info(`  ${out.bold(adminKey.key)}`);
+    out.info('Try it:');
+    out.info(`  KEY=${adminKey.key}`);
+    out.info(`  ${exampleCommand(8080)}`);
+  }
+
+  /** Shut down in reverse start order: group 2, group 1, then servers we started. Idempotent. */
+  shutdown(): Promise<void> {
+    this.shutdownDone ??= (async () => {
+      const grace = this.cfg.stopGraceMs;
+      for (const group of [2, 1] as const) {
+        await Promise.all(this.runners.filter((r) => r.spec.group === group).map((r) => r.stop(grace)));
+      }
+      // A stop requested while NATS/Redis were starting: wait for them, then stop them too.
+      const infra = this.infra ?? (await this.infraPending?.catch(() => undefined));
+      for (const server of [...(infra?.started ?? [])].reverse()) {
+        await server.stop();
+        this.out.info(`${server.kind} server (port ${server.port}) stopped`);
+      }
+    })();
+    return this.shutdownDone;
+  }
+
+  private unlessStopped<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.stopSignal]);
+  }
+
+  private report(err: unknown): void {
+    if (err instanceof OneLineError || err instanceof UsageError) this.out.error(err.message);
+    else this.out.error(`startup failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const labels = ['nats', 'redis', ...SERVICES.map((s) => s.name)];
+  const out = createOutput(labels, useColor(process.env));
+  let cfg: LauncherConfig;
+  try {
+    cfg = parseLauncherConfig(process.argv.slice(2), process.env, __dirname);
+  } catch (err) {
+    const help = err instanceof UsageError && err.message.startsWith('usage');
+    if (help) out.info(err.message);
+    else out.error((err as Error).message);
+    return help ? 0 : 1;
+  }
+  const launcher = new Launcher(cfg, out);
+  const fatal = (what: string) => (err: unknown) => {
+    out.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    launcher.killAll();
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled rejection'));
+  process.on('SIGINT', () => launcher.onSignal('SIGINT'));
+  process.on('SIGTERM', () => launcher.onSignal('SIGTERM'));
+  process.on('SIGHUP', () => launcher.onSignal('SIGHUP'));
+  return launcher.run();
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[start] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

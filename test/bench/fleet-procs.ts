@@ -1,0 +1,159 @@
+/**
+ * The Switchboard fleet for the bench, each service a real child process started from its
+ * built entry (`dist/apps/<app>/src/main.js`) against the bench's own NATS and Redis, under a
+ * prefix of its own. Ready means `GET /health/ready` answered 200; idle memory is VmRSS from
+ * /proc after the fleet has been ready and idle for a moment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findFreePort, ManagedProcess } from '../../libs/testing/src/local-servers';
+
+export interface ServiceProc {
+  name: string;
+  port: number;
+  url: string;
+  proc: ManagedProcess;
+  /** Not needed for the task path: measured for memory, then stopped. */
+  optional: boolean;
+}
+
+export interface FleetOptions {
+  repoRoot: string;
+  natsUrl: string;
+  redisUrl: string;
+  prefix: string;
+  adminKey: string;
+  workerConcurrency: number;
+  readyTimeoutMs?: number;
+}
+
+export interface StartFailure {
+  name: string;
+  error: string;
+}
+
+export interface Fleet {
+  services: ServiceProc[];
+  failures: StartFailure[];
+  gatewayUrl: string;
+  stop(names?: string[]): Promise<void>;
+}
+
+interface Spec {
+  name: string;
+  group: 1 | 2;
+  optional: boolean;
+  env?: (o: FleetOptions) => Record<string, string>;
+}
+
+const SPECS: Spec[] = [
+  { name: 'tenancy', group: 1, optional: false },
+  { name: 'auth', group: 1, optional: false, env: (o) => ({ SB_BOOTSTRAP_ADMIN_KEY: o.adminKey }) },
+  // The bench is one tenant flat out: lift its submission rate so the limiter (still consulted) never refuses.
+  { name: 'gateway', group: 2, optional: false, env: () => ({ TENANT_SUBMIT_RATE: '1000000', TENANT_SUBMIT_BURST: '10000000' }) },
+  { name: 'agent-worker', group: 2, optional: false, env: (o) => ({ WORKER_AGENTS: 'echo', WORKER_CONCURRENCY: String(o.workerConcurrency) }) },
+  { name: 'metrics-collector', group: 2, optional: true },
+  { name: 'alerting', group: 2, optional: true },
+  { name: 'recovery', group: 2, optional: true },
+];
+
+export function entryOf(repoRoot: string, name: string): string {
+  return join(repoRoot, 'dist', 'apps', name, 'src', 'main.js');
+}
+
+async function spawnService(spec: Spec, o: FleetOptions): Promise<ServiceProc> {
+  const main = entryOf(o.repoRoot, spec.name);
+  if (!existsSync(main)) throw new Error(`${main} is missing (did "npm run build" succeed?)`);
+  const port = await findFreePort('127.0.0.1');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL: o.natsUrl,
+    REDIS_URL: o.redisUrl,
+    SB_PREFIX: o.prefix,
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...spec.env?.(o),
+  };
+  const proc = new ManagedProcess({ name: spec.name, command: process.execPath, args: [main], cwd: o.repoRoot, env, tailLines: 60 });
+  return { name: spec.name, port, url: `http://127.0.0.1:${port}`, proc, optional: spec.optional };
+}
+
+/** Poll /health/ready until 200; fail at once if the process exits. */
+export async function waitReady(s: ServiceProc, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (s.proc.exit) throw new Error(`${s.proc.describeExit()} before it was ready.\n--- ${s.name} output (tail) ---\n${s.proc.outputTail()}`);
+    try {
+      const res = await fetch(`${s.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `${res.status} ${body.slice(0, 300)}`;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await Promise.race([s.proc.exited, new Promise((r) => setTimeout(r, 150))]);
+  }
+  throw new Error(`${s.name} was not ready within ${timeoutMs} ms (last: ${last}).\n--- ${s.name} output (tail) ---\n${s.proc.outputTail()}`);
+}
+
+/** Start the fleet, tenancy and auth first. Optional services that fail are reported, not fatal. */
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const services: ServiceProc[] = [];
+  const failures: StartFailure[] = [];
+  const timeout = o.readyTimeoutMs ?? 45_000;
+  const fleet: Fleet = {
+    services,
+    failures,
+    gatewayUrl: '',
+    stop: async (names) => {
+      const targets = names ? services.filter((s) => names.includes(s.name)) : services;
+      await Promise.all(targets.map((s) => s.proc.stop(5_000)));
+    },
+  };
+  try {
+    for (const group of [1, 2] as const) {
+      const started = await Promise.all(SPECS.filter((s) => s.group === group).map(async (spec) => ({ spec, svc: await spawnService(spec, o) })));
+      for (const { svc } of started) services.push(svc);
+      const outcomes = await Promise.allSettled(started.map(({ svc }) => waitReady(svc, timeout)));
+      for (const [i, r] of outcomes.entries()) {
+        if (r.status === 'fulfilled') continue;
+        const { spec, svc } = started[i];
+        const error = r.reason instanceof Error ? r.reason.message : String(r.reason);
+        if (!spec.optional) throw new Error(`${spec.name} did not start: ${error}`);
+        failures.push({ name: spec.name, error: error.split('\n')[0] });
+        await svc.proc.stop(2_000);
+      }
+    }
+  } catch (e) {
+    await fleet.stop();
+    throw e;
+  }
+  fleet.gatewayUrl = services.find((s) => s.name === 'gateway')!.url;
+  return fleet;
+}
+
+/** Resident set size of a live process in MiB, from /proc/<pid>/status (undefined if unreadable). */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RssReading {
+  name: string;
+  rssMiB?: number;
+  note?: string;
+}
+
+export function readIdleRss(fleet: Fleet): RssReading[] {
+  const out: RssReading[] = fleet.services
+    .filter((s) => !s.proc.exit)
+    .map((s) => ({ name: s.name, rssMiB: rssMiB(s.proc.pid) }));
+  for (const f of fleet.failures) out.push({ name: f.name, note: `did not start: ${f.error.slice(0, 120)}` });
+  return out;
+}

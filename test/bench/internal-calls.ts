@@ -1,0 +1,117 @@
+/**
+ * The internal service-call path (the gateway asking auth to authorize a credential), three
+ * ways, each with the responder and the requester on connections of their own:
+ *
+ *  - plain:      nats.js `nc.request()` (one muxed reply inbox) and a subscription that
+ *                answers; JSON encode/decode by hand. The floor.
+ *  - switchboard: `Bus.request(Endpoints.authorize)` → `Bus.serve(Endpoints.authorize)`, each
+ *                in a minimal Nest app built from `coreImports()` like every service's root
+ *                module (schema validation, RED metrics and error mapping included).
+ *  - nest:       Nest's stock NATS `ClientProxy` → a Nest NATS microservice with a
+ *                `@MessagePattern` handler, both with their default options.
+ */
+import 'reflect-metadata';
+import { Controller, type DynamicModule, type INestApplication, type INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClientProxyFactory, MessagePattern, type MicroserviceOptions, Payload, Transport } from '@nestjs/microservices';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { Endpoints, type Principal } from '@sb/contracts';
+import { Bus, coreImports, NatsClient } from '@sb/messaging';
+import { createServiceApp } from '@sb/observability';
+import { firstValueFrom } from 'rxjs';
+import type { Target } from './floor';
+
+const PRINCIPAL: Principal = { keyId: 'key_bench', tenantId: 'tn_bench', scopes: ['tasks:submit', 'tasks:read'], expiresAt: null };
+const REQUEST = { credential: 'x' };
+const PLAIN_SUBJECT = 'bench.plain.authorize';
+const NEST_PATTERN = 'bench.authorize';
+const BUS_PREFIX = 'benchbus';
+const TIMEOUT_MS = 5_000;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Plain nats.js request-reply: the floor for internal calls. */
+export async function startPlainRequestReply(natsUrl: string): Promise<Target> {
+  const server: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-plain-responder' });
+  const client: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-plain-requester' });
+  server.subscribe(PLAIN_SUBJECT, {
+    queue: 'bench.plain',
+    callback: (err, msg) => {
+      if (err) return;
+      JSON.parse(dec.decode(msg.data));
+      msg.respond(enc.encode(JSON.stringify(PRINCIPAL)));
+    },
+  });
+  await server.flush();
+  return {
+    op: async () => {
+      const reply = await client.request(PLAIN_SUBJECT, enc.encode(JSON.stringify(REQUEST)), { timeout: TIMEOUT_MS });
+      return JSON.parse(dec.decode(reply.data)) as Principal;
+    },
+    close: async () => {
+      await client.drain().catch(() => undefined);
+      await server.drain().catch(() => undefined);
+    },
+  };
+}
+
+@Module({})
+class BusBenchModule {}
+
+async function busApp(service: string, natsUrl: string): Promise<INestApplication> {
+  const config = { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 1_000 };
+  const core = { NATS_URL: natsUrl, SB_PREFIX: BUS_PREFIX, REQUEST_TIMEOUT_MS: TIMEOUT_MS };
+  const module = (logger: Parameters<typeof coreImports>[2]): DynamicModule => ({ module: BusBenchModule, imports: coreImports(service, core, logger) });
+  const { app } = await createServiceApp({ service, config, module });
+  await app.init();
+  return app;
+}
+
+/** Switchboard's own path: Bus.request → Bus.serve, as gateway → auth. */
+export async function startSwitchboardBus(natsUrl: string): Promise<Target> {
+  const auth = await busApp('auth', natsUrl);
+  const gateway = await busApp('gateway', natsUrl);
+  const sub = auth.get(Bus).serve(Endpoints.authorize, async () => PRINCIPAL);
+  const bus = gateway.get(Bus);
+  // The subscription must have reached the server before the first request.
+  await auth.get(NatsClient).nc.flush();
+  return {
+    op: () => bus.request(Endpoints.authorize, REQUEST),
+    close: async () => {
+      sub.unsubscribe();
+      await gateway.close().catch(() => undefined);
+      await auth.close().catch(() => undefined);
+    },
+  };
+}
+
+@Controller()
+class NestAuthorizeController {
+  @MessagePattern(NEST_PATTERN)
+  authorize(@Payload() _req: { credential: string }): Principal {
+    return PRINCIPAL;
+  }
+}
+
+@Module({ controllers: [NestAuthorizeController] })
+class NestAuthBenchModule {}
+
+/** What a user would pick instead: Nest's stock NATS transport, default options. */
+export async function startNestClientProxy(natsUrl: string): Promise<Target> {
+  const server: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(NestAuthBenchModule, {
+    transport: Transport.NATS,
+    options: { servers: [natsUrl] },
+    logger: false,
+  });
+  await server.listen();
+  const client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [natsUrl] } });
+  await client.connect();
+  return {
+    op: () => firstValueFrom(client.send<Principal>(NEST_PATTERN, REQUEST)),
+    close: async () => {
+      await client.close();
+      await server.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The bench's output: one markdown document (docs/benchmarks.md, overwritten each run) whose
+ * tables are also printed to stdout. Targets are reported, never enforced: a missed target
+ * shows as NO in the table, and the process still exits 0.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { RssReading } from './fleet-procs';
+import type { BenchSettings, LoadResult } from './measure';
+import type { StageMeans } from './round-trips';
+
+export interface Check {
+  label: string;
+  pass?: boolean;
+}
+
+export interface Row {
+  group: string;
+  name: string;
+  concurrency: number;
+  result?: LoadResult;
+  /** Why there is no result. */
+  failure?: string;
+  /** The floor this row is compared with (undefined for a floor row itself). */
+  floor?: LoadResult;
+  floorName?: string;
+  checks: Check[];
+}
+
+export interface StageRow {
+  name: string;
+  concurrency: number;
+  stages?: StageMeans;
+  p50?: number;
+}
+
+export interface MachineFacts {
+  date: string;
+  nproc: number;
+  cpu: string;
+  node: string;
+  natsServer: string;
+  redisServer: string;
+  os: string;
+}
+
+export interface Report {
+  facts: MachineFacts;
+  settings: BenchSettings;
+  rows: Row[];
+  rss: RssReading[];
+  rssTargetMiB: number;
+  stages: StageRow[];
+  notes: string[];
+}
+
+function run(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machineFacts(natsBinary: string, redisBinary: string): MachineFacts {
+  let cpu = 'unknown';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+  } catch {
+    /* not Linux */
+  }
+  const nproc = Number(run('nproc', []));
+  const redis = /v=(\S+)/.exec(run(redisBinary, ['--version']))?.[1] ?? 'unknown';
+  return {
+    date: new Date().toISOString(),
+    nproc: Number.isFinite(nproc) && nproc > 0 ? nproc : availableParallelism(),
+    cpu,
+    node: process.version,
+    natsServer: run(natsBinary, ['--version']).replace(/^nats-server:\s*/, ''),
+    redisServer: redis,
+    os: `${process.platform} ${run('uname', ['-r'])}`,
+  };
+}
+
+const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : v < 1 ? v.toFixed(3) : v.toFixed(2));
+const ops = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.round(v).toLocaleString('en-US'));
+const times = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`);
+const met = (c: Check[]): string => (c.length === 0 ? '—' : c.some((x) => x.pass === undefined) ? 'n/a' : c.every((x) => x.pass) ? 'yes' : '**NO**');
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function resultsTable(rows: Row[]): string {
+  return table(
+    ['Path', 'c', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'vs floor ops/s', 'vs floor p99', 'Target', 'Met'],
+    rows.map((r) => {
+      const x = r.result;
+      const thr = x && r.floor ? x.throughput / r.floor.throughput : undefined;
+      const p99 = x && r.floor ? x.p99 / r.floor.p99 : undefined;
+      const name = `${r.group}: ${r.name}${r.floorName ? '' : ' *(floor)*'}`;
+      if (!x) return [name, String(r.concurrency), '—', '—', '—', '—', '—', '—', r.checks.map((c) => c.label).join('; ') || '—', `failed: ${r.failure ?? '?'}`];
+      const errs = x.errors ? `${x.errors}${x.aborted ? ' (aborted)' : ''}` : '0';
+      return [name, String(r.concurrency), ops(x.throughput), ms(x.p50), ms(x.p99), errs, times(thr), times(p99), r.checks.map((c) => c.label).join('; ') || '—', met(r.checks)];
+    }),
+  );
+}
+
+export function rssTable(rss: RssReading[], targetMiB: number): string {
+  return table(
+    ['Service', 'idle VmRSS MiB', 'Target', 'Met'],
+    rss.map((r) => [r.name, r.rssMiB === undefined ? (r.note ?? '—') : r.rssMiB.toFixed(1), `≤ ${targetMiB} MiB`, r.rssMiB === undefined ? 'n/a' : r.rssMiB <= targetMiB ? 'yes' : '**NO**']),
+  );
+}
+
+export function stageTable(stages: StageRow[]): string {
+  return table(
+    ['Path', 'c', 'intake ms', 'queue ms', 'run ms', 'back ms', 'sum of means ms', 'tasks'],
+    stages.map((s) => {
+      const m = s.stages;
+      if (!m) return [s.name, String(s.concurrency), '—', '—', '—', '—', '—', '0'];
+      const sum = m.intakeMs + m.queueMs + m.runMs + m.backMs;
+      return [s.name, String(s.concurrency), ms(m.intakeMs), ms(m.queueMs), ms(m.runMs), ms(m.backMs), ms(sum), String(m.samples)];
+    }),
+  );
+}
+
+export function renderMarkdown(r: Report): string {
+  const f = r.facts;
+  const s = r.settings;
+  return `# Benchmarks
+
+Generated by \`npm run bench\` (test/bench/run.ts); this file is overwritten on every run.
+
+- Date: ${f.date}
+- Machine: ${f.nproc} CPUs (\`nproc\`), ${f.cpu}, ${f.os}
+- Node ${f.node}, nats-server ${f.natsServer}, redis-server ${f.redisServer}
+- Each measurement: ${s.warmupMs} ms warm-up, then ${s.durationMs} ms measured (\`BENCH_WARMUP_MS\`, \`BENCH_DURATION_MS\`), closed loop with c operations in flight
+- Everything runs on this one machine over loopback: the bench's own nats-server (JetStream, file storage) and redis-server, the services as child processes, and the load generator
+
+## Results
+
+${resultsTable(r.rows)}
+
+## Idle memory of each service
+
+${rssTable(r.rss, r.rssTargetMiB)}
+
+## Where a task round trip's time goes (means)
+
+${stageTable(r.stages)}
+${r.notes.length ? `\n## Notes from this run\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+## How to read this
+
+Every number is measured side by side in the same run, so compare rows by their ratios, not
+across machines. A **floor** is the same job done with plain nats.js and no framework: for the
+task round trip, a JetStream publish-with-ack to a work-queue stream, a durable pull consumer
+(\`consume()\`, in a child process) that publishes the reply to the inbox carried in a header and
+acks; for internal calls, \`nc.request()\` against a subscription that answers, JSON both ways.
+"vs floor ops/s" is the row's throughput divided by its floor's (higher is better, 1.00× = as
+fast as the floor); "vs floor p99" is its p99 latency divided by the floor's (lower is better).
+Task round trips are submit-with-\`wait\` of an \`echo\` task through the real fleet
+(gateway → auth (cached) → Redis rate check → tenancy admit → task record in KV → JetStream →
+agent-worker → result in KV → task event → gateway → reply): they do far more work than the
+floor by design (durable record, idempotent state transitions, events), and the ratio says what
+that costs. The stage table splits the client's wall time using the record's own timestamps
+(millisecond resolution): *intake* = send → record created (auth, rate limit, admit), *queue* =
+created → running (store, enqueue, worker pull, mark running), *run* = the agent, *back* =
+finished → reply received (store result, event to gateway, re-read, reply). Internal calls
+compare Switchboard's \`Bus.request\`→\`Bus.serve\` (schema validation, RED metrics, error mapping)
+and Nest's stock NATS \`ClientProxy\`/\`@MessagePattern\` (default options) with plain request-reply.
+Moleculer over NATS is not measured (the package is not installed). Idle memory is each
+service's VmRSS from /proc after the fleet has been ready and idle for about 2 s. A "NO" marks a
+missed target; the bench reports it and still exits 0. With few CPUs the load generator, NATS
+and the services compete for the same cores, which lowers every row, floors included.
+`;
+}

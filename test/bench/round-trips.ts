@@ -1,0 +1,154 @@
+/**
+ * The task round trip through a running fleet, as a client sees it: submit an `echo` task with
+ * `wait: true` and get the finished record back, over plain NATS (the public contract, with an
+ * API key in the Authorization header) and over HTTP (POST /v1/tasks, fetch = undici keep-alive).
+ *
+ * Each finished record carries createdAt / startedAt / finishedAt, which splits the client's
+ * wall time into stages (ms resolution, one machine, one clock): intake (auth, rate limit,
+ * admit), queue (store, enqueue, worker pull, mark running), run (the agent), and back (store
+ * the result, event to the gateway, re-read the record, reply).
+ */
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { names } from '@sb/contracts';
+import type { Target } from './floor';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+interface FinishedTask {
+  taskId: string;
+  status: string;
+  result?: unknown;
+  createdAt: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+}
+
+export interface StageMeans {
+  samples: number;
+  intakeMs: number;
+  queueMs: number;
+  runMs: number;
+  backMs: number;
+}
+
+/** Collects per-task stage times; `reset()` at the start of the measuring window. */
+export class StageRecorder {
+  private sums = [0, 0, 0, 0];
+  private n = 0;
+
+  reset(): void {
+    this.sums = [0, 0, 0, 0];
+    this.n = 0;
+  }
+
+  add(sentAt: number, receivedAt: number, t: FinishedTask): void {
+    const created = Date.parse(t.createdAt);
+    const started = t.startedAt ? Date.parse(t.startedAt) : Number.NaN;
+    const finished = t.finishedAt ? Date.parse(t.finishedAt) : Number.NaN;
+    if (!Number.isFinite(created) || !Number.isFinite(started) || !Number.isFinite(finished)) return;
+    const parts = [created - sentAt, started - created, finished - started, receivedAt - finished];
+    parts.forEach((v, i) => (this.sums[i] += v));
+    this.n++;
+  }
+
+  means(): StageMeans | undefined {
+    if (this.n === 0) return undefined;
+    const [a, b, c, d] = this.sums.map((s) => s / this.n);
+    return { samples: this.n, intakeMs: a, queueMs: b, runMs: c, backMs: d };
+  }
+}
+
+export interface Http {
+  status: number;
+  body: unknown;
+}
+
+async function httpJson(base: string, method: string, path: string, key: string, body?: unknown): Promise<Http> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** A fresh tenant and a key that may submit and read tasks. */
+export async function tenantWithKey(gatewayUrl: string, adminKey: string): Promise<{ tenantId: string; key: string }> {
+  const t = await httpJson(gatewayUrl, 'POST', '/v1/tenants', adminKey, { name: `bench-${Date.now().toString(36)}` });
+  if (t.status !== 201) throw new Error(`creating the bench tenant failed: ${t.status} ${JSON.stringify(t.body)}`);
+  const tenantId = (t.body as { id: string }).id;
+  const k = await httpJson(gatewayUrl, 'POST', '/v1/keys', adminKey, { tenantId, scopes: ['tasks:submit', 'tasks:read'] });
+  if (k.status !== 201) throw new Error(`creating the bench key failed: ${k.status} ${JSON.stringify(k.body)}`);
+  return { tenantId, key: (k.body as { key: string }).key };
+}
+
+function checkFinished(t: FinishedTask): FinishedTask {
+  if (t?.status !== 'succeeded') throw new Error(`task ended ${t?.status ?? 'without a record'}: ${JSON.stringify(t).slice(0, 300)}`);
+  return t;
+}
+
+/** Submit-and-wait over plain NATS, as any client of the public contract does it. */
+export async function startNatsRoundTrip(natsUrl: string, prefix: string, key: string, stages: StageRecorder): Promise<Target> {
+  const nc: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-nats-client' });
+  const subject = names(prefix).tasks.submit;
+  let seq = 0;
+  return {
+    op: async () => {
+      const h = natsHeaders();
+      h.set('Authorization', `Bearer ${key}`);
+      const body = enc.encode(JSON.stringify({ capability: 'echo', input: { n: ++seq }, wait: true }));
+      const sentAt = Date.now();
+      const reply = await nc.request(subject, body, { headers: h, timeout: 15_000 });
+      const receivedAt = Date.now();
+      const code = reply.headers?.get('Nats-Service-Error-Code');
+      if (code) throw new Error(`submit failed: ${code} ${reply.headers?.get('Nats-Service-Error') ?? ''}`);
+      stages.add(sentAt, receivedAt, checkFinished(JSON.parse(dec.decode(reply.data)) as FinishedTask));
+    },
+    close: async () => {
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** Submit-and-wait over HTTP with Node's fetch (undici, keep-alive connections). */
+export function startHttpRoundTrip(gatewayUrl: string, key: string, stages: StageRecorder): Target {
+  let seq = 0;
+  const url = `${gatewayUrl}/v1/tasks`;
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  return {
+    op: async () => {
+      const sentAt = Date.now();
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ capability: 'echo', input: { n: ++seq }, wait: true }) });
+      const text = await res.text();
+      const receivedAt = Date.now();
+      if (res.status !== 200) throw new Error(`submit failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+      stages.add(sentAt, receivedAt, checkFinished(JSON.parse(text) as FinishedTask));
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Submit until the fleet answers with a finished task (the worker may still be registering its capability). */
+export async function primeFleet(op: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await op();
+      return;
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`the fleet never completed a task in ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
+}

@@ -1,0 +1,126 @@
+/**
+ * A whole Switchboard fleet for one e2e suite, on the test run's real NATS and Redis, under
+ * a prefix of its own: gateway, auth and tenancy in-process (so tests start fast), agent
+ * workers either in-process or as real child processes that a test can SIGKILL.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { createLogger, createServiceApp } from '@sb/observability';
+import { testEnv, uniquePrefix } from '@sb/testing';
+import { authModule } from '../../../apps/auth/src/auth.module';
+import { loadAuthConfig } from '../../../apps/auth/src/config';
+import { agentWorkerModule } from '../../../apps/agent-worker/src/agent-worker.module';
+import { loadWorkerConfig } from '../../../apps/agent-worker/src/config';
+import { loadGatewayConfig } from '../../../apps/gateway/src/config';
+import { gatewayModule } from '../../../apps/gateway/src/gateway.module';
+import { loadTenancyConfig } from '../../../apps/tenancy/src/config';
+import { tenancyModule } from '../../../apps/tenancy/src/tenancy.module';
+
+export type Env = Record<string, string>;
+
+export interface Fleet {
+  prefix: string;
+  adminKey: string;
+  httpUrl: string;
+  nc: NatsConnection;
+  env: Env;
+  apps: INestApplication[];
+  startWorker(extra?: Env): Promise<INestApplication>;
+  spawnWorker(extra?: Env): Promise<WorkerProcess>;
+  stop(): Promise<void>;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const REPO = join(__dirname, '../../..');
+const LOG_LEVEL = 'warn';
+
+async function boot(service: string, module: (logger: ReturnType<typeof createLogger>) => DynamicModule, level = LOG_LEVEL): Promise<INestApplication> {
+  const logger = createLogger(service, level);
+  const { app } = await createServiceApp({ service, config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: level, SHUTDOWN_GRACE_MS: 5_000 }, module: () => module(logger) });
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+export async function startFleet(opts: { workers?: number; workerEnv?: Env } = {}): Promise<Fleet> {
+  const { natsUrl, redisUrl } = testEnv();
+  const prefix = uniquePrefix();
+  const adminKey = `sb_admin_test_${prefix}_${Math.random().toString(36).slice(2)}`;
+  const env: Env = { NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL };
+  const apps: INestApplication[] = [];
+  const children: WorkerProcess[] = [];
+  const nc = await connect({ servers: natsUrl });
+
+  // tenancy first: auth checks tenants when issuing keys.
+  apps.push(await boot('tenancy', (l) => tenancyModule(loadTenancyConfig(env), l)));
+  apps.push(await boot('auth', (l) => authModule(loadAuthConfig({ ...env, SB_BOOTSTRAP_ADMIN_KEY: adminKey }), l)));
+  const gateway = await boot('gateway', (l) => gatewayModule(loadGatewayConfig(env), l));
+  apps.push(gateway);
+  const httpUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
+
+  const workerEnv = (extra: Env = {}): Env => ({
+    ...env,
+    WORKER_TEST_AGENTS: 'true',
+    WORKER_AGENTS: 'echo,code-analysis,sleep,flaky',
+    TASK_BACKOFF_BASE_MS: '200',
+    TASK_BACKOFF_MAX_MS: '1000',
+    WORKER_IDLE_POLL_MS: '100',
+    ...opts.workerEnv,
+    ...extra,
+  });
+
+  const fleet: Fleet = {
+    prefix,
+    adminKey,
+    httpUrl,
+    nc,
+    env,
+    apps,
+    async startWorker(extra) {
+      const app = await boot('agent-worker', (l) => agentWorkerModule(loadWorkerConfig(workerEnv(extra)), l));
+      apps.push(app);
+      return app;
+    },
+    async spawnWorker(extra) {
+      const main = join(REPO, 'dist/apps/agent-worker/src/main.js');
+      if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
+      let out = '';
+      const child = spawn(process.execPath, [main], { env: { ...process.env, ...workerEnv({ LOG_LEVEL: 'info', ...extra }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const ready = new Promise<void>((resolve, reject) => {
+        const check = () => (out.includes('worker taking tasks') ? resolve() : undefined);
+        child.stdout!.on('data', check);
+        child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${out.slice(-2000)}`)));
+      });
+      await ready;
+      const wp: WorkerProcess = {
+        child,
+        output: () => out,
+        kill: async (signal = 'SIGTERM') => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise<void>((r) => child.once('exit', () => r()));
+          child.kill(signal);
+          await exited;
+        },
+      };
+      children.push(wp);
+      return wp;
+    },
+    async stop() {
+      await Promise.all(children.map((c) => c.kill('SIGKILL')));
+      for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+    },
+  };
+  for (let i = 0; i < (opts.workers ?? 1); i++) await fleet.startWorker();
+  return fleet;
+}
