@@ -25,7 +25,7 @@ export interface Target {
 }
 
 export async function startJetStreamFloor(natsUrl: string): Promise<Target> {
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-floor-client' });
+  const nc: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-floor-client' });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: STREAM, subjects: ['bench.floor.>'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   await jsm.consumers.add(STREAM, { durable_name: DURABLE, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });

@@ -50,7 +50,7 @@ async function boot(service: string, module: (logger: ReturnType<typeof createLo
   return app;
 }
 
-export async function startFleet(opts: { workers?: number; workerEnv?: Env } = {}): Promise<Fleet> {
+export async function startFleet(opts: { workers?: number; workerEnv?: Env; gatewayEnv?: Env } = {}): Promise<Fleet> {
   const { natsUrl, redisUrl } = testEnv();
   const prefix = uniquePrefix();
   const adminKey = `sb_admin_test_${prefix}_${Math.random().toString(36).slice(2)}`;
@@ -62,7 +62,7 @@ export async function startFleet(opts: { workers?: number; workerEnv?: Env } = {
   // tenancy first: auth checks tenants when issuing keys.
   apps.push(await boot('tenancy', (l) => tenancyModule(loadTenancyConfig(env), l)));
   apps.push(await boot('auth', (l) => authModule(loadAuthConfig({ ...env, SB_BOOTSTRAP_ADMIN_KEY: adminKey }), l)));
-  const gateway = await boot('gateway', (l) => gatewayModule(loadGatewayConfig(env), l));
+  const gateway = await boot('gateway', (l) => gatewayModule(loadGatewayConfig({ ...env, ...opts.gatewayEnv }), l));
   apps.push(gateway);
   const httpUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
 

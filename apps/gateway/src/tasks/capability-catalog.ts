@@ -4,7 +4,7 @@
  * that registered a moment ago). A capability with no live worker is still known: its tasks
  * queue until a worker comes back.
  */
-import type { KV } from '@nats-io/kv';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
 
 export class CapabilityCatalog {
   private readonly known = new Set<string>();
@@ -13,7 +13,7 @@ export class CapabilityCatalog {
   constructor(private readonly kv: KV) {}
 
   async start(): Promise<void> {
-    const watch = await this.kv.watch({ include: 'lastValue' as never });
+    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
     this.stopWatch = () => watch.stop();
     void (async () => {
       for await (const e of watch) {
