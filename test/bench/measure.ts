@@ -16,7 +16,7 @@ export interface LoadOptions {
   /** Give up on a measurement whose error rate is hopeless (after at least 50 attempts). */
   maxErrorRatio?: number;
   /** Called between the warm-up and the measuring window (e.g. to reset side recorders). */
-  onMeasureStart?: () => void;
+  onMeasureStart?: () => void | Promise<void>;
 }
 
 export interface LoadResult {
@@ -107,7 +107,7 @@ export async function closedLoop(op: Op, opts: LoadOptions): Promise<LoadResult>
   const maxOps = opts.maxOps ?? Number.POSITIVE_INFINITY;
   const maxErrorRatio = opts.maxErrorRatio ?? 0.5;
   if (opts.warmupMs > 0) await phase(op, opts.concurrency, opts.warmupMs, maxOps, maxErrorRatio);
-  opts.onMeasureStart?.();
+  await opts.onMeasureStart?.();
   const p = await phase(op, opts.concurrency, opts.durationMs, maxOps, maxErrorRatio);
   const r = summarize(Float64Array.from(p.latencies), opts.concurrency, p.elapsedMs, p.errors, p.firstError);
   if (p.aborted) r.aborted = true;

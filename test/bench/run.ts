@@ -10,12 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { names } from '@sb/contracts';
 import { startNatsServer, startRedisServer, whichBinary } from '../../libs/testing/src/local-servers';
 import { readIdleRss, startFleet } from './fleet-procs';
 import { startJetStreamFloor, type Target } from './floor';
 import { startNestClientProxy, startPlainRequestReply, startSwitchboardBus } from './internal-calls';
 import { benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
-import { machineFacts, renderMarkdown, type Report, resultsTable, type Row, rssTable, type StageRow, stageTable } from './report';
+import { machineFacts, renderMarkdown, type Report, resultsTable, type Row, rssTable, type StageRow, serverTable, stageTable } from './report';
+import { type FleetSnapshot, scrapeFleet, windowMean } from './server-metrics';
 import { primeFleet, StageRecorder, startHttpRoundTrip, startNatsRoundTrip, tenantWithKey } from './round-trips';
 
 const REPO = join(__dirname, '../../..');
@@ -46,7 +48,7 @@ class Cleanup {
 
 const cleanup = new Cleanup();
 
-async function measure(name: string, target: Target, concurrency: number, extra: { onMeasureStart?: () => void } = {}): Promise<{ result?: LoadResult; failure?: string }> {
+async function measure(name: string, target: Target, concurrency: number, extra: { onMeasureStart?: () => void | Promise<void> } = {}): Promise<{ result?: LoadResult; failure?: string }> {
   const s = benchSettings(process.env);
   const bound = s.warmupMs + s.durationMs + 30_000;
   try {
@@ -113,17 +115,38 @@ async function main(): Promise<void> {
     const natsFail = await withTarget('NATS round trip', () => startNatsRoundTrip(nats.url, PREFIX, key, natsStages), async (natsRt) => {
       await primeFleet(natsRt.op, 30_000);
       const http = startHttpRoundTrip(fleet.gatewayUrl, key, httpStages);
+      const urls = Object.fromEntries(fleet.services.filter((x) => !x.optional).map((x) => [x.name, x.url]));
+      const n = names(PREFIX);
+      const roundTrip = async (label: string, transport: string, t: Target, c: number, rec: StageRecorder, handlerKey: string, floor?: LoadResult) => {
+        let before: FleetSnapshot = new Map();
+        const r = await measure(`${transport} round trip`, t, c, {
+          onMeasureStart: async () => {
+            rec.reset();
+            before = await scrapeFleet(urls);
+          },
+        });
+        const after = await scrapeFleet(urls);
+        const req = (svc: string, subject: string) => windowMean(before, after, svc, `sb_request_duration_seconds|${subject}`);
+        stages.push({
+          name: label,
+          concurrency: c,
+          stages: rec.means(),
+          clientMeanMs: r.result?.mean,
+          server: {
+            gatewayHandler: req('gateway', handlerKey),
+            admit: req('tenancy', n.internal.admit),
+            authorize: req('auth', n.internal.authorize),
+            workerTask: windowMean(before, after, 'agent-worker', 'sb_worker_task_duration_seconds|echo'),
+          },
+        });
+        const checks = transport === 'NATS' ? natsChecks(c, hi, r.result, floor) : [];
+        rows.push({ group: 'Task round trip', name: `Switchboard over ${label}`, concurrency: c, ...r, floor, floorName: 'JetStream', checks });
+      };
       for (const c of [1, hi]) {
         const f = await measure('JetStream floor', floor, c);
         rows.push({ group: 'Task round trip', name: 'plain nats.js JetStream publish → pull → reply', concurrency: c, ...f, checks: [] });
-
-        const n = await measure('NATS round trip', natsRt, c, { onMeasureStart: () => natsStages.reset() });
-        stages.push({ name: 'NATS submit, wait', concurrency: c, stages: natsStages.means(), p50: n.result?.p50 });
-        rows.push({ group: 'Task round trip', name: 'Switchboard over NATS (submit, wait)', concurrency: c, ...n, floor: f.result, floorName: 'JetStream', checks: natsChecks(c, hi, n.result, f.result) });
-
-        const h = await measure('HTTP round trip', http, c, { onMeasureStart: () => httpStages.reset() });
-        stages.push({ name: 'HTTP POST /v1/tasks, wait', concurrency: c, stages: httpStages.means(), p50: h.result?.p50 });
-        rows.push({ group: 'Task round trip', name: 'Switchboard over HTTP (POST /v1/tasks, wait)', concurrency: c, ...h, floor: f.result, floorName: 'JetStream', checks: [] });
+        await roundTrip('NATS (submit, wait)', 'NATS', natsRt, c, natsStages, n.tasks.submit, f.result);
+        await roundTrip('HTTP (POST /v1/tasks, wait)', 'HTTP', http, c, httpStages, 'POST /v1/tasks', f.result);
       }
     });
     if (natsFail) notes.push(`The NATS/HTTP round trips could not start: ${natsFail}`);
@@ -153,7 +176,7 @@ async function main(): Promise<void> {
   const report: Report = { facts, settings, rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages, notes };
   mkdirSync(join(REPO, 'docs'), { recursive: true });
   writeFileSync(DOC, renderMarkdown(report));
-  process.stdout.write(`\n${resultsTable(rows)}\n\n${rssTable(rss, RSS_TARGET_MIB)}\n\n${stageTable(stages)}\n\n`);
+  process.stdout.write(`\n${resultsTable(rows)}\n\n${rssTable(rss, RSS_TARGET_MIB)}\n\n${stageTable(stages)}\n\n${serverTable(stages)}\n\n`);
   for (const n of notes) process.stdout.write(`- ${n}\n`);
   log(`wrote ${DOC}`);
 }

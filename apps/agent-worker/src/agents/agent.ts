@@ -24,25 +24,21 @@ export interface Agent {
   handle(task: QueuedTask, ctx: AgentContext): Promise<unknown>;
 }
 
-/**
- * Thrown by an agent when retrying cannot help (bad input for this agent, a refused request).
- * The task ends `failed` at once instead of going through the retry budget.
- */
-export class NonRetryableTaskError extends Error {
+/** An agent's failure with a stable code; its subclass says whether a retry can help. */
+export abstract class AgentTaskError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'NonRetryableTaskError';
+    this.name = new.target.name;
     this.code = code;
   }
 }
 
+/**
+ * Thrown by an agent when retrying cannot help (bad input for this agent, a refused request).
+ * The task ends `failed` at once instead of going through the retry budget.
+ */
+export class NonRetryableTaskError extends AgentTaskError {}
+
 /** Thrown by an agent for a transient failure; the task is retried with backoff. */
-export class RetryableTaskError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RetryableTaskError';
-    this.code = code;
-  }
-}
+export class RetryableTaskError extends AgentTaskError {}

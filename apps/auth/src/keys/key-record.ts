@@ -1,17 +1,8 @@
-import type { ApiKeyView, Scope } from '@sb/contracts';
+import type { ApiKeyView } from '@sb/contracts';
 
-/** Stored per key. The secret itself is never stored; `hash` is its SHA-256. */
-export interface KeyRecord {
-  id: string;
+/** Stored per key: what a listing shows, plus the SHA-256 `hash` of the secret (never the secret). */
+export interface KeyRecord extends ApiKeyView {
   hash: string;
-  prefix: string;
-  last4: string;
-  tenantId: string;
-  scopes: Scope[];
-  name: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
   bootstrap?: boolean;
 }
 
