@@ -10,6 +10,8 @@ export const gatewayConfigSchema = z.object({
   MAX_INPUT_BYTES: env.int(256 * 1024, 1, 900 * 1024),
   /** How long a verified credential is trusted locally; revocations are pushed and evict at once. */
   AUTH_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
+  /** How long an admitted tenant is admitted without asking tenancy again; tenant changes evict at once. */
+  ADMISSION_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
   /** Task submissions per tenant per second (GCRA in Redis, exact across gateway replicas). */
   TENANT_SUBMIT_RATE: env.int(1_000, 1, 1_000_000),
   /** How many submissions a tenant may make at once above the steady rate. */

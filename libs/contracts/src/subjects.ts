@@ -37,6 +37,7 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       eventsOfTask: (tenantId: string, taskId: string) => `${p}.v1.tasks.events.${tenantId}.${taskId}.*`,
       eventsOfTenant: (tenantId: string) => `${p}.v1.tasks.events.${tenantId}.>`,
       eventsAll: `${p}.v1.tasks.events.>`,
+      eventsWithStatus: (status: TaskStatus) => `${p}.v1.tasks.events.*.*.${status}`,
     },
     agents: {
       heartbeat: (agentId: string) => `${p}.v1.agents.heartbeat.${agentId}`,
@@ -63,7 +64,12 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       tenantsList: `${p}.internal.tenancy.tenants.list`,
       tenantChanged: `${p}.internal.tenancy.tenants.changed`,
       /** Wake-up hint: work was enqueued for a capability. Carries no data. */
-      taskReady: (capability: string) => `${p}.internal.tasks.ready.${capability}`,
+      taskReady: (capability: string, priority: Priority) => `${p}.internal.tasks.ready.${capability}.${priority}`,
+      taskReadyAny: (capability: string) => `${p}.internal.tasks.ready.${capability}.*`,
+      /** Where a worker sends the finished task for a gateway that is waiting on it (per gateway instance). */
+      taskDone: (gatewayId: string) => `${p}.internal.tasks.done.${gatewayId}`,
+      /** A gateway ended a task (cancel, timeout): every gateway checks its waiters. */
+      taskEnded: `${p}.internal.tasks.ended`,
       /** Abort a running task wherever it runs. */
       taskAbort: (taskId: string) => `${p}.internal.tasks.abort.${taskId}`,
       taskAbortAll: `${p}.internal.tasks.abort.*`,
@@ -107,6 +113,10 @@ export const Headers = {
   MsgId: 'Nats-Msg-Id',
   TaskId: 'Sb-Task-Id',
   TenantId: 'Sb-Tenant-Id',
+  /** On a queued task: the subject to send the finished task to (a waiting gateway). */
+  Notify: 'Sb-Notify',
+  /** On a queued task: the KV revision of its record when it was queued. */
+  RecordRevision: 'Sb-Record-Revision',
 } as const;
 
 /** The tenant that owns the bootstrap admin key and platform-level work. */

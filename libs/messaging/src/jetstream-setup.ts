@@ -10,7 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { KV, Kvm } from '@nats-io/kv';
-import type { Names } from '@sb/contracts';
+import { type Names, TERMINAL_STATUSES } from '@sb/contracts';
 
 const NANOS_PER_MS = 1_000_000;
 
@@ -47,9 +47,11 @@ export function streamConfigs(n: Names, s: StreamSettings = DEFAULT_STREAM_SETTI
       max_age: s.deadLetterMaxAgeMs * NANOS_PER_MS,
       duplicate_window: s.duplicateWindowMs * NANOS_PER_MS,
     },
+    // Final outcomes are kept for replay; `queued`/`running` are live-only events, so a task
+    // costs one stored event instead of three.
     taskEvents: {
       name: n.taskEvents.stream,
-      subjects: [n.tasks.eventsAll],
+      subjects: [...TERMINAL_STATUSES].map((s) => n.tasks.eventsWithStatus(s)),
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       num_replicas: s.replicas,

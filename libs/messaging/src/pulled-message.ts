@@ -6,6 +6,7 @@
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 
 const NANOS_PER_MS = 1_000_000;
+const ACK = new TextEncoder().encode('+ACK');
 
 export interface DeliveryInfo {
   stream: string;
@@ -62,12 +63,13 @@ export class PulledMessage {
     return this.settled;
   }
 
-  /** Done; confirmed by the server (so a lost ack can't cause a silent redelivery we didn't expect). */
-  async ack(): Promise<void> {
+  /**
+   * Done. Not confirmed by the server: a lost ack only means a redelivery, and the task's
+   * terminal record turns that into a no-op, so a round trip per task would buy nothing.
+   */
+  ack(): void {
     this.settled = true;
-    await this.nc.request(this.msg.reply!, new TextEncoder().encode('+ACK'), { timeout: 5_000 }).catch(() => {
-      // A lost ack only means a redelivery; the record's terminal state makes that a no-op.
-    });
+    this.nc.publish(this.msg.reply!, ACK);
   }
 
   /** Redeliver after `delayMs` (0 = now). */

@@ -31,11 +31,20 @@ export class ServiceMetrics {
 
   /** Record one served request. `code` is the error code, or '' on success. */
   observe(transport: 'nats' | 'http', endpoint: string, startedAt: bigint, code: string): void {
-    const outcome = code === '' ? 'ok' : 'error';
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-    this.requests.inc({ transport, endpoint, outcome, code });
-    this.duration.observe({ transport, endpoint, outcome }, seconds);
+    const key = `${transport} ${endpoint} ${code}`;
+    let series = this.series.get(key);
+    if (!series) {
+      // Label lookups hash every label on each call; bind each series once (a hot path serves thousands a second).
+      const outcome = code === '' ? 'ok' : 'error';
+      series = { count: this.requests.labels({ transport, endpoint, outcome, code }), time: this.duration.labels({ transport, endpoint, outcome }) };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.time.observe(seconds);
   }
+
+  private readonly series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });

@@ -3,7 +3,7 @@
  * `undefined` when the transition is not allowed from the current state (the caller then
  * leaves the stored record alone). Stores apply these under compare-and-set.
  */
-import { isTerminal, type TaskError, type TaskRecord } from '@sb/contracts';
+import { isTerminal, type QueuedTask, type TaskError, type TaskRecord } from '@sb/contracts';
 
 export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date): TaskRecord | undefined {
   if (isTerminal(r.status)) return undefined;
@@ -55,4 +55,11 @@ export function isPastDeadline(r: Pick<TaskRecord, 'deadlineAt'>, now: Date): bo
 export function withProgress(r: TaskRecord, progress: unknown): TaskRecord | undefined {
   if (r.status !== 'running') return undefined;
   return { ...r, progress };
+}
+
+/** The record of a task just queued. The gateway stores exactly this; a worker rebuilds it from the message to skip a read. */
+export function queuedRecord(task: QueuedTask, traceparent: string | undefined): TaskRecord {
+  const r: TaskRecord = { ...task, status: 'queued', errors: [], attempts: 0 };
+  if (traceparent) r.traceparent = traceparent;
+  return r;
 }

@@ -4,7 +4,7 @@
  * abort signal, keep-alives and a deadline, and the outcome is written once. Failures retry
  * with backoff until the budget is spent, then go to the dead-letter stream.
  */
-import { type DeadLetter, isTerminal, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord } from '@sb/contracts';
+import { type DeadLetter, Headers, isTerminal, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord, toPublicTask } from '@sb/contracts';
 import { type Bus, encode, type NatsClient, type PulledMessage } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 import {
@@ -16,7 +16,9 @@ import {
   markSucceeded,
   markTimedOut,
   publishTaskEvent,
+  queuedRecord,
   type TaskStore,
+  type Versioned,
   withProgress,
 } from '@sb/tasks';
 import { NonRetryableTaskError, RetryableTaskError } from '../agents/agent';
@@ -67,22 +69,13 @@ export class TaskExecutor {
 
   private async execute(task: QueuedTask, msg: PulledMessage): Promise<void> {
     const attempt = msg.info.deliveryCount;
-    const { store } = this.d;
-    const stored = await store.get(task.tenantId, task.taskId);
-    if (!stored || isTerminal(stored.record.status)) return msg.ack(); // cancelled, expired, or already done
-    if (isPastDeadline(stored.record, this.now())) return this.settle(task, msg, (r) => markTimedOut(r, this.now()));
-    if (attempt > this.d.retry.maxAttempts) {
-      // Redelivered past the budget without a recorded failure: its workers died mid-task.
-      return this.deadLetter(task, msg, stored.record, taskError('WORKER.LOST', 'The worker running this task stopped responding', true, attempt, this.d.workerId, this.now()));
-    }
     const agent = this.d.agents.route(task);
-    if (!agent) return this.settle(task, msg, (r) => markFailed(r, taskError('TASK.NO_AGENT', `No agent here can handle this ${task.capability} task`, false, attempt, this.d.workerId, this.now()), this.now()));
-
-    const started = await store.transition(task.tenantId, task.taskId, (r) => markRunning(r, this.d.workerId, attempt, this.now()));
-    if (!started.applied || !started.current) return msg.ack();
-    publishTaskEvent(this.d.bus, started.current.record, this.now());
-    let revision = started.current.revision;
-    let record = started.current.record;
+    const started = (await this.startFast(task, msg, attempt)) ?? (await this.startFromStore(task, msg, attempt, agent !== undefined));
+    if (!started) return;
+    if (!agent) return; // startFromStore settled it
+    this.announce(started.record, msg);
+    let revision = started.revision;
+    let record = started.record;
 
     const controller = this.d.aborts.add(task.taskId);
     const deadline = setTimeout(() => this.d.aborts.abort(task.taskId, 'timed_out'), Math.max(0, Date.parse(task.deadlineAt) - this.now().getTime()));
@@ -102,7 +95,7 @@ export class TaskExecutor {
           lastProgress = t;
           writes = writes.then(async () => {
             const next = withProgress(record, value);
-            const rev = next ? await store.replace(next, revision) : undefined;
+            const rev = next ? await this.d.store.replace(next, revision) : undefined;
             if (next && rev !== undefined) [record, revision] = [next, rev];
           }).catch(() => undefined);
         },
@@ -110,13 +103,13 @@ export class TaskExecutor {
       if (controller.signal.aborted) throw controller.signal.reason;
       await writes;
       const done = markSucceeded(record, result, this.now());
-      if (done && (await store.replace(done, revision)) !== undefined) {
-        publishTaskEvent(this.d.bus, done, this.now());
+      if (done && (await this.d.store.replace(done, revision)) !== undefined) {
+        this.announce(done, msg);
         stopTimer('succeeded');
       } else {
         stopTimer('superseded'); // cancelled, timed out or reclaimed meanwhile: this result is not stored
       }
-      await msg.ack();
+      msg.ack();
     } catch (e) {
       await writes;
       await this.onFailure(task, msg, record, revision, e, controller.signal, attempt);
@@ -128,13 +121,62 @@ export class TaskExecutor {
     }
   }
 
+  /**
+   * First delivery: the record is still exactly what the gateway stored at the revision the
+   * message names, so the worker moves it to running without reading it first. Any change
+   * since (cancelled, expired) makes the compare-and-set fail and the careful path decides.
+   */
+  private async startFast(task: QueuedTask, msg: PulledMessage, attempt: number): Promise<Versioned | undefined> {
+    const revision = Number(msg.headers?.get(Headers.RecordRevision));
+    if (attempt !== 1 || !(revision > 0) || !this.d.agents.route(task)) return undefined;
+    const now = this.now();
+    const queued = queuedRecord(task, msg.headers?.get(Headers.TraceParent) || undefined);
+    if (isPastDeadline(queued, now)) return undefined;
+    const running = markRunning(queued, this.d.workerId, attempt, now)!;
+    const next = await this.d.store.replace(running, revision);
+    return next === undefined ? undefined : { record: running, revision: next };
+  }
+
+  /** Read the record and decide: skip, settle, or move to running. Undefined when the message was settled here. */
+  private async startFromStore(task: QueuedTask, msg: PulledMessage, attempt: number, routable: boolean): Promise<Versioned | undefined> {
+    const stored = await this.d.store.get(task.tenantId, task.taskId);
+    if (!stored || isTerminal(stored.record.status)) {
+      msg.ack(); // cancelled, expired, or already done
+      return undefined;
+    }
+    const now = this.now();
+    if (isPastDeadline(stored.record, now)) return void (await this.settle(task, msg, (r) => markTimedOut(r, now)));
+    if (attempt > this.d.retry.maxAttempts) {
+      // Redelivered past the budget without a recorded failure: its workers died mid-task.
+      return void (await this.deadLetter(task, msg, stored.record, taskError('WORKER.LOST', 'The worker running this task stopped responding', true, attempt, this.d.workerId, now)));
+    }
+    if (!routable) {
+      const err = taskError('TASK.NO_AGENT', `No agent here can handle this ${task.capability} task`, false, attempt, this.d.workerId, now);
+      return void (await this.settle(task, msg, (r) => markFailed(r, err, now)));
+    }
+    const next = markRunning(stored.record, this.d.workerId, attempt, now);
+    const revision = next ? await this.d.store.replace(next, stored.revision) : undefined;
+    if (next && revision !== undefined) return { record: next, revision };
+    const retried = await this.d.store.transition(task.tenantId, task.taskId, (r) => markRunning(r, this.d.workerId, attempt, this.now()));
+    if (retried.applied && retried.current) return retried.current;
+    msg.ack();
+    return undefined;
+  }
+
+  /** Tell the world the task changed: its event, and the waiting gateway (if any) when it ended. */
+  private announce(r: TaskRecord, msg: PulledMessage): void {
+    publishTaskEvent(this.d.bus, r, this.now());
+    const notify = msg.headers?.get(Headers.Notify);
+    if (notify && isTerminal(r.status)) this.d.bus.publish(notify, toPublicTask(r));
+  }
+
   private async onFailure(task: QueuedTask, msg: PulledMessage, record: TaskRecord, revision: number, e: unknown, signal: AbortSignal, attempt: number): Promise<void> {
     const now = this.now();
     if (signal.aborted) {
       const reason = signal.reason as AbortReason;
       if (reason === 'shutdown') return msg.nak(0); // another worker takes it at once
       if (reason === 'timed_out') return this.settle(task, msg, (r) => markTimedOut(r, now));
-      return msg.ack(); // cancelled: the record already says so
+      return msg.ack(); // cancelled: the gateway that cancelled it told everyone
     }
     if (e instanceof NonRetryableTaskError) {
       return this.settle(task, msg, (r) => markFailed(r, taskError(e.code, e.message, false, attempt, this.d.workerId, now), now));
@@ -155,8 +197,8 @@ export class TaskExecutor {
   /** Apply a final transition (if still allowed), announce it, and acknowledge the message. */
   private async settle(task: QueuedTask, msg: PulledMessage, change: (r: TaskRecord) => TaskRecord | undefined): Promise<void> {
     const { applied, current } = await this.d.store.transition(task.tenantId, task.taskId, change);
-    if (applied && current) publishTaskEvent(this.d.bus, current.record, this.now());
-    await msg.ack();
+    if (applied && current) this.announce(current.record, msg);
+    msg.ack();
   }
 }
 

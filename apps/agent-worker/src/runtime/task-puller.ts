@@ -1,7 +1,9 @@
 /**
  * Takes work for this worker's capabilities, highest priority first, never more than its
  * free slots. Idle, it waits for an enqueue hint or the idle poll (redeliveries after a
- * backoff arrive without a hint), so an empty queue costs no busy loop.
+ * backoff arrive without a hint), so an empty queue costs no busy loop. A consumer that
+ * answered "no messages" is skipped until a hint names it or the idle poll comes round, so a
+ * hint for `normal` costs one pull, not a pull of `high` first.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { type Names, PRIORITIES } from '@sb/contracts';
@@ -23,6 +25,10 @@ export class TaskPuller {
   private loopDone: Promise<void> = Promise.resolve();
   private rotation = 0;
   private readonly idleWaiters: Array<() => void> = [];
+  /** `<capability>.<priority>` of consumers last seen empty. */
+  private readonly empty = new Set<string>();
+  /** Hints seen per consumer, so a hint that lands during a pull isn't overwritten by that pull's "empty". */
+  private readonly hints = new Map<string, number>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -35,7 +41,16 @@ export class TaskPuller {
   start(): void {
     this.running = true;
     for (const c of this.opts.capabilities) {
-      this.subs.push(this.nc.subscribe(this.names.internal.taskReady(c), { callback: () => this.poke() }));
+      this.subs.push(
+        this.nc.subscribe(this.names.internal.taskReadyAny(c), {
+          callback: (_e, msg) => {
+            const key = `${c}.${msg.subject.slice(msg.subject.lastIndexOf('.') + 1)}`;
+            this.empty.delete(key);
+            this.hints.set(key, (this.hints.get(key) ?? 0) + 1);
+            this.poke();
+          },
+        }),
+      );
     }
     this.loopDone = this.loop();
   }
@@ -81,7 +96,10 @@ export class TaskPuller {
         continue;
       }
       for (const m of msgs) this.dispatch(m);
-      if (msgs.length === 0 && !this.hinted) await this.pause(this.opts.idlePollMs);
+      if (msgs.length === 0 && !this.hinted) {
+        await this.pause(this.opts.idlePollMs);
+        if (!this.hinted) this.empty.clear(); // the idle poll looks everywhere again
+      }
     }
   }
 
@@ -93,7 +111,14 @@ export class TaskPuller {
     for (const p of PRIORITIES) {
       for (let i = 0; i < caps.length && out.length < free; i++) {
         const c = caps[(start + i) % caps.length];
-        out.push(...(await pullNoWait(this.nc, this.names.queue.stream, this.names.queue.consumer(c, p), free - out.length)));
+        const key = `${c}.${p}`;
+        if (this.empty.has(key)) continue;
+        const want = free - out.length;
+        const seen = this.hints.get(key);
+        const got = await pullNoWait(this.nc, this.names.queue.stream, this.names.queue.consumer(c, p), want);
+        const drained = got.length < want || got[got.length - 1].info.pending === 0;
+        if (drained && this.hints.get(key) === seen) this.empty.add(key);
+        out.push(...got);
       }
       if (out.length > 0) return out; // don't dip into a lower priority while a higher one had work
     }

@@ -26,7 +26,7 @@ describe('agent worker', () => {
     await infra.store.create(record);
     const js = (await import('@nats-io/jetstream')).jetstream(nc);
     await js.publish(n.queue.subject(capability, 'normal'), new TextEncoder().encode(JSON.stringify(task)), { msgID: task.taskId });
-    nc.publish(n.internal.taskReady(capability));
+    nc.publish(n.internal.taskReady(capability, 'normal'));
     return task;
   }
 

@@ -17,8 +17,9 @@ import {
   UnknownCapabilityError,
 } from '@sb/contracts';
 import { Bus, NatsClient } from '@sb/messaging';
-import { newTaskId, publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import { newTaskId, publishTaskEvent, queuedRecord, TaskInfrastructure } from '@sb/tasks';
 import type { CapabilityCatalog } from './capability-catalog';
+import type { CompletionInbox } from './completion-inbox';
 import type { TaskQueries } from './task-queries';
 
 export interface SubmitContext {
@@ -37,6 +38,7 @@ export class SubmitTaskHandler {
     private readonly infra: TaskInfrastructure,
     private readonly catalog: CapabilityCatalog,
     private readonly queries: TaskQueries,
+    private readonly inbox: CompletionInbox,
     private readonly maxInputBytes: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -53,27 +55,24 @@ export class SubmitTaskHandler {
       if (existing) return req.wait ? this.queries.waitFor(ctx.tenantId, existing, req.timeoutMs, true) : { taskId: existing, status: 'queued' };
     }
     const now = this.now();
-    const record: TaskRecord = {
+    const task: QueuedTask = {
       taskId,
       tenantId: ctx.tenantId,
       capability: req.capability,
       priority: req.priority,
-      status: 'queued',
       input: req.input,
       metadata: req.metadata,
       timeoutMs: req.timeoutMs,
       deadlineAt: new Date(now.getTime() + req.timeoutMs).toISOString(),
-      idempotencyKey: ctx.idempotencyKey,
-      errors: [],
-      attempts: 0,
       createdAt: now.toISOString(),
-      traceparent: ctx.traceparent,
     };
-    // Listen before enqueueing, so a fast finish is not missed.
-    const waiting = req.wait ? this.queries.watch(ctx.tenantId, taskId, req.timeoutMs) : undefined;
+    if (ctx.idempotencyKey) task.idempotencyKey = ctx.idempotencyKey;
+    const record = queuedRecord(task, ctx.traceparent);
+    // Expect the answer before enqueueing, so a fast finish is not missed.
+    const waiting = req.wait ? this.inbox.expect(taskId, req.timeoutMs) : undefined;
     try {
-      await this.infra.store.create(record);
-      await this.enqueue(record);
+      const revision = await this.infra.store.create(record);
+      await this.enqueue(task, record, revision, waiting !== undefined);
     } catch (e) {
       waiting?.cancel();
       await this.rollback(record).catch(() => undefined);
@@ -81,28 +80,18 @@ export class SubmitTaskHandler {
     }
     publishTaskEvent(this.bus, record, now);
     if (!waiting) return { taskId, status: 'queued' };
-    return this.queries.finishWaiting(ctx.tenantId, taskId, waiting, true);
+    return this.queries.finishCompletion(ctx.tenantId, taskId, waiting);
   }
 
-  private async enqueue(r: TaskRecord): Promise<void> {
-    const task: QueuedTask = {
-      taskId: r.taskId,
-      tenantId: r.tenantId,
-      capability: r.capability,
-      priority: r.priority,
-      input: r.input,
-      metadata: r.metadata,
-      timeoutMs: r.timeoutMs,
-      deadlineAt: r.deadlineAt,
-      createdAt: r.createdAt,
-      idempotencyKey: r.idempotencyKey,
-    };
+  private async enqueue(task: QueuedTask, r: TaskRecord, revision: number, notify: boolean): Promise<void> {
     const h = natsHeaders();
     h.set(Headers.TraceParent, r.traceparent ?? '');
     h.set(Headers.TaskId, r.taskId);
+    h.set(Headers.RecordRevision, String(revision));
+    if (notify) h.set(Headers.Notify, this.inbox.subject);
     await this.client.js.publish(this.client.names.queue.subject(r.capability, r.priority), enc.encode(JSON.stringify(task)), { msgID: r.taskId, headers: h });
     // A hint for idle workers; they also poll, so a lost hint only delays.
-    this.client.nc.publish(this.client.names.internal.taskReady(r.capability));
+    this.client.nc.publish(this.client.names.internal.taskReady(r.capability, r.priority));
   }
 
   /** Returns the task id already bound to this key, or undefined if we claimed it for `taskId`. */

@@ -10,6 +10,7 @@ import {
 } from '@sb/contracts';
 import { Bus, NatsClient } from '@sb/messaging';
 import { isPastDeadline, markCancelled, markTimedOut, publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import type { Completion } from './completion-inbox';
 import { finished, type Waiting, watchForFinish } from './task-waiter';
 
 /** Grace after a task's deadline before a reader declares it timed out (the agent's own timer fires first). */
@@ -36,10 +37,16 @@ export class TaskQueries {
     const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => markCancelled(r, this.now()));
     if (!current) throw new NotFoundError(`Task ${taskId} not found`);
     if (!applied) throw new TaskNotCancellableError(`Task ${taskId} already ended ${current.record.status}`);
-    // A running task's agent gets an abort signal; a queued one is dropped when a worker takes it.
-    this.client.nc.publish(this.client.names.internal.taskAbort(taskId));
-    publishTaskEvent(this.bus, current.record, this.now());
+    this.ended(current.record);
     return toPublicTask(current.record);
+  }
+
+  /** The end of a submit-and-wait: the finished task as the worker sent it, or the stored one, or `timed_out` at the deadline. */
+  async finishCompletion(tenantId: string, taskId: string, completion: Completion): Promise<PublicTask> {
+    const sent = await completion.done;
+    if (sent) return sent;
+    if (sent === undefined) return toPublicTask(await this.expire(tenantId, taskId, true));
+    return toPublicTask(await this.current(tenantId, taskId));
   }
 
   watch(tenantId: string, taskId: string, timeoutMs: number): Waiting {
@@ -83,10 +90,17 @@ export class TaskQueries {
     const now = this.now();
     const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => (atDeadline || isPastDeadline(r, now) ? markTimedOut(r, now) : undefined));
     if (!current) throw new NotFoundError(`Task ${taskId} not found`);
-    if (applied) {
-      this.client.nc.publish(this.client.names.internal.taskAbort(taskId));
-      publishTaskEvent(this.bus, current.record, now);
-    }
+    if (applied) this.ended(current.record);
     return current.record;
+  }
+
+  /**
+   * This gateway ended a task: a running agent gets an abort signal (a queued task is dropped
+   * when a worker takes it), waiters on every gateway hear of it, and the event goes out.
+   */
+  private ended(r: TaskRecord): void {
+    this.client.nc.publish(this.client.names.internal.taskAbort(r.taskId));
+    this.bus.publish(this.client.names.internal.taskEnded, { tenantId: r.tenantId, taskId: r.taskId });
+    publishTaskEvent(this.bus, r, this.now());
   }
 }

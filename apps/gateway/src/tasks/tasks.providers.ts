@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type Provider } from '@nestjs/common';
-import { Bus, NatsClient } from '@sb/messaging';
+import { Bus, decode, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import { RateLimiter } from '@sb/redis';
 import { TaskInfrastructure } from '@sb/tasks';
 import { GatewayAuthenticator } from '../auth/authenticator.provider';
 import type { GatewayConfig } from '../config';
+import { Admission } from './admission';
 import { CapabilityCatalog } from './capability-catalog';
+import { CompletionInbox } from './completion-inbox';
 import { SubmitLimits } from './submit-limits';
 import { SubmitTaskHandler } from './submit-task.handler';
 import { TaskQueries } from './task-queries';
@@ -13,16 +15,47 @@ import { TasksService } from './tasks.service';
 
 @Injectable()
 export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(@Inject(CapabilityCatalog) private readonly catalog: CapabilityCatalog) {}
+  constructor(
+    @Inject(CapabilityCatalog) private readonly catalog: CapabilityCatalog,
+    @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
+  ) {}
   onApplicationBootstrap() {
+    this.inbox.start();
     return this.catalog.start();
   }
   onModuleDestroy() {
     this.catalog.stop();
+    this.inbox.stop();
+  }
+}
+
+@Injectable()
+export class AdmissionInvalidation implements OnApplicationBootstrap {
+  constructor(
+    @Inject(Admission) private readonly admission: Admission,
+    @Inject(NatsClient) private readonly client: NatsClient,
+  ) {}
+  onApplicationBootstrap() {
+    this.client.nc.subscribe(this.client.names.internal.tenantChanged, {
+      callback: (_e, msg) => {
+        const id = safeJson(msg.data)?.id;
+        if (typeof id === 'string') this.admission.forget(id);
+      },
+    });
+  }
+}
+
+function safeJson(data: Uint8Array): { id?: unknown } | undefined {
+  try {
+    return decode(data) as { id?: unknown };
+  } catch {
+    return undefined;
   }
 }
 
 export const taskProviders: Provider[] = [
+  { provide: Admission, inject: [Bus, APP_CONFIG], useFactory: (b: Bus, cfg: GatewayConfig) => new Admission(b, cfg.ADMISSION_CACHE_TTL_MS) },
+  AdmissionInvalidation,
   {
     provide: SubmitLimits,
     inject: [RateLimiter, APP_CONFIG, LOGGER],
@@ -35,15 +68,16 @@ export const taskProviders: Provider[] = [
     inject: [NatsClient, Bus, TaskInfrastructure],
     useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure) => new TaskQueries(c, b, i),
   },
+  { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(c.nc, c.names) },
   {
     provide: SubmitTaskHandler,
-    inject: [NatsClient, Bus, TaskInfrastructure, CapabilityCatalog, TaskQueries, APP_CONFIG],
-    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, cfg: GatewayConfig) =>
-      new SubmitTaskHandler(c, b, i, cat, q, cfg.MAX_INPUT_BYTES),
+    inject: [NatsClient, Bus, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG],
+    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, inbox: CompletionInbox, cfg: GatewayConfig) =>
+      new SubmitTaskHandler(c, b, i, cat, q, inbox, cfg.MAX_INPUT_BYTES),
   },
   {
     provide: TasksService,
-    inject: [GatewayAuthenticator, Bus, SubmitTaskHandler, TaskQueries, SubmitLimits],
-    useFactory: (a: GatewayAuthenticator, b: Bus, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits) => new TasksService(a, b, s, q, l),
+    inject: [GatewayAuthenticator, Admission, SubmitTaskHandler, TaskQueries, SubmitLimits],
+    useFactory: (a: GatewayAuthenticator, ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits) => new TasksService(a, ad, s, q, l),
   },
 ];

@@ -3,7 +3,6 @@
  * contract schema, authenticate, admit, then the handler. Adapters call this and nothing else.
  */
 import {
-  Endpoints,
   ListTasksQuerySchema,
   type Principal,
   type PublicTask,
@@ -13,8 +12,9 @@ import {
   ValidationError,
   WaitQuerySchema,
 } from '@sb/contracts';
-import { type Bus, childTraceparent, validate } from '@sb/messaging';
+import { childTraceparent, validate } from '@sb/messaging';
 import type { Authenticator } from '../auth/authenticator';
+import type { Admission } from './admission';
 import type { SubmitLimits } from './submit-limits';
 import type { SubmitTaskHandler } from './submit-task.handler';
 import type { TaskQueries } from './task-queries';
@@ -30,7 +30,7 @@ const MAX_IDEMPOTENCY_KEY = 255;
 export class TasksService {
   constructor(
     private readonly auth: Authenticator,
-    private readonly bus: Bus,
+    private readonly admission: Admission,
     private readonly submitHandler: SubmitTaskHandler,
     private readonly queries: TaskQueries,
     private readonly limits: SubmitLimits,
@@ -44,8 +44,7 @@ export class TasksService {
       throw new ValidationError(`Idempotency-Key: at most ${MAX_IDEMPOTENCY_KEY} characters`);
     }
     const traceparent = childTraceparent(meta.traceparent);
-    await this.limits.admitSubmission(principal.tenantId);
-    await this.bus.request(Endpoints.admit, { tenantId: principal.tenantId, capability: req.capability });
+    await Promise.all([this.limits.admitSubmission(principal.tenantId), this.admission.admit(principal.tenantId, req.capability)]);
     return this.submitHandler.handle(req, { tenantId: principal.tenantId, idempotencyKey, traceparent });
   }
 
