@@ -75,6 +75,21 @@ describe('task pipeline', () => {
     expect(again.body.error.code).toBe('TASK.NOT_CANCELLABLE');
   });
 
+  it('answers a submit-and-wait at once when another request cancels the task', async () => {
+    const running = watchRunning(fleet, tenantId);
+    const queued = new Promise<string>((resolve) => {
+      fleet.nc.subscribe(`${fleet.prefix}.v1.tasks.events.${tenantId}.*.queued`, { max: 1, callback: (_e, m) => resolve(m.subject.split('.').slice(-2)[0]) });
+    });
+    await fleet.nc.flush(); // the subscription is on the server before the submit
+    const waiting = natsRequest(fleet.nc, submitSubject(), { capability: 'sleep', input: { ms: 30_000 }, timeoutMs: 60_000, wait: true }, { key, timeoutMs: 20_000 });
+    const taskId = await queued;
+    await running.started(taskId);
+    running.stop();
+    const c = await http(fleet.httpUrl, 'DELETE', `/v1/tasks/${taskId}`, { key });
+    expect(c.status).toBe(200);
+    expect((await waiting).body).toMatchObject({ taskId, status: 'cancelled' });
+  });
+
   it('ends a task that outlives its timeout as timed_out', async () => {
     const r = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'sleep', input: { ms: 20_000 }, timeoutMs: 500, wait: true } });
     expect(r.body).toMatchObject({ status: 'timed_out', error: { code: 'TASK.TIMED_OUT' } });
