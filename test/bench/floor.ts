@@ -22,6 +22,8 @@ const dec = new TextDecoder();
 export interface Target {
   op: () => Promise<unknown>;
   close(): Promise<void>;
+  /** Extra processes doing this target's work, for the CPU table. */
+  pids?: Record<string, number | undefined>;
 }
 
 export async function startJetStreamFloor(natsUrl: string): Promise<Target> {
@@ -58,6 +60,7 @@ export async function startJetStreamFloor(natsUrl: string): Promise<Target> {
 
   return {
     op,
+    pids: { 'floor worker': child.pid },
     close: async () => {
       await stopChild(child);
       await jsm.streams.delete(STREAM).catch(() => undefined);

@@ -70,8 +70,9 @@ async function busApp(service: string, natsUrl: string): Promise<INestApplicatio
 
 /** Switchboard's own path: Bus.request → Bus.serve, as gateway → auth. */
 export async function startSwitchboardBus(natsUrl: string): Promise<Target> {
-  const auth = await busApp('auth', natsUrl);
-  const gateway = await busApp('gateway', natsUrl);
+  // Service names of their own, so their NATS connections are not mistaken for the fleet's.
+  const auth = await busApp('bus-auth', natsUrl);
+  const gateway = await busApp('bus-gateway', natsUrl);
   const sub = auth.get(Bus).serve(Endpoints.authorize, async () => PRINCIPAL);
   const bus = gateway.get(Bus);
   // The subscription must have reached the server before the first request.

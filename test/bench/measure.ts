@@ -128,6 +128,8 @@ export interface BenchSettings {
   durationMs: number;
   warmupMs: number;
   highConcurrency: number;
+  /** Rounds of the internal-call comparison (median round reported). */
+  rounds: number;
 }
 
 export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
@@ -142,5 +144,6 @@ export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
     durationMs: num('BENCH_DURATION_MS', 3_000, 100, 60_000),
     warmupMs: num('BENCH_WARMUP_MS', 1_000, 0, 30_000),
     highConcurrency: num('BENCH_CONCURRENCY', 64, 2, 1_024),
+    rounds: num('BENCH_ROUNDS', 5, 1, 9),
   };
 }

@@ -5,20 +5,25 @@
  * are reported, not enforced; the exit code is non-zero only if the bench itself could not run.
  *
  * Env: BENCH_DURATION_MS (measured window, default 3000), BENCH_WARMUP_MS (default 1000),
- * BENCH_CONCURRENCY (the "high" concurrency, default 64).
+ * BENCH_CONCURRENCY (the "high" concurrency, default 64), BENCH_ROUNDS (internal-call rounds,
+ * default 5; the median round is reported).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { names } from '@sb/contracts';
-import { startNatsServer, startRedisServer, whichBinary } from '../../libs/testing/src/local-servers';
-import { readIdleRss, startFleet } from './fleet-procs';
+import { findFreePort, startNatsServer, startRedisServer, whichBinary } from '../../libs/testing/src/local-servers';
+import { CpuSampler, cpuPerOp } from './cpu';
+import { type Fleet, readIdleRss, startFleet } from './fleet-procs';
 import { startJetStreamFloor, type Target } from './floor';
 import { startNestClientProxy, startPlainRequestReply, startSwitchboardBus } from './internal-calls';
-import { benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
-import { machineFacts, renderMarkdown, type Report, resultsTable, type Row, rssTable, type StageRow, serverTable, stageTable } from './report';
-import { type FleetSnapshot, scrapeFleet, windowMean } from './server-metrics';
-import { primeFleet, StageRecorder, startHttpRoundTrip, startNatsRoundTrip, tenantWithKey } from './round-trips';
+import { type BenchSettings, benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
+import { renderMarkdown } from './markdown';
+import { type CpuRow, machineFacts, type Report, type Row, type StageRow, textTables, type TrafficRow } from './report';
+import { scrapeConnz, type TrafficSnapshot, trafficPerOp } from './nats-traffic';
+import { type FleetSnapshot, scrapeFleet, type ServiceUrls, windowMean } from './server-metrics';
+import { primeFleet, StageRecorder, startHttpRoundTrip, startNatsRoundTrip, startNodeHttpRoundTrip, tenantWithKey } from './round-trips';
 
 const REPO = join(__dirname, '../../..');
 const DOC = join(REPO, 'docs', 'benchmarks.md');
@@ -45,150 +50,206 @@ class Cleanup {
     return this.done;
   }
 }
-
 const cleanup = new Cleanup();
 
-async function measure(name: string, target: Target, concurrency: number, extra: { onMeasureStart?: () => void | Promise<void> } = {}): Promise<{ result?: LoadResult; failure?: string }> {
-  const s = benchSettings(process.env);
-  const bound = s.warmupMs + s.durationMs + 30_000;
-  try {
-    const result = await withTimeout(closedLoop(target.op, { concurrency, durationMs: s.durationMs, warmupMs: s.warmupMs, onMeasureStart: extra.onMeasureStart }), bound, `${name} c=${concurrency}`);
-    log(`${name} c=${concurrency}: ${Math.round(result.throughput)} ops/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors${result.firstError ? ` (first: ${result.firstError})` : ''}`);
-    return { result };
-  } catch (e) {
-    log(`${name} c=${concurrency} failed: ${errText(e)}`);
-    return { failure: errText(e).slice(0, 160) };
-  }
+interface Window {
+  result?: LoadResult;
+  failure?: string;
+  cpu?: Map<string, number>;
+  traffic?: TrafficRow['perOp'];
+  before?: FleetSnapshot;
+  after?: FleetSnapshot;
 }
 
-async function withTarget(name: string, start: () => Promise<Target>, use: (t: Target) => Promise<void>): Promise<string | undefined> {
-  let t: Target;
+/** Processes whose CPU is sampled around every window (the target adds its own). */
+let basePids: () => Record<string, number | undefined> = () => ({ 'bench client': process.pid });
+/** The bench nats-server's monitoring endpoint (connection message counts). */
+let natsMonitorUrl = '';
+
+async function measure(settings: BenchSettings, name: string, target: Target, c: number, opts: { reset?: () => void; metricsUrls?: ServiceUrls } = {}): Promise<Window> {
+  const sampler = new CpuSampler(() => ({ ...basePids(), ...target.pids }));
+  const w: Window = {};
+  let cpuBefore = new Map<string, number>();
+  let connzBefore: TrafficSnapshot = new Map();
+  const onMeasureStart = async () => {
+    opts.reset?.();
+    if (opts.metricsUrls) w.before = await scrapeFleet(opts.metricsUrls);
+    connzBefore = await scrapeConnz(natsMonitorUrl);
+    cpuBefore = sampler.sample();
+  };
+  const bound = settings.warmupMs + settings.durationMs + 30_000;
   try {
-    t = await start();
+    const r = await withTimeout(closedLoop(target.op, { concurrency: c, durationMs: settings.durationMs, warmupMs: settings.warmupMs, onMeasureStart }), bound, `${name} c=${c}`);
+    w.cpu = cpuPerOp(cpuBefore, sampler.sample(), r.ops);
+    w.traffic = trafficPerOp(connzBefore, await scrapeConnz(natsMonitorUrl), r.ops);
+    if (opts.metricsUrls) w.after = await scrapeFleet(opts.metricsUrls);
+    w.result = r;
+    log(`${name} c=${c}: ${Math.round(r.throughput)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}`);
+  } catch (e) {
+    log(`${name} c=${c} failed: ${errText(e)}`);
+    w.failure = errText(e).slice(0, 160);
+  }
+  return w;
+}
+
+async function startTarget(name: string, start: () => Promise<Target>, notes: string[]): Promise<Target | undefined> {
+  try {
+    const t = await start();
+    cleanup.add(name, () => t.close());
+    return t;
   } catch (e) {
     log(`${name} could not start: ${errText(e)}`);
-    return errText(e).split('\n')[0].slice(0, 160);
+    notes.push(`${name} could not start: ${errText(e).split('\n')[0].slice(0, 200)}`);
+    return undefined;
   }
-  try {
-    await use(t);
-  } finally {
-    await withTimeout(t.close(), 10_000, `closing ${name}`).catch((e) => log(errText(e)));
-  }
-  return undefined;
-}
-
-async function main(): Promise<void> {
-  const settings = benchSettings(process.env);
-  const hi = settings.highConcurrency;
-  const notes: string[] = [];
-  const rows: Row[] = [];
-  const stages: StageRow[] = [];
-
-  log('starting a private nats-server (JetStream) and redis-server');
-  const nats = await startNatsServer();
-  cleanup.add('nats-server', () => nats.destroy());
-  const redis = await startRedisServer();
-  cleanup.add('redis-server', () => redis.destroy());
-  const facts = machineFacts(whichBinary('nats-server') ?? 'nats-server', whichBinary('redis-server') ?? 'redis-server');
-  log(`${facts.nproc} CPUs, ${facts.cpu}, node ${facts.node}, nats-server ${facts.natsServer}`);
-
-  log('starting the fleet (child processes from dist/apps)');
-  const adminKey = `sb_admin_bench_${randomBytes(16).toString('hex')}`;
-  const fleet = await startFleet({ repoRoot: REPO, natsUrl: nats.url, redisUrl: redis.url, prefix: PREFIX, adminKey, workerConcurrency: hi });
-  cleanup.add('fleet', () => fleet.stop());
-  for (const f of fleet.failures) notes.push(`${f.name} did not start, so it is not in the memory table: ${f.error}`);
-
-  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
-  const rss = readIdleRss(fleet);
-  log(`idle RSS: ${rss.map((r) => `${r.name} ${r.rssMiB?.toFixed(1) ?? '?'} MiB`).join(', ')}`);
-  const offPath = fleet.services.filter((s) => s.optional).map((s) => s.name);
-  await fleet.stop(offPath);
-  notes.push(`${offPath.join(', ')} were measured for memory and then stopped: they are not on the task path and would only compete for CPU.`);
-  notes.push(`The gateway runs with TENANT_SUBMIT_RATE=1000000 so the (still consulted) per-tenant rate limit never refuses the bench; one agent-worker with WORKER_AGENTS=echo, WORKER_CONCURRENCY=${hi}.`);
-
-  const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
-  const natsStages = new StageRecorder();
-  const httpStages = new StageRecorder();
-
-  // Round trips, floor first at each concurrency so every pair is measured under the same conditions.
-  const floorFail = await withTarget('JetStream floor', () => startJetStreamFloor(nats.url), async (floor) => {
-    const natsFail = await withTarget('NATS round trip', () => startNatsRoundTrip(nats.url, PREFIX, key, natsStages), async (natsRt) => {
-      await primeFleet(natsRt.op, 30_000);
-      const http = startHttpRoundTrip(fleet.gatewayUrl, key, httpStages);
-      const urls = Object.fromEntries(fleet.services.filter((x) => !x.optional).map((x) => [x.name, x.url]));
-      const n = names(PREFIX);
-      const roundTrip = async (label: string, transport: string, t: Target, c: number, rec: StageRecorder, handlerKey: string, floor?: LoadResult) => {
-        let before: FleetSnapshot = new Map();
-        const r = await measure(`${transport} round trip`, t, c, {
-          onMeasureStart: async () => {
-            rec.reset();
-            before = await scrapeFleet(urls);
-          },
-        });
-        const after = await scrapeFleet(urls);
-        const req = (svc: string, subject: string) => windowMean(before, after, svc, `sb_request_duration_seconds|${subject}`);
-        stages.push({
-          name: label,
-          concurrency: c,
-          stages: rec.means(),
-          clientMeanMs: r.result?.mean,
-          server: {
-            gatewayHandler: req('gateway', handlerKey),
-            admit: req('tenancy', n.internal.admit),
-            authorize: req('auth', n.internal.authorize),
-            workerTask: windowMean(before, after, 'agent-worker', 'sb_worker_task_duration_seconds|echo'),
-          },
-        });
-        const checks = transport === 'NATS' ? natsChecks(c, hi, r.result, floor) : [];
-        rows.push({ group: 'Task round trip', name: `Switchboard over ${label}`, concurrency: c, ...r, floor, floorName: 'JetStream', checks });
-      };
-      for (const c of [1, hi]) {
-        const f = await measure('JetStream floor', floor, c);
-        rows.push({ group: 'Task round trip', name: 'plain nats.js JetStream publish → pull → reply', concurrency: c, ...f, checks: [] });
-        await roundTrip('NATS (submit, wait)', 'NATS', natsRt, c, natsStages, n.tasks.submit, f.result);
-        await roundTrip('HTTP (POST /v1/tasks, wait)', 'HTTP', http, c, httpStages, 'POST /v1/tasks', f.result);
-      }
-    });
-    if (natsFail) notes.push(`The NATS/HTTP round trips could not start: ${natsFail}`);
-  });
-  if (floorFail) notes.push(`The JetStream floor could not start: ${floorFail}`);
-
-  // Internal service calls at high concurrency, against plain request-reply.
-  let plain: LoadResult | undefined;
-  const internal: Array<[string, () => Promise<Target>, boolean]> = [
-    ['plain nats.js request-reply', () => startPlainRequestReply(nats.url), false],
-    ['Switchboard Bus.request → Bus.serve (authorize)', () => startSwitchboardBus(nats.url), true],
-    ['Nest stock ClientProxy → @MessagePattern', () => startNestClientProxy(nats.url), false],
-  ];
-  for (const [name, start, targeted] of internal) {
-    const isFloor = plain === undefined && name.startsWith('plain');
-    let r: { result?: LoadResult; failure?: string } = {};
-    const fail = await withTarget(name, start, async (t) => {
-      r = await measure(name, t, hi);
-    });
-    if (fail) r = { failure: fail };
-    if (isFloor) plain = r.result;
-    const checks = targeted ? [{ label: '≥ 0.95× floor ops/s', pass: r.result && plain ? r.result.throughput / plain.throughput >= 0.95 : undefined }] : [];
-    rows.push({ group: 'Internal call', name, concurrency: hi, ...r, ...(isFloor ? {} : { floor: plain, floorName: 'request-reply' }), checks });
-  }
-  rows.push({ group: 'Internal call', name: 'Moleculer over NATS', concurrency: hi, failure: 'not measured (moleculer is not installed)', floor: plain, floorName: 'request-reply', checks: [] });
-
-  const report: Report = { facts, settings, rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages, notes };
-  mkdirSync(join(REPO, 'docs'), { recursive: true });
-  writeFileSync(DOC, renderMarkdown(report));
-  process.stdout.write(`\n${resultsTable(rows)}\n\n${rssTable(rss, RSS_TARGET_MIB)}\n\n${stageTable(stages)}\n\n${serverTable(stages)}\n\n`);
-  for (const n of notes) process.stdout.write(`- ${n}\n`);
-  log(`wrote ${DOC}`);
 }
 
 function natsChecks(c: number, hi: number, r: LoadResult | undefined, floor: LoadResult | undefined): Row['checks'] {
   if (c === 1) return [{ label: 'p50 ≤ 3 ms', pass: r ? r.p50 <= 3 : undefined }];
   if (c !== hi) return [];
-  const ok = (v: boolean | undefined) => (r && floor ? v : undefined);
   return [
-    { label: '≥ 0.50× floor ops/s', pass: ok(r && floor ? r.throughput / floor.throughput >= 0.5 : undefined) },
-    { label: 'p99 ≤ 2× floor p99', pass: ok(r && floor ? r.p99 <= 2 * floor.p99 : undefined) },
+    { label: '≥ 0.50× floor ops/s', pass: r && floor ? r.throughput / floor.throughput >= 0.5 : undefined },
+    { label: 'p99 ≤ 2× floor p99', pass: r && floor ? r.p99 <= 2 * floor.p99 : undefined },
   ];
+}
+
+type Out = { rows: Row[]; stages: StageRow[]; cpu: CpuRow[]; traffic: TrafficRow[]; notes: string[] };
+
+function recordUsage(out: Out, name: string, c: number, w: Window, traffic = true): void {
+  if (w.cpu) out.cpu.push({ name, concurrency: c, perOp: w.cpu });
+  if (traffic && w.traffic?.size) out.traffic.push({ name, concurrency: c, perOp: w.traffic });
+}
+
+const cpuTotal = (w: Window): number | undefined => (w.cpu?.size ? [...w.cpu.values()].reduce((a, b) => a + b, 0) : undefined);
+
+async function roundTrips(s: BenchSettings, fleet: Fleet, natsUrl: string, key: string, out: Out): Promise<void> {
+  const hi = s.highConcurrency;
+  const n = names(PREFIX);
+  const floor = await startTarget('JetStream floor', () => startJetStreamFloor(natsUrl), out.notes);
+  const natsStages = new StageRecorder();
+  const httpStages = new StageRecorder();
+  const nodeHttpStages = new StageRecorder();
+  const natsRt = await startTarget('NATS round trip', () => startNatsRoundTrip(natsUrl, PREFIX, key, natsStages), out.notes);
+  if (natsRt) {
+    await primeFleet(natsRt.op, 30_000).catch((e: unknown) => {
+      const tails = fleet.services.filter((x) => !x.optional).map((x) => `--- ${x.name} (${x.proc.describeExit()}) output tail ---\n${x.proc.outputTail()}`);
+      throw new Error(`${errText(e)}\n${tails.join('\n')}`);
+    });
+  }
+  const http = startHttpRoundTrip(fleet.gatewayUrl, key, httpStages);
+  const nodeHttp = startNodeHttpRoundTrip(fleet.gatewayUrl, key, nodeHttpStages);
+  cleanup.add('node:http agent', () => nodeHttp.close());
+  const urls: ServiceUrls = Object.fromEntries(fleet.services.filter((x) => !x.optional).map((x) => [x.name, x.url]));
+  const floorName = 'plain nats.js JetStream publish → pull → reply';
+
+  for (const c of [1, hi]) {
+    const f: Window = floor ? await measure(s, 'JetStream floor', floor, c) : { failure: 'did not start' };
+    out.rows.push({ group: 'Task round trip', name: floorName, concurrency: c, result: f.result, failure: f.failure, cpuMs: cpuTotal(f), checks: [] });
+    recordUsage(out, `${floorName} (floor)`, c, f);
+    const variants: Array<[string, Target | undefined, StageRecorder, string]> = [
+      ['NATS (submit, wait)', natsRt, natsStages, n.tasks.submit],
+      ['HTTP (POST /v1/tasks, wait; client: fetch)', http, httpStages, 'POST /v1/tasks'],
+      ['HTTP (POST /v1/tasks, wait; client: node:http)', nodeHttp, nodeHttpStages, 'POST /v1/tasks'],
+    ];
+    for (const [label, t, rec, handlerKey] of variants) {
+      const w: Window = t ? await measure(s, `round trip over ${label}`, t, c, { reset: () => rec.reset(), metricsUrls: urls }) : { failure: 'did not start' };
+      const req = (svc: string, key: string) => (w.before && w.after ? windowMean(w.before, w.after, svc, key) : undefined);
+      const rq = (svc: string, subject: string) => req(svc, `sb_request_duration_seconds|${subject}`);
+      out.stages.push({
+        name: label,
+        concurrency: c,
+        stages: rec.means(),
+        clientMeanMs: w.result?.mean,
+        server: { gatewayHandler: rq('gateway', handlerKey), admit: rq('tenancy', n.internal.admit), authorize: rq('auth', n.internal.authorize), workerTask: req('agent-worker', 'sb_worker_task_duration_seconds|echo') },
+      });
+      const checks = label.startsWith('NATS') ? natsChecks(c, hi, w.result, f.result) : [];
+      out.rows.push({ group: 'Task round trip', name: `Switchboard over ${label}`, concurrency: c, result: w.result, failure: w.failure, cpuMs: cpuTotal(w), floor: f.result, floorName: 'JetStream', checks });
+      recordUsage(out, `Switchboard over ${label}`, c, w);
+    }
+  }
+}
+
+/** Internal calls: all three targets up at once, measured in rotating order for several rounds; the median round counts. */
+async function internalCalls(s: BenchSettings, natsUrl: string, out: Out): Promise<void> {
+  const hi = s.highConcurrency;
+  const defs: Array<[string, () => Promise<Target>]> = [
+    ['plain nats.js request-reply', () => startPlainRequestReply(natsUrl)],
+    ['Switchboard Bus.request → Bus.serve (authorize)', () => startSwitchboardBus(natsUrl)],
+    ['Nest stock ClientProxy → @MessagePattern', () => startNestClientProxy(natsUrl)],
+  ];
+  const targets = await Promise.all(defs.map(([name, start]) => startTarget(name, start, out.notes)));
+  const windows: Window[][] = defs.map(() => []);
+  for (let round = 0; round < s.rounds; round++) {
+    for (let k = 0; k < defs.length; k++) {
+      const i = (round + k) % defs.length;
+      const t = targets[i];
+      windows[i].push(t ? await measure(s, `${defs[i][0]} (round ${round + 1})`, t, hi) : { failure: 'did not start' });
+    }
+  }
+  const median = (ws: Window[]): Window => {
+    const ok = ws.filter((w) => w.result).sort((a, b) => a.result!.throughput - b.result!.throughput);
+    return ok.length ? ok[Math.floor((ok.length - 1) / 2)] : (ws[0] ?? { failure: 'not measured' });
+  };
+  const picked = windows.map(median);
+  const plain = picked[0].result;
+  defs.forEach(([name], i) => {
+    const w = picked[i];
+    const isFloor = i === 0;
+    const checks = i === 1 ? [{ label: '≥ 0.95× floor ops/s', pass: w.result && plain ? w.result.throughput / plain.throughput >= 0.95 : undefined }] : [];
+    out.rows.push({ group: 'Internal call', name, concurrency: hi, result: w.result, failure: w.failure, cpuMs: cpuTotal(w), ...(isFloor ? {} : { floor: plain, floorName: 'request-reply' }), checks });
+    recordUsage(out, `${name}${isFloor ? ' (floor)' : ''}`, hi, w, false);
+  });
+  const spread = windows.map((ws, i) => `${defs[i][0]}: ${ws.map((w) => (w.result ? Math.round(w.result.throughput) : 'failed')).join(' / ')}`);
+  out.notes.push(`Internal calls ran ${s.rounds} rounds in rotating order; the median round by throughput is reported. Every round's ops/s — ${spread.join('; ')}.`);
+  out.rows.push({ group: 'Internal call', name: 'Moleculer over NATS', concurrency: hi, failure: 'not measured (moleculer is not installed)', floor: plain, floorName: 'request-reply', checks: [] });
+}
+
+async function main(): Promise<void> {
+  const settings = benchSettings(process.env);
+  const hi = settings.highConcurrency;
+  const out: Out = { rows: [], stages: [], cpu: [], traffic: [], notes: [] };
+  const load = loadavg()[0];
+
+  log('starting a private nats-server (JetStream) and redis-server');
+  const monitorPort = await findFreePort('127.0.0.1');
+  const nats = await startNatsServer({ extraArgs: ['-m', String(monitorPort)] });
+  natsMonitorUrl = `http://127.0.0.1:${monitorPort}`;
+  cleanup.add('nats-server', () => nats.destroy());
+  const redis = await startRedisServer();
+  cleanup.add('redis-server', () => redis.destroy());
+  const facts = machineFacts(whichBinary('nats-server') ?? 'nats-server', whichBinary('redis-server') ?? 'redis-server');
+  log(`${facts.nproc} CPUs, ${facts.cpu}, node ${facts.node}, nats-server ${facts.natsServer}, load average ${load.toFixed(2)}`);
+
+  log('starting the fleet (child processes from dist/apps)');
+  const adminKey = `sb_admin_bench_${randomBytes(16).toString('hex')}`;
+  const fleet = await startFleet({ repoRoot: REPO, natsUrl: nats.url, redisUrl: redis.url, prefix: PREFIX, adminKey, workerConcurrency: hi });
+  cleanup.add('fleet', () => fleet.stop());
+  for (const f of fleet.failures) out.notes.push(`${f.name} did not start, so it has no memory reading: ${f.error}`);
+
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  const rss = readIdleRss(fleet);
+  log(`idle RSS: ${rss.map((r) => `${r.name} ${r.rssMiB?.toFixed(1) ?? '?'} MiB`).join(', ')}`);
+  const offPath = fleet.services.filter((x) => x.optional).map((x) => x.name);
+  await fleet.stop(offPath);
+  out.notes.push(`${offPath.join(', ')} were measured for memory and then stopped: they are not on the task path and would only compete for CPU.`);
+  out.notes.push(`The gateway runs with TENANT_SUBMIT_RATE=1000000 so the (still consulted) per-tenant rate limit never refuses the bench; one agent-worker with WORKER_AGENTS=echo, WORKER_CONCURRENCY=${hi}.`);
+  out.notes.push(`Load average (1 min) when the bench started: ${load.toFixed(2)} on ${facts.nproc} CPUs; anything else running on the machine shows up in every row.`);
+  basePids = () => ({
+    'bench client': process.pid,
+    'nats-server': nats.pid,
+    'redis-server': redis.pid,
+    ...Object.fromEntries(fleet.services.filter((x) => !x.optional && !x.proc.exit).map((x) => [x.name, x.proc.pid])),
+  });
+
+  const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
+  await roundTrips(settings, fleet, nats.url, key, out);
+  await internalCalls(settings, nats.url, out);
+
+  const report: Report = { facts, settings, rows: out.rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages: out.stages, cpu: out.cpu, traffic: out.traffic, notes: out.notes };
+  mkdirSync(join(REPO, 'docs'), { recursive: true });
+  writeFileSync(DOC, renderMarkdown(report));
+  process.stdout.write(`\n${textTables(report)}\n`);
+  log(`wrote ${DOC}`);
 }
 
 function exitAfterCleanup(code: number): void {

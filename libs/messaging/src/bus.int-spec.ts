@@ -5,7 +5,7 @@ import { AckPolicy } from '@nats-io/jetstream';
 import { ConflictError, Endpoints, names } from '@sb/contracts';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createLogger, ServiceMetrics } from '@sb/observability';
-import { cleanupJetStream, testEnv, uniquePrefix } from '@sb/testing';
+import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { Bus } from './bus';
 import { coreImports } from './core-imports';
 import { NatsClient } from './nats-client';
@@ -68,7 +68,11 @@ describe('Bus over real NATS', () => {
     expect(got[0].info.deliveryCount).toBe(1);
     got[0].nak(0);
     for (const m of got.slice(1)) m.ack();
-    const again = await pullNoWait(client.nc, stream, 'c', 5);
+    // The server applies acks and naks asynchronously: poll until the nak'd message is back.
+    const again = await eventually(async () => {
+      const got = await pullNoWait(client.nc, stream, 'c', 5);
+      return got.length > 0 && got;
+    });
     expect(again).toHaveLength(1);
     expect(again[0].info.deliveryCount).toBe(2);
     again[0].ack();

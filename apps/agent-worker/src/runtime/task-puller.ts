@@ -7,7 +7,7 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { type Names, PRIORITIES } from '@sb/contracts';
-import { type PulledMessage, pullNoWait } from '@sb/messaging';
+import { NoWaitPuller, type PulledMessage } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 
 export interface PullerOptions {
@@ -27,6 +27,7 @@ export class TaskPuller {
   private readonly idleWaiters: Array<() => void> = [];
   /** `<capability>.<priority>` of consumers last seen empty. */
   private readonly empty = new Set<string>();
+  private readonly puller: NoWaitPuller;
   /** Hints seen per consumer, so a hint that lands during a pull isn't overwritten by that pull's "empty". */
   private readonly hints = new Map<string, number>();
 
@@ -36,7 +37,9 @@ export class TaskPuller {
     private readonly opts: PullerOptions,
     private readonly run: (msg: PulledMessage) => Promise<void>,
     private readonly logger: AppLogger,
-  ) {}
+  ) {
+    this.puller = new NoWaitPuller(nc);
+  }
 
   start(): void {
     this.running = true;
@@ -65,6 +68,7 @@ export class TaskPuller {
     for (const s of this.subs) s.unsubscribe();
     this.poke();
     await this.loopDone;
+    this.puller.close();
     if (this.inFlight === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
@@ -115,7 +119,7 @@ export class TaskPuller {
         if (this.empty.has(key)) continue;
         const want = free - out.length;
         const seen = this.hints.get(key);
-        const got = await pullNoWait(this.nc, this.names.queue.stream, this.names.queue.consumer(c, p), want);
+        const got = await this.puller.pull(this.names.queue.stream, this.names.queue.consumer(c, p), want);
         const drained = got.length < want || got[got.length - 1].info.pending === 0;
         if (drained && this.hints.get(key) === seen) this.empty.add(key);
         out.push(...got);

@@ -14,7 +14,7 @@ export function summarize(blocks: BlockAnalysis[]): AnalysisSummary {
     blocks: blocks.length,
     linesOfCode: blocks.reduce((sum, b) => sum + b.linesOfCode, 0),
     cyclomaticComplexity: blocks.reduce((sum, b) => sum + b.cyclomaticComplexity, 0),
-    maxFunctionComplexity: Math.max(0, ...blocks.flatMap((b) => b.functions.map((f) => f.complexity))),
+    maxFunctionComplexity: blocks.reduce((max, b) => b.functions.reduce((m, f) => Math.max(m, f.complexity), max), 0),
     suggestions,
   };
 }

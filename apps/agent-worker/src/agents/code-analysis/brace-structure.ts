@@ -33,7 +33,12 @@ interface Brace {
   kind: 'control' | 'function' | 'other';
   keyword?: string;
   keywordToken?: number;
+  /** Index of the function this brace opens, if it opens one. */
   fn?: number;
+  /** The innermost function holding this block (itself included), or -1. */
+  within: number;
+  /** Control blocks enclosing this one inside `within` (itself included). */
+  depth: number;
   open: number;
   saved?: { header: number[]; paren: number };
 }
@@ -48,16 +53,6 @@ export function braceStructure(tokens: Token[], profile: LanguageProfile): Struc
   let header: number[] = [];
   let paren = 0;
   let currentFn = -1;
-
-  const innermostFn = () => {
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k].fn !== undefined) return stack[k].fn!;
-    return -1;
-  };
-  const controlDepth = () => {
-    let d = 0;
-    for (let k = stack.length - 1; k >= 0 && stack[k].kind !== 'function'; k--) if (stack[k].kind === 'control') d++;
-    return d;
-  };
 
   tokens.forEach((t, i) => {
     const prev = tokens[i - 1];
@@ -83,16 +78,15 @@ export function braceStructure(tokens: Token[], profile: LanguageProfile): Struc
         else header.push(i);
         return;
       case '{': {
-        const brace = classify(tokens, header, paren, profile, i);
-        if (brace.kind === 'function') {
-          brace.fn = functions.length;
-          functions.push(brace.fnMetrics!);
-          currentFn = brace.fn;
-        } else if (brace.kind === 'control') {
-          const depth = controlDepth() + 1;
-          const fn = innermostFn();
-          if (fn >= 0) functions[fn].maxNesting = Math.max(functions[fn].maxNesting, depth);
-          else topNesting = Math.max(topNesting, depth);
+        const { fnMetrics, ...brace } = classify(tokens, header, paren, profile, i);
+        if (fnMetrics) {
+          brace.fn = brace.within = currentFn = functions.length;
+          functions.push(fnMetrics);
+        } else {
+          brace.within = currentFn;
+          brace.depth = (top?.depth ?? 0) + (brace.kind === 'control' ? 1 : 0);
+          if (brace.kind === 'control' && currentFn >= 0) functions[currentFn].maxNesting = Math.max(functions[currentFn].maxNesting, brace.depth);
+          else if (brace.kind === 'control') topNesting = Math.max(topNesting, brace.depth);
         }
         stack.push(brace);
         header = [];
@@ -102,15 +96,14 @@ export function braceStructure(tokens: Token[], profile: LanguageProfile): Struc
       case '}': {
         const brace = stack.pop();
         if (!brace) return;
-        if (brace.fn !== undefined) {
-          const fn = functions[brace.fn];
-          fn.lines = t.line - fn.line + 1;
-          currentFn = innermostFn();
-        }
+        if (brace.fn !== undefined) functions[brace.fn].lines = t.line - functions[brace.fn].line + 1;
+        currentFn = stack[stack.length - 1]?.within ?? -1;
         if (brace.keyword === 'catch' && brace.open === i - 1) {
           emptyHandlers.push({ line: tokens[brace.keywordToken!].line, from: tokens[brace.open].start, to: t.start });
         }
-        header = brace.saved ? [...brace.saved.header, i] : [];
+        // A block inside an expression continues the statement that held it.
+        header = brace.saved?.header ?? [];
+        if (brace.saved) header.push(i);
         paren = brace.saved?.paren ?? 0;
         return;
       }
@@ -122,15 +115,16 @@ export function braceStructure(tokens: Token[], profile: LanguageProfile): Struc
 }
 
 function classify(tokens: Token[], header: number[], paren: number, profile: LanguageProfile, open: number): Brace & { fnMetrics?: FunctionMetrics } {
+  const base = { open, within: -1, depth: 0 };
   // A brace inside parentheses is part of an expression (lambda, anonymous class, initializer).
-  if (paren > 0) return { kind: 'other', open, saved: { header, paren } };
+  if (paren > 0) return { ...base, kind: 'other', saved: { header, paren } };
   const flat = atDepthZero(tokens, header);
   for (let k = flat.length - 1; k >= 0; k--) {
     const w = tokens[flat[k]];
-    if (w.kind === 'word' && CONTROL.has(w.text)) return { kind: 'control', keyword: w.text, keywordToken: flat[k], open };
+    if (w.kind === 'word' && CONTROL.has(w.text)) return { ...base, kind: 'control', keyword: w.text, keywordToken: flat[k] };
   }
-  const fn = functionHeader(tokens, header, flat, profile);
-  return fn ? { kind: 'function', open, fnMetrics: fn } : { kind: 'other', open };
+  const fnMetrics = functionHeader(tokens, header, flat, profile);
+  return fnMetrics ? { ...base, kind: 'function', fnMetrics } : { ...base, kind: 'other' };
 }
 
 /** Header tokens outside parentheses and brackets, plus the opening `(`/`[` of each group. */

@@ -11,6 +11,8 @@ import type { CodeBlock, SkippedBlock } from './types';
 
 /** Largest input accepted, in UTF-8 bytes. */
 export const MAX_INPUT_BYTES = 200 * 1024;
+/** Fenced blocks analysed per task; later ones are reported as skipped. */
+export const MAX_BLOCKS = 20;
 const MAX_LANGUAGE_LENGTH = 40;
 
 export interface CodeAnalysisInput {
@@ -55,6 +57,7 @@ function fromMessage(message: string): CodeAnalysisInput {
     if (code === '') skipped.push({ index, language: tagged ?? 'unknown', reason: 'empty block' });
     else if (tagged !== undefined && isNotCode(tagged)) skipped.push({ index, language: tagged, reason: 'data, markup or prose, not code' });
     else if (tagged === undefined && looksLikeJson(code)) skipped.push({ index, language: 'json', reason: 'data, markup or prose, not code' });
+    else if (blocks.length >= MAX_BLOCKS) skipped.push({ index, language: tagged ?? 'unknown', reason: `over the limit of ${MAX_BLOCKS} blocks per task` });
     else blocks.push({ language: tagged ?? detectLanguage(code), code });
   });
   if (blocks.length === 0) throw badInput(`No code blocks to analyse (${skipped.length} skipped: ${[...new Set(skipped.map((s) => s.language))].join(', ')})`);

@@ -1,7 +1,7 @@
 import { NonRetryableTaskError } from '../agent';
 import { makeContext, makeTask } from '../agent-context.fixture';
 import { CodeAnalysisAgent } from './code-analysis.agent';
-import { MAX_INPUT_BYTES } from './code-analysis-input';
+import { MAX_BLOCKS, MAX_INPUT_BYTES } from './code-analysis-input';
 
 const agent = new CodeAnalysisAgent();
 const analyse = (input: unknown, ctx = makeContext()) => agent.handle(makeTask('code-analysis', input), ctx);
@@ -91,6 +91,16 @@ describe('CodeAnalysisAgent', () => {
       expect(err).toMatchObject({ code: 'AGENT.INPUT_TOO_LARGE' });
     }
     await expect(analyse('x = 1\n' + '#'.repeat(MAX_INPUT_BYTES - 10))).resolves.toBeDefined();
+  });
+
+  it(`analyses at most ${MAX_BLOCKS} blocks and reports the rest as skipped`, async () => {
+    const message = Array.from({ length: MAX_BLOCKS + 2 }, (_, i) => `\`\`\`js\nf${i}();\n\`\`\``).join('\n');
+    const report = await analyse(message);
+    expect(report.blocks).toHaveLength(MAX_BLOCKS);
+    expect(report.skipped).toEqual([
+      { index: MAX_BLOCKS, language: 'javascript', reason: `over the limit of ${MAX_BLOCKS} blocks per task` },
+      { index: MAX_BLOCKS + 1, language: 'javascript', reason: `over the limit of ${MAX_BLOCKS} blocks per task` },
+    ]);
   });
 
   it('stops between blocks when the signal aborts, and reports progress', async () => {

@@ -8,9 +8,9 @@
 import type { QueuedTask } from '@sb/contracts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Agent, AgentContext } from '../agent';
-import { analyzeBlock } from './analyze-block';
 import { summarize } from './analysis-summary';
 import { parseCodeAnalysisInput } from './code-analysis-input';
+import { fitReport } from './report-budget';
 import type { AnalysisReport, BlockAnalysis } from './types';
 
 export class CodeAnalysisAgent implements Agent {
@@ -20,6 +20,9 @@ export class CodeAnalysisAgent implements Agent {
   async handle(task: QueuedTask, ctx: AgentContext): Promise<AnalysisReport> {
     ctx.signal.throwIfAborted();
     const { blocks, skipped } = parseCodeAnalysisInput(task.input);
+    // Loaded on first use: the analyzers pull in the TypeScript compiler (~40 MB), which a
+    // worker that never analyses code should not carry.
+    const { analyzeBlock } = await import('./analyze-block');
     const analysed: BlockAnalysis[] = [];
     for (const block of blocks) {
       // Analysis is synchronous: yield between blocks so a cancel or timeout can land.
@@ -28,6 +31,6 @@ export class CodeAnalysisAgent implements Agent {
       analysed.push(analyzeBlock(block));
       if (blocks.length > 1) ctx.progress({ blocksAnalysed: analysed.length, blocks: blocks.length });
     }
-    return { blocks: analysed, summary: summarize(analysed), skipped };
+    return fitReport({ blocks: analysed, summary: summarize(analysed), skipped });
   }
 }

@@ -62,7 +62,7 @@ export function analyzeGeneric(code: string, language: string): BlockMetrics {
     ...tally.counts(),
     cyclomaticComplexity: 1 + decisions,
     functions,
-    maxNesting: Math.max(structure.topNesting, ...functions.map((f) => f.maxNesting)),
+    maxNesting: functions.reduce((max, f) => Math.max(max, f.maxNesting), structure.topNesting),
     issues: issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   };
 }

@@ -35,64 +35,94 @@ interface Block {
   closer: string;
   kind: 'control' | 'function' | 'type' | 'other';
   fn?: number;
-  name?: string;
   line: number;
   loop?: boolean;
+  /** Innermost function holding this block (itself included), or -1. */
+  within: number;
+  /** Control blocks enclosing this one inside `within` (itself included). */
+  depth: number;
+  /** Name of the innermost class/module holding this block (itself included). */
+  typeName?: string;
+}
+
+/** Open blocks, with the positions of each closer kept so closing never scans the stack. */
+class BlockStack {
+  private readonly items: Block[] = [];
+  private readonly byCloser = new Map<string, number[]>();
+
+  get top(): Block | undefined {
+    return this.items[this.items.length - 1];
+  }
+
+  push(block: Omit<Block, 'within' | 'depth' | 'typeName'> & { name?: string }): Block {
+    const top = this.top;
+    const within = block.fn ?? top?.within ?? -1;
+    const depth = block.fn !== undefined ? 0 : (top?.depth ?? 0) + (block.kind === 'control' ? 1 : 0);
+    const full: Block = { ...block, within, depth, typeName: block.kind === 'type' ? block.name : top?.typeName };
+    const positions = this.byCloser.get(full.closer) ?? [];
+    positions.push(this.items.length);
+    this.byCloser.set(full.closer, positions);
+    this.items.push(full);
+    return full;
+  }
+
+  /** Closes the innermost block ended by `closer`, and any left open inside it. */
+  close(closer: string): Block[] {
+    const positions = this.byCloser.get(closer);
+    if (!positions || positions.length === 0) return [];
+    const removed = this.items.splice(positions[positions.length - 1]);
+    for (let k = removed.length - 1; k >= 0; k--) this.byCloser.get(removed[k].closer)!.pop();
+    return removed;
+  }
 }
 
 export function keywordStructure(tokens: Token[], profile: LanguageProfile): Structure {
   const openers = profile.language === 'ruby' ? RUBY : SHELL;
   const functions: FunctionMetrics[] = [];
   const owner = new Int32Array(tokens.length).fill(-1);
-  const stack: Block[] = [];
+  const stack = new BlockStack();
   let topNesting = 0;
-  const innermostFn = () => {
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k].fn !== undefined) return stack[k].fn!;
-    return -1;
-  };
 
   tokens.forEach((t, i) => {
-    owner[i] = innermostFn();
+    owner[i] = stack.top?.within ?? -1;
     const prev = tokens[i - 1];
     const next = tokens[i + 1];
     if (prev?.text === '.' || next?.text === ':' || prev?.text === ':') return; // method call `x.end`, hash key `if:`, symbol `:if`
     if (t.text === '{') {
-      stack.push(shellFunction(tokens, i, functions) ?? { closer: '}', kind: 'other', line: t.line });
+      const fn = shellFunction(tokens, i);
+      if (fn) functions.push(fn);
+      stack.push(fn ? { closer: '}', kind: 'function', fn: functions.length - 1, line: t.line } : { closer: '}', kind: 'other', line: t.line });
       return;
     }
-    const closing = stack.findLastIndex((b) => b.closer === t.text);
-    if (closing >= 0 && (t.text !== 'end' || t.kind === 'word')) {
-      for (const b of stack.splice(closing)) if (b.fn !== undefined) functions[b.fn].lines = t.line - functions[b.fn].line + 1;
-      return;
+    if (t.kind === 'word' || t.text === '}') {
+      const closed = stack.close(t.text);
+      for (const b of closed) if (b.fn !== undefined) functions[b.fn].lines = t.line - functions[b.fn].line + 1;
+      if (closed.length > 0) return;
     }
     const opener = t.kind === 'word' ? openers[t.text] : undefined;
     if (!opener) return;
     const startOfStatement = t.lineStart || !prev || prev.text === ';' || CONTINUES.has(prev.text) || (prev.kind === 'op' && ![')', ']', '}'].includes(prev.text));
     if (opener.statementStart && !startOfStatement) return;
-    const top = stack[stack.length - 1];
+    const top = stack.top;
     if (t.text === 'do' && top?.loop && top.line === t.line && profile.language === 'ruby') return; // `while x do`
     if (opener.kind === 'function') {
-      const fn = rubyMethod(tokens, i, stack);
+      const fn = rubyMethod(tokens, i, top?.typeName);
       if (!fn) return; // endless `def f(x) = expr`
-      stack.push({ closer: opener.closer, kind: 'function', fn: functions.length, line: t.line });
       functions.push(fn);
+      stack.push({ closer: opener.closer, kind: 'function', fn: functions.length - 1, line: t.line });
       return;
     }
-    if (opener.kind === 'control') {
-      let depth = 1;
-      for (let k = stack.length - 1; k >= 0 && stack[k].kind !== 'function'; k--) if (stack[k].kind === 'control') depth++;
-      const fn = innermostFn();
-      if (fn >= 0) functions[fn].maxNesting = Math.max(functions[fn].maxNesting, depth);
-      else topNesting = Math.max(topNesting, depth);
-    }
     const name = opener.kind === 'type' && next?.kind === 'word' ? next.text : undefined;
-    stack.push({ closer: opener.closer, kind: opener.kind, line: t.line, name, loop: LOOPS.has(t.text) });
+    const block = stack.push({ closer: opener.closer, kind: opener.kind, line: t.line, name, loop: LOOPS.has(t.text) });
+    if (block.kind !== 'control') return;
+    if (block.within >= 0) functions[block.within].maxNesting = Math.max(functions[block.within].maxNesting, block.depth);
+    else topNesting = Math.max(topNesting, block.depth);
   });
   return { functions, owner, topNesting, armTokens: [], emptyHandlers: [] };
 }
 
 /** `def name(a, b)`, `def self.name a, b`, `def ==(other)`; undefined for an endless method. */
-function rubyMethod(tokens: Token[], at: number, stack: Block[]): FunctionMetrics | undefined {
+function rubyMethod(tokens: Token[], at: number, typeName: string | undefined): FunctionMetrics | undefined {
   let k = at + 1;
   let name = tokens[k]?.text ?? '<anonymous>';
   let singleton = false;
@@ -122,19 +152,17 @@ function rubyMethod(tokens: Token[], at: number, stack: Block[]): FunctionMetric
   }
   if (seen) params++;
   if (parens && tokens[k]?.text === '=' && tokens[k].line === line) return undefined; // endless `def f(x) = expr`
-  const owner = [...stack].reverse().find((b) => b.kind === 'type' && b.name);
-  const qualified = owner ? `${owner.name}${singleton ? '.' : '#'}${name}` : name;
+  const qualified = typeName ? `${typeName}${singleton ? '.' : '#'}${name}` : name;
   return { name: qualified, line, complexity: 1, lines: 1, params, maxNesting: 0 };
 }
 
 /** Shell `name() {` or `function name {`. */
-function shellFunction(tokens: Token[], open: number, functions: FunctionMetrics[]): Block | undefined {
+function shellFunction(tokens: Token[], open: number): FunctionMetrics | undefined {
   const [a, b, c] = [tokens[open - 3], tokens[open - 2], tokens[open - 1]];
   let nameTok: Token | undefined;
   if (b?.text === '(' && c?.text === ')' && a?.kind === 'word') nameTok = a;
   else if (b?.text === 'function' && c?.kind === 'word') nameTok = c;
   else if (tokens[open - 4]?.text === 'function' && b?.text === '(' && c?.text === ')') nameTok = a;
   if (!nameTok) return undefined;
-  functions.push({ name: nameTok.text, line: nameTok.line, complexity: 1, lines: 1, params: 0, maxNesting: 0 });
-  return { closer: '}', kind: 'function', fn: functions.length - 1, line: nameTok.line };
+  return { name: nameTok.text, line: nameTok.line, complexity: 1, lines: 1, params: 0, maxNesting: 0 };
 }

@@ -140,5 +140,3 @@ const BY_LANGUAGE = new Map(PROFILES.map((p) => [p.language, p]));
 export function profileFor(language: string): LanguageProfile | undefined {
   return BY_LANGUAGE.get(language);
 }
-
-export const PROFILED_LANGUAGES: readonly string[] = PROFILES.map((p) => p.language);

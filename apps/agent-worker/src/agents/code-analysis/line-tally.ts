@@ -20,10 +20,6 @@ export class LineTally {
     this.comment = new Uint8Array(lines.length + 2);
   }
 
-  get lineCount(): number {
-    return this.lines.length;
-  }
-
   /** Marks 1-based lines `from..to` (inclusive) as holding code. */
   markCode(from: number, to: number = from): void {
     for (let l = Math.max(1, from); l <= Math.min(to, this.lines.length); l++) this.code[l] = 1;

@@ -9,9 +9,12 @@ export type SpecialLiteral = 'rust-raw' | 'rust-char' | 'cpp-raw' | 'csharp-verb
 const PAIRS: Record<string, string> = { '(': ')', '[': ']', '{': '}', '<': '>' };
 const REGEX_AFTER_WORDS = new Set(['if', 'elsif', 'unless', 'when', 'and', 'or', 'not', 'return', 'while', 'until']);
 
+/** Longest regex literal looked for; a longer run is taken as division. Keeps scanning linear. */
+const MAX_REGEX_LENGTH = 1_000;
+
 /**
- * @param before the stripped text before `pos` (comments and literals already blanked), used to
- *               tell a Ruby regex `/.../` from a division.
+ * @param before a short tail of the stripped text before `pos` (comments and literals already
+ *               blanked), used to tell a Ruby regex `/.../` from a division.
  */
 export function scanSpecialLiteral(kind: SpecialLiteral, src: string, pos: number, before: () => string): number | undefined {
   const wordBefore = pos > 0 && /[\w$]/.test(src[pos - 1]);
@@ -64,9 +67,10 @@ function verbatim(src: string, pos: number): number | undefined {
 
 /** A `/` starts a regex after an operator, an opening bracket, a line start or a keyword like `if`. */
 function regexAllowed(before: string): boolean {
-  const trimmed = before.replace(/[ \t]+$/, '');
+  const lastBreak = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r'));
+  const trimmed = before.slice(lastBreak + 1).replace(/[ \t]+$/, '');
   const last = trimmed[trimmed.length - 1];
-  if (last === undefined || last === '\n' || last === '\r') return true;
+  if (last === undefined) return true;
   if ('(,=!~&|?:;{['.includes(last)) return true;
   const word = /[A-Za-z_]+$/.exec(trimmed);
   return word !== null && REGEX_AFTER_WORDS.has(word[0]);
@@ -74,7 +78,8 @@ function regexAllowed(before: string): boolean {
 
 function regexEnd(src: string, pos: number): number | undefined {
   let inClass = false;
-  for (let i = pos + 1; i < src.length; i++) {
+  const limit = Math.min(src.length, pos + MAX_REGEX_LENGTH);
+  for (let i = pos + 1; i < limit; i++) {
     const c = src[i];
     if (c === '\n' || c === '\r') return undefined;
     if (c === '\\') i++;

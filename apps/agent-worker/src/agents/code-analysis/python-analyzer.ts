@@ -92,7 +92,7 @@ export function analyzePython(code: string): BlockMetrics {
     ...tally.counts(),
     cyclomaticComplexity: 1 + totalDecisions,
     functions,
-    maxNesting: Math.max(topNesting, ...functions.map((f) => f.maxNesting)),
+    maxNesting: functions.reduce((max, f) => Math.max(max, f.maxNesting), topNesting),
     issues: issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   };
 }

@@ -29,6 +29,10 @@ export interface StrippedSource {
 }
 
 const CLOSERS: Record<string, string> = { '{': '}', '(': ')' };
+/** How much stripped text before a `/` decides whether it starts a regex. */
+const LOOKBEHIND = 64;
+/** Strings nested in interpolations deeper than this are skipped as plain string content. */
+const MAX_INTERPOLATION_DEPTH = 16;
 const HEREDOC: Record<NonNullable<LanguageProfile['heredoc']>, RegExp> = {
   ruby: /<<[~-]?(["'`]?)([A-Za-z_]\w*)\1/y,
   php: /<<<[ \t]*(["']?)([A-Za-z_]\w*)\1/y,
@@ -153,18 +157,20 @@ class Stripper {
     const rule = this.p.strings.find((r) => this.at(r.open));
     if (!rule) return false;
     const start = this.pos;
-    this.consume(start, this.stringEnd(rule, start + rule.open.length), 'literal');
+    this.consume(start, this.stringEnd(rule, start + rule.open.length, 0), 'literal');
     return true;
   }
 
   /** End of a literal whose body starts at `from` (or the line break, if it may not span lines). */
-  private stringEnd(rule: StringRule, from: number): number {
+  private stringEnd(rule: StringRule, from: number, level: number): number {
     const s = this.src;
     let i = from;
     while (i < s.length) {
       const c = s[i];
       if (rule.escapes && c === '\\') i += 2;
-      else if (rule.interpolation && s.startsWith(rule.interpolation, i)) i = this.interpolationEnd(i + rule.interpolation.length, rule.interpolation.slice(-1));
+      else if (rule.interpolation && level < MAX_INTERPOLATION_DEPTH && s.startsWith(rule.interpolation, i)) {
+        i = this.interpolationEnd(i + rule.interpolation.length, rule.interpolation.slice(-1), level + 1);
+      }
       else if (s.startsWith(rule.close, i)) return i + rule.close.length;
       else if ((c === '\n' || c === '\r') && !rule.multiline) return i;
       else i++;
@@ -173,14 +179,14 @@ class Stripper {
   }
 
   /** End of an interpolated expression opened by `open`, skipping nested literals whole. */
-  private interpolationEnd(from: number, open: string): number {
+  private interpolationEnd(from: number, open: string, level: number): number {
     const close = CLOSERS[open] ?? open;
     let depth = 1;
     let i = from;
     while (i < this.src.length) {
       const nested = this.p.strings.find((r) => this.src.startsWith(r.open, i));
       if (nested) {
-        i = this.stringEnd(nested, i + nested.open.length);
+        i = this.stringEnd(nested, i + nested.open.length, level);
         continue;
       }
       const c = this.src[i++];
@@ -192,7 +198,7 @@ class Stripper {
 
   private special(): boolean {
     const start = this.pos;
-    const before = () => this.out.slice(this.lineStartOf(start), start).join('');
+    const before = () => this.out.slice(Math.max(0, start - LOOKBEHIND), start).join('');
     for (const kind of this.p.specialLiterals ?? []) {
       const end = scanSpecialLiteral(kind, this.src, start, before);
       if (end !== undefined && end > start) {
@@ -201,12 +207,6 @@ class Stripper {
       }
     }
     return this.heredocOpener();
-  }
-
-  private lineStartOf(pos: number): number {
-    let i = pos;
-    while (i > 0 && this.src[i - 1] !== '\n' && this.src[i - 1] !== '\r') i--;
-    return i;
   }
 
   /** A here-document opener is a literal token; its body starts on the next line. */

@@ -12,6 +12,12 @@ import type { TsFunction } from './typescript-functions';
 
 export type TsLanguage = 'typescript' | 'tsx' | 'javascript';
 
+const SCRIPT_KINDS: Record<TsLanguage, [ts.ScriptKind, string]> = {
+  typescript: [ts.ScriptKind.TS, 'ts'],
+  tsx: [ts.ScriptKind.TSX, 'tsx'],
+  javascript: [ts.ScriptKind.JS, 'js'],
+};
+
 interface Frame {
   decisions: number;
   maxNesting: number;
@@ -29,15 +35,15 @@ class TypeScriptAnalysis {
   private totalDecisions = 0;
 
   constructor(code: string, private readonly language: TsLanguage) {
-    const kind = language === 'javascript' ? ts.ScriptKind.JS : language === 'tsx' ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
-    this.sf = ts.createSourceFile(`block.${kind === ts.ScriptKind.JS ? 'js' : kind === ts.ScriptKind.TSX ? 'tsx' : 'ts'}`, code, ts.ScriptTarget.Latest, true, kind);
+    const [kind, ext] = SCRIPT_KINDS[language];
+    this.sf = ts.createSourceFile(`block.${ext}`, code, ts.ScriptTarget.Latest, true, kind);
   }
 
   run(): BlockMetrics {
     this.syntaxIssue();
     ts.forEachChild(this.sf, (child) => this.visit(child, this.top, 0));
     const tally = this.tallyLines();
-    const maxNesting = Math.max(this.top.maxNesting, ...this.functions.map((f) => f.maxNesting));
+    const maxNesting = this.functions.reduce((max, f) => Math.max(max, f.maxNesting), this.top.maxNesting);
     this.functions.sort((a, b) => a.line - b.line);
     return {
       language: this.language,
