@@ -74,3 +74,31 @@ export function errorFromWire(status: number, body: WireError): SbError {
 export function isSbError(e: unknown): e is SbError {
   return e instanceof SbError;
 }
+
+/** Errors from NATS, JetStream or Redis clients: a dependency is down or slow, so "retry later", not "bug". */
+const DEPENDENCY_ERROR_NAMES = new Set([
+  'TimeoutError',
+  'NoRespondersError',
+  'RequestError',
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'JetStreamApiError',
+  'JetStreamError',
+  'JetStreamStatusError',
+  'MaxRetriesPerRequestError',
+]);
+
+/**
+ * What an unexpected error becomes on the wire: a dependency failure is a retryable 503
+ * (cause kept for the log), anything else INTERNAL. `unexpected` says whether it is worth a stack trace.
+ */
+export function fromUnexpected(e: unknown): { err: SbError; unexpected: boolean } {
+  if (isSbError(e)) return { err: e, unexpected: false };
+  const name = (e as Error)?.name ?? '';
+  const message = (e as Error)?.message ?? '';
+  if (DEPENDENCY_ERROR_NAMES.has(name) || /Connection is closed|ECONNREFUSED|Command timed out/.test(message)) {
+    return { err: new UnavailableError('A dependency is unavailable; retry shortly', { cause: e, retryAfter: 1 }), unexpected: true };
+  }
+  return { err: new InternalError(), unexpected: true };
+}

@@ -92,7 +92,7 @@ export class Bus implements OnApplicationShutdown {
       if (msg.reply) msg.respond(encode(res));
     } catch (e) {
       const { err, unexpected } = asSbError(e);
-      if (unexpected) this.logger.error({ err: e, subject }, 'handler failed');
+      if (unexpected) this.logger.error({ err: e, subject }, err.status === 503 ? 'dependency failure' : 'handler failed');
       code = err.code;
       if (msg.reply) {
         const { data, headers } = errorReply(err);

@@ -1,6 +1,6 @@
 /** Errors ↔ NATS micro-style headers and the JSON error body. */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { errorFromWire, Headers, InternalError, isSbError, type SbError, type WireError } from '@sb/contracts';
+import { errorFromWire, fromUnexpected, Headers, type SbError, type WireError } from '@sb/contracts';
 import { encode } from './codec';
 
 export function errorHeaders(err: SbError): MsgHdrs {
@@ -24,8 +24,5 @@ export function errorFromReply(h: MsgHdrs | undefined, body: unknown): SbError |
   return errorFromWire(Number(status), { code: Number(status) >= 500 ? 'INTERNAL' : 'REQUEST.INVALID', message: h?.get(Headers.Error) ?? 'error', retryable: Number(status) >= 500 });
 }
 
-/** Anything thrown by a handler becomes an SbError; unknown errors become INTERNAL (the caller logs them). */
-export function asSbError(e: unknown): { err: SbError; unexpected: boolean } {
-  if (isSbError(e)) return { err: e, unexpected: false };
-  return { err: new InternalError(), unexpected: true };
-}
+/** Anything thrown by a handler becomes an SbError: dependency failures 503, the rest INTERNAL (the caller logs them). */
+export const asSbError = fromUnexpected;

@@ -4,7 +4,7 @@
  * logged with its stack, never sent.
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
-import { InternalError, isSbError, type SbError, SbError as Base } from '@sb/contracts';
+import { fromUnexpected, isSbError, type SbError, SbError as Base } from '@sb/contracts';
 import type { AppLogger } from './logger';
 
 interface FastifyLikeReply {
@@ -33,8 +33,9 @@ export function toSbError(e: unknown, logger: AppLogger): SbError {
     const message = status === 404 ? 'Route not found' : frameworkMessage(e, status);
     return new Base(code, status, message, retryable);
   }
-  logger.error({ err: e }, 'unhandled error');
-  return new InternalError();
+  const { err } = fromUnexpected(e);
+  logger.error({ err: e }, err.status === 503 ? 'dependency failure' : 'unhandled error');
+  return err;
 }
 
 function statusOf(e: unknown): number | undefined {

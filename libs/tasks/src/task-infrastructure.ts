@@ -13,7 +13,6 @@ export interface TaskInfraOptions {
   idempotencyTtlMs: number;
   replicas: number;
 }
-export const TASK_INFRA_OPTIONS = Symbol('TASK_INFRA_OPTIONS');
 
 export class TaskInfrastructure {
   private taskStore?: TaskStore;

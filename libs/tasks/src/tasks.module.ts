@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { NatsClient } from '@sb/messaging';
-import { TASK_INFRA_OPTIONS, type TaskInfraOptions, TaskInfrastructure } from './task-infrastructure';
+import { type TaskInfraOptions, TaskInfrastructure } from './task-infrastructure';
 
 @Module({})
 export class TasksModule {
@@ -8,7 +8,6 @@ export class TasksModule {
     return {
       module: TasksModule,
       providers: [
-        { provide: TASK_INFRA_OPTIONS, useValue: opts },
         {
           provide: TaskInfrastructure,
           inject: [NatsClient],

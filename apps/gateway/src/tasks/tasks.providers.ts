@@ -14,7 +14,7 @@ import { TaskQueries } from './task-queries';
 import { TasksService } from './tasks.service';
 
 @Injectable()
-export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+export class TaskListeners implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(CapabilityCatalog) private readonly catalog: CapabilityCatalog,
     @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
@@ -62,7 +62,7 @@ export const taskProviders: Provider[] = [
     useFactory: (r: RateLimiter, cfg: GatewayConfig, logger: AppLogger) => new SubmitLimits(r, { rate: cfg.TENANT_SUBMIT_RATE, periodMs: 1000, burst: cfg.TENANT_SUBMIT_BURST }, logger),
   },
   { provide: CapabilityCatalog, inject: [TaskInfrastructure], useFactory: (infra: TaskInfrastructure) => new CapabilityCatalog(infra.capabilities) },
-  CatalogLifecycle,
+  TaskListeners,
   {
     provide: TaskQueries,
     inject: [NatsClient, Bus, TaskInfrastructure],
