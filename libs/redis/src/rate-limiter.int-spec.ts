@@ -7,12 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { type RateLimit, RateLimiter } from './rate-limiter';
 import { createKeyBuilder, type RedisKeyspace } from './redis-keys';
+import { testEnv } from '@sb/testing';
 
-function redisUrl(): string {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new Error('REDIS_URL is not set: run this file in the jest "int" project (its globalSetup starts Redis) or export REDIS_URL');
-  return url;
-}
+const redisUrl = (): string => testEnv().redisUrl;
 
 async function connect(url: string): Promise<Redis> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });

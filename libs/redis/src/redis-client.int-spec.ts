@@ -12,12 +12,9 @@ import { Redis } from 'ioredis';
 import { RateLimiter } from './rate-limiter';
 import { RedisClient } from './redis-client';
 import { RedisModule } from './redis.module';
+import { testEnv } from '@sb/testing';
 
-function redisUrl(): string {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new Error('REDIS_URL is not set: run this file in the jest "int" project (its globalSetup starts Redis) or export REDIS_URL');
-  return url;
-}
+const redisUrl = (): string => testEnv().redisUrl;
 
 /** A pino destination that keeps the JSON lines, so tests read what the logger wrote. */
 function logSink() {
