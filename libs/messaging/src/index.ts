@@ -8,3 +8,4 @@ export * from './pulled-message';
 export * from './pull';
 export * from './messaging.module';
 export * from './core-imports';
+export * from './random';

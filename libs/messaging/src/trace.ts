@@ -1,5 +1,5 @@
 /** W3C trace context on NATS headers: continue the caller's trace, or start one. */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from './random';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 

@@ -1,5 +1,5 @@
 /** Sortable, URL- and subject-safe ids: 10 chars of time (Crockford base32, ms) + 16 random. */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from '@sb/messaging';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
