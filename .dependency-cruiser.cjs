@@ -1,0 +1,42 @@
+/**
+ * Dependency direction (CONVENTIONS.md §10): apps → libs, never app → app; contracts depend
+ * on nothing of ours; libs never reach into apps; tests of one app don't reach into another's
+ * internals except through test/ (e2e suites compose whole apps on purpose).
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-app-to-app',
+      severity: 'error',
+      comment: 'Apps talk over NATS only; shared code belongs in libs/.',
+      from: { path: '^apps/([^/]+)/', pathNot: '\\.(int-spec|spec)\\.ts$' },
+      to: { path: '^apps/([^/]+)/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'no-lib-to-app',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'contracts-depend-on-nothing',
+      severity: 'error',
+      comment: 'Wire definitions only: no Nest, no other lib.',
+      from: { path: '^libs/contracts/' },
+      to: { path: '^(libs/(?!contracts/)|apps/)|node_modules/@nestjs' },
+    },
+    {
+      name: 'no-testing-in-production-code',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: ['\\.(int-spec|spec)\\.ts$', '^libs/testing/'] },
+      to: { path: '^libs/testing/' },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
