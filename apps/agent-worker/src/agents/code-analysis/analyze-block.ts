@@ -6,6 +6,7 @@ import { analyzePython } from './python-analyzer';
 import { suggestionsFor } from './suggestions';
 import type { BlockAnalysis, BlockMetrics, CodeBlock, FunctionMetrics, Issue } from './types';
 import { analyzeTypeScript } from './typescript-analyzer';
+import { mostComplex } from './most-complex';
 
 /** Issues listed per rule and block; suggestions still count every occurrence. */
 export const MAX_ISSUES_PER_RULE = 10;
@@ -23,14 +24,6 @@ export function analyzeBlock(block: CodeBlock): BlockAnalysis {
 }
 
 /** The `n` most complex functions (earlier first on ties), back in line order. */
-export function mostComplex(functions: FunctionMetrics[], n: number): FunctionMetrics[] {
-  if (functions.length <= n) return functions;
-  return [...functions]
-    .sort((a, b) => b.complexity - a.complexity || a.line - b.line)
-    .slice(0, n)
-    .sort((a, b) => a.line - b.line);
-}
-
 function measure(block: CodeBlock): BlockMetrics {
   try {
     return measureWithParser(block);

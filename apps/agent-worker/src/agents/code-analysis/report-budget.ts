@@ -4,7 +4,7 @@
  * report is still over budget, each block keeps the first issue of each rule (suggestions keep
  * the counts) and its ten most complex functions.
  */
-import { mostComplex } from './analyze-block';
+import { mostComplex } from './most-complex';
 import type { AnalysisReport, Issue } from './types';
 
 export const MAX_REPORT_BYTES = 256 * 1024;
