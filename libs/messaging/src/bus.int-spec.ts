@@ -77,4 +77,33 @@ describe('Bus over real NATS', () => {
     expect(again[0].info.deliveryCount).toBe(2);
     again[0].ack();
   });
+
+  it('on shutdown stops taking requests but lets the ones being served reply', async () => {
+    const logger = createLogger('test', 'silent');
+    const p2 = uniquePrefix();
+    const mod = await Test.createTestingModule({ imports: coreImports('test', { NATS_URL: testEnv().natsUrl, SB_PREFIX: p2, REQUEST_TIMEOUT_MS: 2000, SHUTDOWN_GRACE_MS: 5000 }, logger) }).compile();
+    const other = mod.createNestApplication(new FastifyAdapter());
+    await other.init();
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    other.get(Bus).serve(Endpoints.getTenant, async (req) => {
+      started();
+      await released;
+      return { id: req.id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' };
+    });
+    const reply = client.nc.request(names(p2).internal.tenantsGet, new TextEncoder().encode('{"id":"slow"}'), { timeout: 5000 });
+    await handlerStarted;
+    const closing = other.close();
+    // Release the handler only once this instance has stopped taking requests (nobody answers the subject any more).
+    await eventually(async () => {
+      const r = await client.nc.request(names(p2).internal.tenantsGet, new TextEncoder().encode('{"id":"probe"}'), { timeout: 500 }).then(() => false, (e: Error) => /no responders/i.test(`${e.message} ${(e.cause as Error)?.message ?? ''}`));
+      return r;
+    });
+    release();
+    const msg = await reply;
+    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({ id: 'slow' });
+    await closing;
+  });
 });

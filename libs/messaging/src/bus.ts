@@ -3,7 +3,7 @@
  * endpoint's schema, times and counts every request, and turns every failure into the
  * structured error reply; `request` turns an error reply back into the same SbError.
  */
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from '@nats-io/nats-core';
 import {
   type Endpoint,
@@ -41,8 +41,9 @@ export interface CallOptions {
 }
 
 @Injectable()
-export class Bus implements OnApplicationShutdown {
+export class Bus implements BeforeApplicationShutdown {
   private readonly subs: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
@@ -77,7 +78,9 @@ export class Bus implements OnApplicationShutdown {
           this.logger.error({ err, subject }, 'subscription error');
           return;
         }
-        void this.dispatch(handler, msg, subject, maxBytes);
+        const p = this.dispatch(handler, msg, subject, maxBytes);
+        this.inFlight.add(p);
+        void p.finally(() => this.inFlight.delete(p));
       },
     });
     this.subs.push(sub);
@@ -127,9 +130,17 @@ export class Bus implements OnApplicationShutdown {
     this.client.nc.publish(subject, encode(payload), headers ? { headers } : undefined);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    // NatsClient drains the connection (which drains these); nothing else to do here.
-    this.subs.length = 0;
+  /**
+   * Shutdown: stop taking requests (replicas in the queue group take them), then give the
+   * ones being served up to the grace period to reply before the connection drains.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.client.options.drainGraceMs ?? 10_000)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    clearTimeout(timer);
   }
 }
 

@@ -6,12 +6,13 @@ export interface CoreConfig {
   NATS_URL: string;
   SB_PREFIX: string;
   REQUEST_TIMEOUT_MS: number;
+  SHUTDOWN_GRACE_MS?: number;
 }
 
 /** What every service's root module imports: logging/metrics/health, and its NATS connection. */
 export function coreImports(service: string, config: CoreConfig, logger: AppLogger): DynamicModule[] {
   return [
     ObservabilityModule.forRoot({ service, logger, config }),
-    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
+    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, drainGraceMs: config.SHUTDOWN_GRACE_MS }),
   ];
 }

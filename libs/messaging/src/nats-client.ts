@@ -16,6 +16,8 @@ export interface MessagingOptions {
   prefix: string;
   service: string;
   requestTimeoutMs: number;
+  /** On shutdown, how long requests already being served may take to finish. */
+  drainGraceMs?: number;
 }
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 

@@ -103,12 +103,10 @@ export class TaskExecutor {
       if (controller.signal.aborted) throw controller.signal.reason;
       await writes;
       const done = markSucceeded(record, result, this.now());
-      if (done && (await this.d.store.replace(done, revision)) !== undefined) {
-        this.announce(done, msg);
-        stopTimer('succeeded');
-      } else {
-        stopTimer('superseded'); // cancelled, timed out or reclaimed meanwhile: this result is not stored
-      }
+      const stored = done ? await this.storeResult(task, msg, done, revision, attempt) : 'superseded';
+      if (stored === 'stored') this.announce(done!, msg);
+      // 'superseded': cancelled, timed out or reclaimed meanwhile, so this result is not stored.
+      stopTimer(stored === 'stored' ? 'succeeded' : stored);
       msg.ack();
     } catch (e) {
       await writes;
@@ -161,6 +159,22 @@ export class TaskExecutor {
     if (retried.applied && retried.current) return retried.current;
     msg.ack();
     return undefined;
+  }
+
+  /**
+   * Store the result once (compare-and-set). A result too large for a NATS message can never
+   * be stored, so the task fails with a clear code instead of being retried.
+   */
+  private async storeResult(task: QueuedTask, msg: PulledMessage, done: TaskRecord, revision: number, attempt: number): Promise<'stored' | 'superseded' | 'failed'> {
+    try {
+      return (await this.d.store.replace(done, revision)) === undefined ? 'superseded' : 'stored';
+    } catch (e) {
+      if (!/max.?payload/i.test((e as Error)?.message ?? '')) throw e;
+      const now = this.now();
+      const err = taskError('TASK.RESULT_TOO_LARGE', 'The result is larger than a message can carry; return a reference to it instead', false, attempt, this.d.workerId, now);
+      await this.settle(task, msg, (r) => markFailed(r, err, now));
+      return 'failed';
+    }
   }
 
   /** Tell the world the task changed: its event, and the waiting gateway (if any) when it ended. */
