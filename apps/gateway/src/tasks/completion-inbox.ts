@@ -65,9 +65,16 @@ export class CompletionInbox {
     return { done, cancel: () => waiter.resolve(undefined) };
   }
 
+  /** Waiters still here are answered from the store (`null`), never treated as timed out. */
   stop(): void {
-    for (const s of this.subs) s.unsubscribe();
-    for (const w of [...this.waiters.values()]) w.resolve(undefined);
+    for (const s of this.subs.splice(0)) {
+      try {
+        s.unsubscribe();
+      } catch {
+        /* the connection is already closed */
+      }
+    }
+    for (const w of [...this.waiters.values()]) w.resolve(null);
   }
 }
 

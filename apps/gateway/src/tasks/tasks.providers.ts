@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type Provider } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Bus, decode, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import { RateLimiter } from '@sb/redis';
@@ -13,8 +13,9 @@ import { SubmitTaskHandler } from './submit-task.handler';
 import { TaskQueries } from './task-queries';
 import { TasksService } from './tasks.service';
 
+/** The gateway's standing subscriptions; stopped last, after in-flight requests had their grace period. */
 @Injectable()
-export class TaskListeners implements OnApplicationBootstrap, OnModuleDestroy {
+export class TaskListeners implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(CapabilityCatalog) private readonly catalog: CapabilityCatalog,
     @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
@@ -23,7 +24,7 @@ export class TaskListeners implements OnApplicationBootstrap, OnModuleDestroy {
     this.inbox.start();
     return this.catalog.start();
   }
-  onModuleDestroy() {
+  onApplicationShutdown() {
     this.catalog.stop();
     this.inbox.stop();
   }
