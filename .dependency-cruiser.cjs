@@ -31,6 +31,13 @@ module.exports = {
       from: { path: '^(apps|libs)/', pathNot: ['\\.(int-spec|spec)\\.ts$', '^libs/testing/'] },
       to: { path: '^libs/testing/' },
     },
+    {
+      name: 'no-runtime-to-tools',
+      severity: 'error',
+      comment: 'tools/ (sb CLI, manifest generator) builds on apps/libs facts, never the other way round.',
+      from: { path: '^(apps|libs)/' },
+      to: { path: '^tools/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

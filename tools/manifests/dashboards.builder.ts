@@ -1,0 +1,74 @@
+/**
+ * The four Switchboard dashboards: fleet overview, task pipeline, alerts and per-service RED.
+ * Expressions reference only series the services export (checked against a live scrape by
+ * test/e2e/dashboard-metrics.e2e-spec.ts), plus Prometheus's own `up` and `ALERTS`.
+ */
+import { jobMatcher } from './alert-rules.builder';
+import { type Dashboard, dashboard } from './grafana-panels';
+
+const RATE = '$__rate_interval';
+const SVC = 'service=~"$service"';
+
+export function fleetOverviewDashboard(): Dashboard {
+  return dashboard('sb-fleet-overview', 'Switchboard / Fleet overview', [
+    { type: 'stat', width: 6, title: 'Targets up', description: 'Scraped Switchboard processes that answer.', unit: 'none', targets: [{ expr: `sum(up{${jobMatcher()}})`, legendFormat: 'up' }] },
+    { type: 'stat', width: 6, title: 'Requests / s', description: 'All requests served, every transport.', unit: 'reqps', targets: [{ expr: `sum(rate(sb_requests_total[${RATE}]))`, legendFormat: 'requests' }] },
+    { type: 'stat', width: 6, title: 'Error ratio', description: 'Share of requests answered with an error.', unit: 'percentunit', targets: [{ expr: `sum(rate(sb_requests_total{outcome="error"}[${RATE}])) / sum(rate(sb_requests_total[${RATE}]))`, legendFormat: 'errors' }] },
+    { type: 'stat', width: 6, title: 'Tasks / s', description: 'Task attempts finished by agent workers.', unit: 'ops', targets: [{ expr: `sum(rate(sb_worker_tasks_total[${RATE}]))`, legendFormat: 'tasks' }] },
+    { title: 'Up by job', description: '1 when Prometheus scrapes the target.', unit: 'none', targets: [{ expr: `up{${jobMatcher()}}`, legendFormat: '{{job}} {{instance}}' }] },
+    { title: 'Requests by service', description: 'Request rate per service.', unit: 'reqps', targets: [{ expr: `sum by (service) (rate(sb_requests_total[${RATE}]))`, legendFormat: '{{service}}' }] },
+    { title: 'Resident memory', description: 'process_resident_memory_bytes per process.', unit: 'bytes', targets: [{ expr: 'process_resident_memory_bytes', legendFormat: '{{service}} {{instance}}' }] },
+    { title: 'CPU', description: 'CPU seconds per second per process.', unit: 'percentunit', targets: [{ expr: `rate(process_cpu_seconds_total[${RATE}])`, legendFormat: '{{service}} {{instance}}' }] },
+    { title: 'Event loop lag p99', description: 'A high value delays every request and heartbeat.', unit: 's', targets: [{ expr: 'nodejs_eventloop_lag_p99_seconds', legendFormat: '{{service}} {{instance}}' }] },
+    { title: 'Heap used', description: 'V8 heap in use.', unit: 'bytes', targets: [{ expr: 'nodejs_heap_size_used_bytes', legendFormat: '{{service}} {{instance}}' }] },
+  ]);
+}
+
+export function taskPipelineDashboard(): Dashboard {
+  return dashboard('sb-task-pipeline', 'Switchboard / Task pipeline', [
+    { title: 'Task submissions', description: 'Submit requests at the gateway by transport and outcome.', unit: 'reqps', targets: [{ expr: `sum by (transport, outcome) (rate(sb_requests_total{service="gateway", endpoint=~".*tasks.*"}[${RATE}]))`, legendFormat: '{{transport}} {{outcome}}' }] },
+    { title: 'Submission latency p95', description: 'p95 time to answer task endpoints at the gateway.', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (endpoint, le) (rate(sb_request_duration_seconds_bucket{service="gateway", endpoint=~".*tasks.*"}[${RATE}])))`, legendFormat: '{{endpoint}}' }] },
+    { title: 'Task attempts by outcome', description: 'succeeded, failed (retried, then dead-lettered) and superseded (cancelled or timed out meanwhile).', unit: 'ops', targets: [{ expr: `sum by (outcome) (rate(sb_worker_tasks_total[${RATE}]))`, legendFormat: '{{outcome}}' }] },
+    { title: 'Task attempts by capability', description: 'Throughput per capability.', unit: 'ops', targets: [{ expr: `sum by (capability) (rate(sb_worker_tasks_total[${RATE}]))`, legendFormat: '{{capability}}' }] },
+    { title: 'Failure ratio by capability', description: 'Failed attempts / all attempts.', unit: 'percentunit', targets: [{ expr: `sum by (capability) (rate(sb_worker_tasks_total{outcome="failed"}[${RATE}])) / sum by (capability) (rate(sb_worker_tasks_total[${RATE}]))`, legendFormat: '{{capability}}' }] },
+    { title: 'Agent time p50 / p95', description: 'Time an agent spends on a task.', unit: 's', targets: [
+      { expr: `histogram_quantile(0.5, sum by (capability, le) (rate(sb_worker_task_duration_seconds_bucket[${RATE}])))`, legendFormat: 'p50 {{capability}}' },
+      { expr: `histogram_quantile(0.95, sum by (capability, le) (rate(sb_worker_task_duration_seconds_bucket[${RATE}])))`, legendFormat: 'p95 {{capability}}' },
+    ] },
+    { title: 'Mean agent time', description: 'Average agent time per attempt.', unit: 's', targets: [{ expr: `sum by (capability) (rate(sb_worker_task_duration_seconds_sum[${RATE}])) / sum by (capability) (rate(sb_worker_task_duration_seconds_count[${RATE}]))`, legendFormat: '{{capability}}' }] },
+    { title: 'Workers up', description: 'Agent worker processes Prometheus scrapes.', unit: 'none', targets: [{ expr: 'count by (job) (up{job=~"agent-worker.*"} == 1)', legendFormat: '{{job}}' }] },
+  ]);
+}
+
+export function alertsDashboard(): Dashboard {
+  return dashboard('sb-alerts', 'Switchboard / Alerts', [
+    { type: 'stat', width: 8, title: 'Firing alerts', description: 'Prometheus alerts in state firing (ALERTS is kept by Prometheus itself).', unit: 'none', targets: [{ expr: 'count(ALERTS{alertstate="firing"}) or vector(0)', legendFormat: 'firing' }] },
+    { type: 'stat', width: 8, title: 'Pending alerts', description: 'Alerts whose condition holds but not yet for long enough.', unit: 'none', targets: [{ expr: 'count(ALERTS{alertstate="pending"}) or vector(0)', legendFormat: 'pending' }] },
+    { type: 'stat', width: 8, title: 'Targets down', description: 'Switchboard targets Prometheus cannot scrape.', unit: 'none', targets: [{ expr: `count(up{${jobMatcher()}} == 0) or vector(0)`, legendFormat: 'down' }] },
+    { width: 24, title: 'Alerts by name and severity', description: 'What fires, over time.', unit: 'none', targets: [{ expr: 'sum by (alertname, severity) (ALERTS{alertstate="firing"})', legendFormat: '{{alertname}} ({{severity}})' }] },
+    { title: 'Alerting service requests', description: 'Rule, silence and policy API traffic of the alerting service.', unit: 'reqps', targets: [{ expr: `sum by (endpoint, outcome) (rate(sb_requests_total{service="alerting"}[${RATE}]))`, legendFormat: '{{endpoint}} {{outcome}}' }] },
+    { title: 'Recovery service requests', description: 'Incident and dead-letter API traffic of the recovery service.', unit: 'reqps', targets: [{ expr: `sum by (endpoint, outcome) (rate(sb_requests_total{service="recovery"}[${RATE}]))`, legendFormat: '{{endpoint}} {{outcome}}' }] },
+  ]);
+}
+
+export function serviceRedDashboard(): Dashboard {
+  return dashboard('sb-service-red', 'Switchboard / Service RED', [
+    { width: 8, title: 'Rate', description: 'Requests per second by service and transport.', unit: 'reqps', targets: [{ expr: `sum by (service, transport) (rate(sb_requests_total{${SVC}}[${RATE}]))`, legendFormat: '{{service}} {{transport}}' }] },
+    { width: 8, title: 'Errors', description: 'Error responses per second by service and code.', unit: 'reqps', targets: [{ expr: `sum by (service, code) (rate(sb_requests_total{${SVC}, outcome="error"}[${RATE}]))`, legendFormat: '{{service}} {{code}}' }] },
+    { width: 8, title: 'Duration p95', description: 'p95 latency by service.', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (service, le) (rate(sb_request_duration_seconds_bucket{${SVC}}[${RATE}])))`, legendFormat: '{{service}}' }] },
+    { title: 'Top endpoints by rate', description: 'The ten busiest endpoints.', unit: 'reqps', targets: [{ expr: `topk(10, sum by (service, endpoint) (rate(sb_requests_total{${SVC}}[${RATE}])))`, legendFormat: '{{service}} {{endpoint}}' }] },
+    { title: 'Endpoint latency p99', description: 'p99 latency by endpoint.', unit: 's', targets: [{ expr: `histogram_quantile(0.99, sum by (service, endpoint, le) (rate(sb_request_duration_seconds_bucket{${SVC}}[${RATE}])))`, legendFormat: '{{service}} {{endpoint}}' }] },
+    { title: 'Mean duration', description: 'Average time to serve a request.', unit: 's', targets: [{ expr: `sum by (service) (rate(sb_request_duration_seconds_sum{${SVC}}[${RATE}])) / sum by (service) (rate(sb_request_duration_seconds_count{${SVC}}[${RATE}]))`, legendFormat: '{{service}}' }] },
+    { title: 'Open handles', description: 'Active handles (sockets, timers) per process.', unit: 'none', targets: [{ expr: `nodejs_active_handles_total{${SVC}}`, legendFormat: '{{service}} {{instance}}' }] },
+  ], true);
+}
+
+/** File name → dashboard, in a fixed order. */
+export function allDashboards(): Array<[string, Dashboard]> {
+  return [
+    ['fleet-overview.json', fleetOverviewDashboard()],
+    ['task-pipeline.json', taskPipelineDashboard()],
+    ['alerts.json', alertsDashboard()],
+    ['service-red.json', serviceRedDashboard()],
+  ];
+}

@@ -1,0 +1,48 @@
+/**
+ * Reads and validates a fleet spec. Every problem is reported with the path of the field it
+ * concerns (`spec.agentPools[1].scaling.maxReplicas: ...`), all at once.
+ */
+import { parseDocument } from 'yaml';
+import { type FleetSpec, fleetSpecSchema } from './fleet-spec.schema';
+
+export class FleetSpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid fleet spec ${source}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'FleetSpecError';
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(root)';
+}
+
+/** Parses YAML text into a validated spec, or throws FleetSpecError naming each bad field. */
+export function parseFleetSpec(text: string, source = 'fleet.yaml'): FleetSpec {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) throw new FleetSpecError(source, doc.errors.map((e) => `YAML: ${e.message}`));
+  const parsed = fleetSpecSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new FleetSpecError(
+      source,
+      parsed.error.issues.map((i) => {
+        const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+        return `${formatPath(i.path)}: ${i.message}${keys}`;
+      }),
+    );
+  }
+  const spec = parsed.data;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  spec.spec.agentPools.forEach((pool, i) => {
+    if (seen.has(pool.name)) problems.push(`spec.agentPools[${i}].name: duplicate pool name "${pool.name}"`);
+    seen.add(pool.name);
+    if (new Set(pool.capabilities).size !== pool.capabilities.length) problems.push(`spec.agentPools[${i}].capabilities: duplicate capability`);
+  });
+  if (problems.length > 0) throw new FleetSpecError(source, problems);
+  return spec;
+}

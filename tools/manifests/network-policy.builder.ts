@@ -1,0 +1,49 @@
+/**
+ * NetworkPolicies: deny by default, then per workload exactly what it needs. Services talk to
+ * each other only over NATS, so egress is DNS, NATS, Redis for the services that use it, and
+ * istiod when the mesh is on; ingress is Prometheus on the HTTP port, plus outside callers for
+ * the public gateway.
+ */
+import type { V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer } from '@kubernetes/client-node';
+import type { FleetSpec } from './fleet-spec.schema';
+import { PART_OF } from './platform-catalog';
+import type { Workload } from './workload.model';
+
+const inNamespace = (ns: string, podLabels: Record<string, string> = {}): V1NetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+  ...(Object.keys(podLabels).length > 0 ? { podSelector: { matchLabels: podLabels } } : {}),
+});
+
+export function defaultDenyOf(fleet: FleetSpec): V1NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny', namespace: fleet.metadata.namespace, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  };
+}
+
+export function networkPolicyOf(fleet: FleetSpec, w: Workload): V1NetworkPolicy {
+  const s = fleet.spec;
+  const port = (p: number, protocol = 'TCP') => ({ port: p, protocol });
+  const egress: V1NetworkPolicyEgressRule[] = [
+    { to: [inNamespace('kube-system', { 'k8s-app': 'kube-dns' })], ports: [port(53, 'UDP'), port(53)] },
+    { to: [inNamespace(s.nats.namespace, s.nats.podLabels)], ports: s.nats.ports.map((p) => port(p)) },
+  ];
+  if (w.redis) egress.push({ to: [inNamespace(s.redis.namespace, s.redis.podLabels)], ports: s.redis.ports.map((p) => port(p)) });
+  if (s.mesh.istio) egress.push({ to: [inNamespace(s.mesh.istioNamespace, { app: 'istiod' })], ports: [port(15012)] });
+
+  const ingress: V1NetworkPolicyIngressRule[] = [{ _from: [inNamespace(s.monitoring.namespace)], ports: [port(w.port)] }];
+  if (w.public) {
+    const from = s.ingressNamespaces.map((ns) => inNamespace(ns));
+    // No ingress namespaces listed: the gateway is open to any caller on its port.
+    ingress.push(from.length > 0 ? { _from: from, ports: [port(w.port)] } : { ports: [port(w.port)] });
+  }
+  if (s.mesh.istio) ingress.push({ ports: [port(15090), port(15020)] }); // sidecar telemetry and merged metrics
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: w.name, namespace: fleet.metadata.namespace, labels: w.labels },
+    spec: { podSelector: { matchLabels: w.selector }, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * One normalised view of everything that runs a Switchboard image: platform services and agent
+ * pools. The builders read only this, so both kinds get the same Deployment, Service, probes and
+ * hardening.
+ */
+import { names, PRIORITIES } from '@sb/contracts';
+import type { V1EnvVar } from '@kubernetes/client-node';
+import type { AgentPoolSpec, FleetSpec, PlatformServiceSpec, ResourcesSpec } from './fleet-spec.schema';
+import { PLATFORM_SERVICES } from './fleet-spec.schema';
+import { PART_OF, PLATFORM_TRAITS, TEST_ONLY_AGENTS, WORKER_PORT, workerName } from './platform-catalog';
+
+export interface Workload {
+  name: string;
+  /** The SERVICE build arg / dist path: `gateway`, ..., `agent-worker`. */
+  service: string;
+  kind: 'platform' | 'agent-pool';
+  port: number;
+  replicas: number;
+  image: string;
+  pullPolicy: string;
+  resources: ResourcesSpec;
+  env: V1EnvVar[];
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  redis: boolean;
+  public: boolean;
+  spec: PlatformServiceSpec | AgentPoolSpec;
+  /** Agent pools: the JetStream consumers whose lag drives scaling. */
+  consumers: string[];
+}
+
+function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boolean): V1EnvVar[] {
+  const s = fleet.spec;
+  const out: V1EnvVar[] = [
+    { name: 'NATS_URL', value: s.nats.url },
+    ...(redis ? [{ name: 'REDIS_URL', value: s.redis.url }] : []),
+    { name: 'SB_PREFIX', value: s.prefix },
+    { name: 'HTTP_HOST', value: '0.0.0.0' },
+    { name: 'HTTP_PORT', value: String(port) },
+    { name: 'LOG_LEVEL', value: s.logLevel },
+    { name: 'SHUTDOWN_GRACE_MS', value: String(s.shutdownGraceSeconds * 1000) },
+  ];
+  if (jsReplicas) out.push({ name: 'JETSTREAM_REPLICAS', value: String(s.jetstreamReplicas) });
+  return out;
+}
+
+/**
+ * Secret references first, so generated values can use them with Kubernetes' `$(NAME)`
+ * expansion (e.g. a REDIS_URL of `redis://:$(REDIS_PASSWORD)@host:6379`); then the generated
+ * variables; then plain `env` entries. A user entry replaces a generated one of the same name.
+ */
+function envOf(base: V1EnvVar[], w: PlatformServiceSpec | AgentPoolSpec): V1EnvVar[] {
+  const secrets = [...w.secrets]
+    .sort((a, b) => a.env.localeCompare(b.env))
+    .map((r): V1EnvVar => ({ name: r.env, valueFrom: { secretKeyRef: { name: r.secretName, key: r.key } } }));
+  const secretNames = new Set(secrets.map((e) => e.name));
+  const plain = Object.keys(w.env)
+    .sort()
+    .filter((k) => !secretNames.has(k))
+    .map((k): V1EnvVar => ({ name: k, value: w.env[k] }));
+  return [...secrets, ...merge(base.filter((e) => !secretNames.has(e.name)), plain)];
+}
+
+function labelsFor(fleet: FleetSpec, name: string, component: string): { labels: Record<string, string>; selector: Record<string, string> } {
+  const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': fleet.metadata.name };
+  return { selector, labels: { ...selector, 'app.kubernetes.io/component': component, 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/version': fleet.spec.image.tag } };
+}
+
+function merge(base: V1EnvVar[], extra: V1EnvVar[]): V1EnvVar[] {
+  // A user value overrides a generated one of the same name, in the generated position.
+  const byName = new Map(extra.map((e) => [e.name, e]));
+  return [...base.map((e) => byName.get(e.name) ?? e), ...extra.filter((e) => !base.some((b) => b.name === e.name))];
+}
+
+export function workloadsOf(fleet: FleetSpec): Workload[] {
+  const s = fleet.spec;
+  const out: Workload[] = [];
+  for (const name of PLATFORM_SERVICES) {
+    const svc = s.services[name];
+    const t = PLATFORM_TRAITS[name];
+    const port = svc.port ?? t.port;
+    const img = svc.image ?? s.image;
+    out.push({
+      name,
+      service: name,
+      kind: 'platform',
+      port,
+      replicas: svc.replicas,
+      image: `${img.repository}-${name}:${img.tag}`,
+      pullPolicy: img.pullPolicy,
+      resources: svc.resources ?? s.defaultResources,
+      env: envOf(baseEnv(fleet, port, t.redis, t.jetstreamReplicas), svc),
+      ...labelsFor(fleet, name, 'platform'),
+      redis: t.redis,
+      public: svc.public ?? t.public,
+      spec: svc,
+      consumers: [],
+    });
+  }
+  const n = names(s.prefix);
+  for (const pool of s.agentPools.filter((p) => p.enabled)) {
+    const name = workerName(pool.name);
+    const img = pool.image ?? s.image;
+    const env = baseEnv(fleet, WORKER_PORT, false, true);
+    env.push(
+      { name: 'WORKER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'WORKER_AGENTS', value: pool.capabilities.join(',') },
+      { name: 'WORKER_TEST_AGENTS', value: String(pool.capabilities.some((c) => TEST_ONLY_AGENTS.has(c))) },
+      { name: 'WORKER_CONCURRENCY', value: String(pool.concurrency) },
+    );
+    out.push({
+      name,
+      service: 'agent-worker',
+      kind: 'agent-pool',
+      port: WORKER_PORT,
+      replicas: pool.replicas,
+      image: `${img.repository}-agent-worker:${img.tag}`,
+      pullPolicy: img.pullPolicy,
+      resources: pool.resources ?? s.defaultResources,
+      env: envOf(env, pool),
+      ...labelsFor(fleet, name, 'agent-pool'),
+      redis: false,
+      public: false,
+      spec: pool,
+      consumers: pool.capabilities.flatMap((c) => PRIORITIES.map((p) => n.queue.consumer(c, p))),
+    });
+  }
+  return out;
+}
+
+export const hostOf = (fleet: FleetSpec, w: Workload) => `${w.name}.${fleet.metadata.namespace}.svc.cluster.local`;
