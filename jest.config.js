@@ -16,7 +16,7 @@ const moduleNameMapper = {
 };
 // NestJS 12 ships as ESM; jest (on Node 20) cannot require() ESM, so those packages are compiled
 // to CommonJS by the same swc transform. The built services load them natively (require(esm)).
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm', '@kubernetes'];
+const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm', '@kubernetes', 'jose'];
 const base = {
   transform: { '^.+\\.(t|m?j)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],

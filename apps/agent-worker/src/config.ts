@@ -21,6 +21,8 @@ export const workerConfigSchema = z.object({
   TASK_MAX_ATTEMPTS: env.int(3, 1, 100),
   TASK_BACKOFF_BASE_MS: env.int(1_000, 0, 3_600_000),
   TASK_BACKOFF_MAX_MS: env.int(30_000, 0, 3_600_000),
+  /** Start a task only with one of its tenant's concurrent-task slots from tenancy (leases of TASK_ACK_WAIT_MS). */
+  WORKER_TENANT_SLOTS: env.bool(true),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 export const loadWorkerConfig = (e: Env) => parseConfig(workerConfigSchema, e);

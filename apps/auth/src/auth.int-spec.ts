@@ -61,7 +61,7 @@ describe('auth service', () => {
     await notice.ready;
     const revoked = await call(n.internal.keysRevoke, { id: created.body.id });
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
-    expect((await notice).data).toEqual({ hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await notice).data).toEqual({ hash: expect.stringMatching(/^[0-9a-f]{64}$/), keyId: created.body.id, revokedAt: expect.any(String), expiresAt: null });
     const refused = await call(n.internal.authorize, { credential: created.body.key });
     expect(refused).toMatchObject({ code: '401', body: { error: { code: 'AUTH.INVALID_CREDENTIALS' } } });
   });

@@ -1,6 +1,6 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { Endpoints, isSbError } from '@sb/contracts';
-import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Endpoints, isSbError, MAX_TOKEN_TTL_S } from '@sb/contracts';
+import { Bus, coreImports, ensureStream, NatsClient, openBucket, securityEventsStreamConfig } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { AuthNatsAdapter } from './auth.nats';
 import { AuthorizeHandler } from './authorize/authorize.handler';
@@ -9,10 +9,17 @@ import { ensureBootstrapAdmin } from './keys/bootstrap-admin';
 import { IssueKeyHandler, type TenantDirectory } from './keys/issue-key.handler';
 import type { KeyStore } from './keys/key-record';
 import { KvKeyStore } from './keys/kv-key-store';
-import { ListKeysHandler, RevokeKeyHandler } from './keys/revoke-key.handler';
+import { InvalidatedKeysHandler, invalidationOf, ListKeysHandler, RevokeKeyHandler, type RevocationNotifier } from './keys/revoke-key.handler';
+import { RotateKeyHandler } from './keys/rotate-key.handler';
+import { UsageRecorder } from './keys/usage-recorder';
+import { SecurityEventsReader } from './security/security-events.reader';
+import { IssueTokenHandler } from './tokens/issue-token.handler';
+import { KvSigningKeyStore } from './tokens/kv-signing-key-store';
+import { SigningKeyRing } from './tokens/signing-keys';
 
 export const KEY_STORE = Symbol('KEY_STORE');
 const AUTH_CONFIG = Symbol('AUTH_CONFIG');
+const NOTIFIER = Symbol('REVOCATION_NOTIFIER');
 
 @Injectable()
 class BootstrapAdmin implements OnModuleInit {
@@ -20,13 +27,43 @@ class BootstrapAdmin implements OnModuleInit {
     @Inject(KEY_STORE) private readonly store: KeyStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Inject(NatsClient) private readonly client: NatsClient,
   ) {}
   async onModuleInit() {
+    await ensureStream(this.client.jsm, securityEventsStreamConfig(this.client.names.prefix, this.config.JETSTREAM_REPLICAS));
     const outcome = await ensureBootstrapAdmin(this.store, this.config.SB_BOOTSTRAP_ADMIN_KEY, (key) => {
       // Printed once, on purpose, outside the (redacting) logger.
       process.stdout.write(`\n  Bootstrap admin key (shown once, store it now): ${key}\n\n`);
     });
     this.logger.info({ outcome }, 'bootstrap admin key checked');
+  }
+}
+
+/** Keeps the signing key ring current (rotation, retirement) and tells gateways when its JWKS changed. */
+@Injectable()
+class SigningKeyRotation implements OnModuleInit, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  constructor(
+    @Inject(SigningKeyRing) private readonly ring: SigningKeyRing,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+  async onModuleInit() {
+    await this.ring.refresh();
+    const every = Math.min(60_000, Math.max(1000, (this.config.JWT_SIGNING_KEY_ROTATION_S * 1000) / 4));
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+  }
+  private async tick() {
+    try {
+      if (await this.ring.refresh()) this.bus.publish(this.bus.names.internal.jwksChanged, this.ring.jwks());
+    } catch (err) {
+      this.logger.warn({ err }, 'signing key refresh failed; retrying on the next tick');
+    }
+  }
+  onApplicationShutdown() {
+    clearInterval(this.timer);
   }
 }
 
@@ -40,6 +77,14 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
         provide: KEY_STORE,
         inject: [NatsClient],
         useFactory: async (client: NatsClient) => new KvKeyStore(await openBucket(client.kvm, client.names.buckets.keys, { replicas: config.JETSTREAM_REPLICAS })),
+      },
+      {
+        provide: SigningKeyRing,
+        inject: [NatsClient],
+        useFactory: async (client: NatsClient) => {
+          const kv = await openBucket(client.kvm, `${client.names.buckets.keys}_signing`, { replicas: config.JETSTREAM_REPLICAS });
+          return new SigningKeyRing(new KvSigningKeyStore(kv), config.JWT_SIGNING_KEY_ROTATION_S * 1000);
+        },
       },
       {
         provide: IssueKeyHandler,
@@ -59,14 +104,25 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
           return new IssueKeyHandler(store, tenants);
         },
       },
-      { provide: AuthorizeHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new AuthorizeHandler(s) },
-      { provide: ListKeysHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new ListKeysHandler(s) },
       {
-        provide: RevokeKeyHandler,
-        inject: [KEY_STORE, Bus],
-        useFactory: (s: KeyStore, bus: Bus) => new RevokeKeyHandler(s, { revoked: (hash) => bus.publish(bus.names.internal.keyRevoked, { hash }) }),
+        provide: UsageRecorder,
+        inject: [KEY_STORE],
+        useFactory: (s: KvKeyStore) => new UsageRecorder(s, config.KEY_USAGE_WRITE_INTERVAL_MS, Date.now, (err) => logger.warn({ err }, 'lastUsedAt write failed')),
       },
+      { provide: AuthorizeHandler, inject: [KEY_STORE, UsageRecorder], useFactory: (s: KeyStore, u: UsageRecorder) => new AuthorizeHandler(s, () => new Date(), u) },
+      { provide: ListKeysHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new ListKeysHandler(s) },
+      { provide: NOTIFIER, inject: [Bus], useFactory: (bus: Bus): RevocationNotifier => ({ revoked: (r) => bus.publish(bus.names.internal.keyRevoked, invalidationOf(r)) }) },
+      { provide: RevokeKeyHandler, inject: [KEY_STORE, NOTIFIER], useFactory: (s: KeyStore, n: RevocationNotifier) => new RevokeKeyHandler(s, n) },
+      { provide: RotateKeyHandler, inject: [KEY_STORE, NOTIFIER], useFactory: (s: KeyStore, n: RevocationNotifier) => new RotateKeyHandler(s, n) },
+      { provide: InvalidatedKeysHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new InvalidatedKeysHandler(s, (MAX_TOKEN_TTL_S + 60) * 1000) },
+      {
+        provide: IssueTokenHandler,
+        inject: [AuthorizeHandler, SigningKeyRing],
+        useFactory: (a: AuthorizeHandler, ring: SigningKeyRing) => new IssueTokenHandler(a, ring, config.JWT_ISSUER),
+      },
+      { provide: SecurityEventsReader, inject: [NatsClient], useFactory: (c: NatsClient) => new SecurityEventsReader(c.js, c.jsm, c.names.prefix) },
       BootstrapAdmin,
+      SigningKeyRotation,
       AuthNatsAdapter,
     ],
   };

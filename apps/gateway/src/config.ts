@@ -10,12 +10,16 @@ export const gatewayConfigSchema = z.object({
   MAX_INPUT_BYTES: env.int(256 * 1024, 1, 900 * 1024),
   /** How long a verified credential is trusted locally; revocations are pushed and evict at once. */
   AUTH_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
+  /** The `iss` access tokens must carry (auth's JWT_ISSUER). */
+  JWT_ISSUER: env.str('switchboard'),
   /** How long an admitted tenant is admitted without asking tenancy again; tenant changes evict at once. */
   ADMISSION_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
-  /** Task submissions per tenant per second (GCRA in Redis, exact across gateway replicas). */
+  /** Ceiling on any tenant's submissions per second (plans set the actual rate; GCRA in Redis, exact across replicas). */
   TENANT_SUBMIT_RATE: env.int(1_000, 1, 1_000_000),
-  /** How many submissions a tenant may make at once above the steady rate. */
+  /** Ceiling on any tenant's burst (plans set the actual burst). */
   TENANT_SUBMIT_BURST: env.int(2_000, 1, 10_000_000),
+  /** How many gateway replicas run: while Redis is down each enforces 1/N of every rate limit in-process. */
+  GATEWAY_REPLICAS: env.int(1, 1, 1_000),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export const loadGatewayConfig = (e: Env) => parseConfig(gatewayConfigSchema, e);

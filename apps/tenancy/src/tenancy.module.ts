@@ -1,21 +1,33 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { coreImports, NatsClient, openBucket } from '@sb/messaging';
-import type { AppLogger } from '@sb/observability';
+import { type AppLogger, LOGGER } from '@sb/observability';
+import { ConcurrencySlots, RedisClient, RedisModule, UsageStore } from '@sb/redis';
 import type { TenancyConfig } from './config';
+import { SlotsHandler } from './slots/slots.handler';
 import { KvTenantStore } from './tenants/tenant-store';
 import { TenantsHandler } from './tenants/tenants.handler';
 import { TenantsNatsAdapter } from './tenants/tenants.nats';
+import { UsageConsumer } from './usage/usage.consumer';
+import { UsageReportHandler } from './usage/usage-report.handler';
 
 export function tenancyModule(config: TenancyConfig, logger: AppLogger): DynamicModule {
   return {
     module: TenancyModule,
-    imports: coreImports('tenancy', config, logger),
+    imports: [...coreImports('tenancy', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'tenancy' })],
     providers: [
       {
-        provide: TenantsHandler,
+        provide: KvTenantStore,
         inject: [NatsClient],
-        useFactory: async (client: NatsClient) =>
-          new TenantsHandler(new KvTenantStore(await openBucket(client.kvm, client.names.buckets.tenants, { replicas: config.JETSTREAM_REPLICAS }))),
+        useFactory: async (client: NatsClient) => new KvTenantStore(await openBucket(client.kvm, client.names.buckets.tenants, { replicas: config.JETSTREAM_REPLICAS })),
+      },
+      { provide: TenantsHandler, inject: [KvTenantStore], useFactory: (store: KvTenantStore) => new TenantsHandler(store) },
+      { provide: SlotsHandler, inject: [KvTenantStore, RedisClient], useFactory: (store: KvTenantStore, r: RedisClient) => new SlotsHandler(store, new ConcurrencySlots(r)) },
+      { provide: UsageStore, inject: [RedisClient], useFactory: (r: RedisClient) => new UsageStore(r) },
+      { provide: UsageReportHandler, inject: [TenantsHandler, UsageStore], useFactory: (t: TenantsHandler, u: UsageStore) => new UsageReportHandler(t, u) },
+      {
+        provide: UsageConsumer,
+        inject: [NatsClient, UsageStore, LOGGER],
+        useFactory: (c: NatsClient, u: UsageStore, l: AppLogger) => new UsageConsumer(c, u, l, config.JETSTREAM_REPLICAS),
       },
       TenantsNatsAdapter,
     ],

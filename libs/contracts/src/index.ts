@@ -2,3 +2,5 @@ export * from './subjects';
 export * from './errors';
 export * from './schemas';
 export * from './endpoints';
+export * from './auth-endpoints';
+export * from './tenancy-contract';

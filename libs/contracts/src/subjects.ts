@@ -58,11 +58,23 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       keysList: `${p}.internal.auth.keys.list`,
       keysRevoke: `${p}.internal.auth.keys.revoke`,
       keyRevoked: `${p}.internal.auth.keys.revoked`,
+      keysRotate: `${p}.internal.auth.keys.rotate`,
+      tokensIssue: `${p}.internal.auth.tokens.issue`,
+      jwks: `${p}.internal.auth.jwks.get`,
+      /** Auth rotated or retired a signing key: gateways refresh their key set. */
+      jwksChanged: `${p}.internal.auth.jwks.changed`,
+      /** Key ids revoked or expiring within the longest token lifetime (a gateway's boot-time view). */
+      keysInvalidated: `${p}.internal.auth.keys.invalidated`,
+      securityReport: `${p}.internal.auth.security.report`,
       admit: `${p}.internal.tenancy.admit`,
       tenantsCreate: `${p}.internal.tenancy.tenants.create`,
       tenantsGet: `${p}.internal.tenancy.tenants.get`,
       tenantsList: `${p}.internal.tenancy.tenants.list`,
       tenantChanged: `${p}.internal.tenancy.tenants.changed`,
+      tenancyPolicy: `${p}.internal.tenancy.policy`,
+      tenantsPatch: `${p}.internal.tenancy.tenants.patch`,
+      tenantsUsage: `${p}.internal.tenancy.tenants.usage`,
+      tenancySlots: `${p}.internal.tenancy.slots`,
       /** Wake-up hint: work was enqueued for a capability. Carries no data. */
       taskReady: (capability: string, priority: Priority) => `${p}.internal.tasks.ready.${capability}.${priority}`,
       taskReadyAny: (capability: string) => `${p}.internal.tasks.ready.${capability}.*`,

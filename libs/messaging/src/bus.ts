@@ -23,6 +23,8 @@ export interface RequestContext {
   headers?: MsgHdrs;
   msg: Msg;
   subject: string;
+  /** Headers a handler wants on its reply (success or error), e.g. RateLimit-*. */
+  replyHeaders?: MsgHdrs;
 }
 export type Handler<E> = (req: ParsedReqOf<E>, ctx: RequestContext) => Promise<ResOf<E>>;
 export type RawHandler<E> = (body: unknown, ctx: RequestContext) => Promise<ResOf<E>>;
@@ -90,15 +92,17 @@ export class Bus implements BeforeApplicationShutdown {
   private async dispatch<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number) {
     const start = process.hrtime.bigint();
     let code = '';
+    const ctx: RequestContext = { headers: msg.headers, msg, subject };
     try {
-      const res = await handler(decode(msg.data, maxBytes), { headers: msg.headers, msg, subject });
-      if (msg.reply) msg.respond(encode(res));
+      const res = await handler(decode(msg.data, maxBytes), ctx);
+      if (msg.reply) msg.respond(encode(res), ctx.replyHeaders ? { headers: ctx.replyHeaders } : undefined);
     } catch (e) {
       const { err, unexpected } = asSbError(e);
       if (unexpected) this.logger.error({ err: e, subject }, err.status === 503 ? 'dependency failure' : 'handler failed');
       code = err.code;
       if (msg.reply) {
         const { data, headers } = errorReply(err);
+        for (const [k, v] of ctx.replyHeaders ?? []) if (!headers.has(k)) headers.set(k, v.join(','));
         msg.respond(data, { headers });
       }
     } finally {

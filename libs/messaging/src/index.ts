@@ -9,3 +9,4 @@ export * from './pull';
 export * from './messaging.module';
 export * from './core-imports';
 export * from './random';
+export * from './security-events';

@@ -33,6 +33,10 @@ export function toSbError(e: unknown, logger: AppLogger): SbError {
     const message = status === 404 ? 'Route not found' : frameworkMessage(e, status);
     return new Base(code, status, message, retryable);
   }
+  // A deliberate 503 (e.g. /health/ready while a dependency is down) is an answer, not a crash.
+  if (status === 503 && e instanceof HttpException) {
+    return new Base('SERVICE.UNAVAILABLE', 503, 'Not ready: a dependency is unavailable', true, { retryAfter: 1, details: e.getResponse() });
+  }
   const { err } = fromUnexpected(e);
   logger.error({ err: e }, err.status === 503 ? 'dependency failure' : 'unhandled error');
   return err;

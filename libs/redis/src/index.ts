@@ -3,3 +3,7 @@ export * from './redis-client';
 export * from './rate-limit.script';
 export * from './rate-limiter';
 export * from './redis.module';
+export * from './submit-gate.script';
+export * from './submit-gate';
+export * from './usage-store';
+export * from './concurrency-slots';

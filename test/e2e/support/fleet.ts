@@ -30,6 +30,8 @@ export interface Fleet {
   env: Env;
   apps: INestApplication[];
   startWorker(extra?: Env): Promise<INestApplication>;
+  /** Another gateway replica on the same fleet (its own HTTP port). */
+  startGateway(extra?: Env): Promise<{ app: INestApplication; httpUrl: string }>;
   spawnWorker(extra?: Env): Promise<WorkerProcess>;
   stop(): Promise<void>;
 }
@@ -50,11 +52,11 @@ async function boot(service: string, module: (logger: ReturnType<typeof createLo
   return app;
 }
 
-export async function startFleet(opts: { workers?: number; workerEnv?: Env; gatewayEnv?: Env } = {}): Promise<Fleet> {
+export async function startFleet(opts: { workers?: number; workerEnv?: Env; gatewayEnv?: Env; /** Overrides for every service, e.g. a test-owned REDIS_URL. */ env?: Env } = {}): Promise<Fleet> {
   const { natsUrl, redisUrl } = testEnv();
   const prefix = uniquePrefix();
   const adminKey = `sb_admin_test_${prefix}_${Math.random().toString(36).slice(2)}`;
-  const env: Env = { NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL };
+  const env: Env = { NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL, ...opts.env };
   const apps: INestApplication[] = [];
   const children: WorkerProcess[] = [];
   const nc = await connect({ servers: natsUrl });
@@ -88,6 +90,11 @@ export async function startFleet(opts: { workers?: number; workerEnv?: Env; gate
       const app = await boot('agent-worker', (l) => agentWorkerModule(loadWorkerConfig(workerEnv(extra)), l));
       apps.push(app);
       return app;
+    },
+    async startGateway(extra) {
+      const app = await boot('gateway', (l) => gatewayModule(loadGatewayConfig({ ...env, ...opts.gatewayEnv, ...extra }), l));
+      apps.push(app);
+      return { app, httpUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
     },
     async spawnWorker(extra) {
       const main = join(REPO, 'dist/apps/agent-worker/src/main.js');

@@ -12,12 +12,15 @@ const FlakyInputSchema = z.object({
   fail: z.literal('permanent').optional(),
   failTimes: z.number().int().min(0).max(1000).optional(),
   result: z.unknown().optional(),
+  /** Passed through as the result's `usage` (the usage-reporting convention, `usage.tokens`). */
+  usage: z.object({ tokens: z.number().int().min(0) }).optional(),
 });
 
 export interface FlakyResult {
   ok: true;
   attempts: number;
   result: unknown;
+  usage?: { tokens: number };
 }
 
 export class FlakyAgent implements Agent {
@@ -39,6 +42,8 @@ export class FlakyAgent implements Agent {
     if (ctx.deliveryCount <= input.failTimes) {
       throw new RetryableTaskError('AGENT.FLAKY', `Simulated transient failure on delivery ${ctx.deliveryCount} of ${input.failTimes}`);
     }
-    return { ok: true, attempts: ctx.deliveryCount, result: input.result ?? null };
+    const out: FlakyResult = { ok: true, attempts: ctx.deliveryCount, result: input.result ?? null };
+    if (input.usage) out.usage = input.usage;
+    return out;
   }
 }

@@ -4,7 +4,8 @@
  * abort signal, keep-alives and a deadline, and the outcome is written once. Failures retry
  * with backoff until the budget is spent, then go to the dead-letter stream.
  */
-import { type DeadLetter, Headers, isTerminal, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord, toPublicTask } from '@sb/contracts';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { type DeadLetter, Headers, isTerminal, tokensOf, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord, toPublicTask } from '@sb/contracts';
 import { type Bus, encode, type NatsClient, type PulledMessage } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 import {
@@ -17,6 +18,7 @@ import {
   markTimedOut,
   publishTaskEvent,
   queuedRecord,
+  toTaskEvent,
   type TaskStore,
   type Versioned,
   withProgress,
@@ -24,6 +26,7 @@ import {
 import { NonRetryableTaskError, RetryableTaskError } from '../agents/agent';
 import type { AgentRegistry } from '../agents/agent-registry';
 import type { AbortReason, AbortRegistry } from './abort-registry';
+import type { TenantSlots } from './tenant-slots';
 import { backoffMs, budgetExhausted, type RetryPolicy } from './retry-policy';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -38,6 +41,8 @@ export interface ExecutorDeps {
   workerId: string;
   logger: AppLogger;
   metrics: WorkerMetrics;
+  /** Tenancy's concurrent-task slots; absent = not enforced (WORKER_TENANT_SLOTS=false). */
+  slots?: TenantSlots;
   now?: () => Date;
 }
 
@@ -67,7 +72,23 @@ export class TaskExecutor {
     }
   }
 
+  /** Hold a tenant slot (if enforced) for as long as the task runs here. */
   private async execute(task: QueuedTask, msg: PulledMessage): Promise<void> {
+    const slots = this.d.slots;
+    if (!slots || !this.d.agents.route(task)) return this.executeNow(task, msg);
+    const outcome = await slots.acquire(task, msg, this.d.aborts);
+    if (outcome === 'stop') return;
+    if (outcome === 'skip') return this.executeNow(task, msg);
+    const stopRenewing = slots.keep(task);
+    try {
+      await this.executeNow(task, msg);
+    } finally {
+      stopRenewing();
+      slots.release(task);
+    }
+  }
+
+  private async executeNow(task: QueuedTask, msg: PulledMessage): Promise<void> {
     const attempt = msg.info.deliveryCount;
     const agent = this.d.agents.route(task);
     const started = (await this.startFast(task, msg, attempt)) ?? (await this.startFromStore(task, msg, attempt, agent !== undefined));
@@ -179,7 +200,15 @@ export class TaskExecutor {
 
   /** Tell the world the task changed: its event, and the waiting gateway (if any) when it ended. */
   private announce(r: TaskRecord, msg: PulledMessage): void {
-    publishTaskEvent(this.d.bus, r, this.now());
+    const tokens = r.status === 'succeeded' ? tokensOf(r.result) : 0;
+    if (tokens > 0) {
+      // Usage for tenancy's accounting: the agent's `result.usage.tokens`, on the final event.
+      const h = natsHeaders();
+      if (r.traceparent) h.set(Headers.TraceParent, r.traceparent);
+      this.d.bus.publish(this.d.bus.names.tasks.event(r.tenantId, r.taskId, r.status), { ...toTaskEvent(r, this.now()), tokens }, h);
+    } else {
+      publishTaskEvent(this.d.bus, r, this.now());
+    }
     const notify = msg.headers?.get(Headers.Notify);
     if (notify && isTerminal(r.status)) this.d.bus.publish(notify, toPublicTask(r));
   }

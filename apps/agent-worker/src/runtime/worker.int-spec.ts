@@ -32,7 +32,7 @@ describe('agent worker', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: testEnv().natsUrl });
-    const config = loadWorkerConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'echo,sleep', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'silent' });
+    const config = loadWorkerConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'echo,sleep', WORKER_TENANT_SLOTS: 'false', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'silent' });
     const { app } = await createServiceApp({ service: 'agent-worker', config, module: (l) => agentWorkerModule(config, l), logger: createLogger('agent-worker', 'silent') });
     await app.init();
     worker = app;

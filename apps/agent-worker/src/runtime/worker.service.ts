@@ -14,6 +14,7 @@ import { AbortRegistry } from './abort-registry';
 import { ensureConsumers, registerCapabilities } from './consumer-setup';
 import { TaskExecutor } from './task-executor';
 import { TaskPuller } from './task-puller';
+import { TenantSlots } from './tenant-slots';
 import { WorkerMetrics } from './worker-metrics';
 
 @Injectable()
@@ -48,6 +49,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       workerId: c.WORKER_ID,
       logger: this.logger,
       metrics: new WorkerMetrics(this.metrics),
+      slots: c.WORKER_TENANT_SLOTS ? new TenantSlots(this.bus, c.TASK_ACK_WAIT_MS, this.logger) : undefined,
     });
     this.abortSub = this.client.nc.subscribe(this.client.names.internal.taskAbortAll, {
       callback: (_e, msg) => {

@@ -44,7 +44,7 @@ describe('issuing, authorizing and revoking', () => {
   const issue = new IssueKeyHandler(store, tenants);
   const authorize = new AuthorizeHandler(store);
   const revoked: string[] = [];
-  const revoke = new RevokeKeyHandler(store, { revoked: (h) => revoked.push(h) });
+  const revoke = new RevokeKeyHandler(store, { revoked: (r) => revoked.push(r.hash) });
 
   it('stores only the hash, never the key', async () => {
     const created = await issue.handle({ tenantId: 'tn_a', scopes: ['tasks:submit'] });

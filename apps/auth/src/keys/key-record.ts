@@ -1,8 +1,9 @@
-import type { ApiKeyView } from '@sb/contracts';
+import type { ApiKeyListing } from '@sb/contracts';
 
 /** Stored per key: what a listing shows, plus the SHA-256 `hash` of the secret (never the secret). */
-export interface KeyRecord extends ApiKeyView {
+export interface KeyRecord extends Omit<ApiKeyListing, 'lastUsedAt'> {
   hash: string;
+  lastUsedAt?: string | null;
   bootstrap?: boolean;
 }
 
@@ -15,7 +16,7 @@ export interface KeyStore {
   list(tenantId?: string): Promise<KeyRecord[]>;
 }
 
-export function toKeyView(r: KeyRecord): ApiKeyView {
+export function toKeyView(r: KeyRecord): ApiKeyListing {
   return {
     id: r.id,
     prefix: r.prefix,
@@ -26,5 +27,6 @@ export function toKeyView(r: KeyRecord): ApiKeyView {
     createdAt: r.createdAt,
     expiresAt: r.expiresAt,
     revokedAt: r.revokedAt,
+    lastUsedAt: r.lastUsedAt ?? null,
   };
 }

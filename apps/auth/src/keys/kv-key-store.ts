@@ -41,4 +41,21 @@ export class KvKeyStore implements KeyStore {
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
+
+  /** Set `lastUsedAt` only if the record did not change since it was read (never undoes a revoke or rotation). */
+  async touch(id: string, at: string): Promise<void> {
+    const i = await this.kv.get(`i.${id}`);
+    if (!i || i.operation !== 'PUT' || i.length === 0) return;
+    const k = `h.${dec.decode(i.value)}`;
+    const e = await this.kv.get(k);
+    if (!e || e.operation !== 'PUT' || e.length === 0) return;
+    const r = JSON.parse(dec.decode(e.value)) as KeyRecord;
+    if (r.revokedAt) return;
+    r.lastUsedAt = at;
+    try {
+      await this.kv.update(k, enc.encode(JSON.stringify(r)), e.revision);
+    } catch {
+      /* changed meanwhile (revoked, rotated): that write wins; usage is best effort */
+    }
+  }
 }

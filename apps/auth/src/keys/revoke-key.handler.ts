@@ -1,9 +1,13 @@
-import { type ApiKeyView, NotFoundError } from '@sb/contracts';
-import { type KeyStore, toKeyView } from './key-record';
+import { type ApiKeyListing, type KeyInvalidation, NotFoundError } from '@sb/contracts';
+import { type KeyRecord, type KeyStore, toKeyView } from './key-record';
 
 export interface RevocationNotifier {
-  /** Tell every gateway to forget cached verifications of this key hash. */
-  revoked(hash: string): void;
+  /** Tell every gateway the key was revoked or its expiry moved: evict cached checks, refuse its tokens. */
+  revoked(record: KeyRecord): void;
+}
+
+export function invalidationOf(r: KeyRecord): KeyInvalidation {
+  return { hash: r.hash, keyId: r.id, revokedAt: r.revokedAt, expiresAt: r.expiresAt };
 }
 
 export class RevokeKeyHandler {
@@ -13,21 +17,41 @@ export class RevokeKeyHandler {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async handle(id: string): Promise<ApiKeyView> {
+  async handle(id: string): Promise<ApiKeyListing> {
     const r = await this.store.findById(id);
     if (!r) throw new NotFoundError(`Key ${id} not found`);
     if (!r.revokedAt) {
       r.revokedAt = this.now().toISOString();
       await this.store.update(r);
     }
-    this.notifier.revoked(r.hash);
+    this.notifier.revoked(r);
     return toKeyView(r);
   }
 }
 
 export class ListKeysHandler {
   constructor(private readonly store: KeyStore) {}
-  async handle(tenantId?: string): Promise<ApiKeyView[]> {
+  async handle(tenantId?: string): Promise<ApiKeyListing[]> {
     return (await this.store.list(tenantId)).map(toKeyView);
+  }
+}
+
+/** Keys revoked or expiring within `windowMs` of now: what a gateway booting now must refuse tokens of. */
+export class InvalidatedKeysHandler {
+  constructor(
+    private readonly store: KeyStore,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+  async handle(): Promise<{ keys: Array<{ keyId: string; notAfter: string }> }> {
+    const horizon = this.now() - this.windowMs;
+    const keys: Array<{ keyId: string; notAfter: string }> = [];
+    for (const r of await this.store.list()) {
+      const ends = [r.revokedAt, r.expiresAt].filter((x): x is string => !!x).map(Date.parse);
+      if (ends.length === 0) continue;
+      const notAfter = Math.min(...ends);
+      if (notAfter >= horizon) keys.push({ keyId: r.id, notAfter: new Date(notAfter).toISOString() });
+    }
+    return { keys };
   }
 }

@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, with request bodies generated from the same zod schemas the edges validate with. */
-import { CreateKeyRequestSchema, CreateTenantRequestSchema, SubmitTaskRequestSchema } from '@sb/contracts';
+import { CreateKeyRequestSchema, CreateTenantRequestSchema, RotateKeyBodySchema, SubmitTaskRequestSchema, TokenBodySchema } from '@sb/contracts';
 import { z } from 'zod';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -26,6 +26,8 @@ export function openApiDocument(): object {
         SubmitTaskRequest: json(SubmitTaskRequestSchema),
         CreateTenantRequest: json(CreateTenantRequestSchema),
         CreateKeyRequest: json(CreateKeyRequestSchema),
+        RotateKeyRequest: json(RotateKeyBodySchema),
+        TokenRequest: json(TokenBodySchema),
         Task: {
           type: 'object',
           properties: {
@@ -87,12 +89,50 @@ export function openApiDocument(): object {
         post: { summary: 'Create a tenant (admin)', requestBody: body('CreateTenantRequest'), responses: { '201': ok('Tenant'), ...errors } },
         get: { summary: 'List tenants (admin)', responses: { '200': ok('Tenants'), ...errors } },
       },
-      '/v1/tenants/{id}': { get: { summary: 'Get a tenant', parameters: [taskId], responses: { '200': ok('Tenant'), ...errors } } },
+      '/v1/tenants/{id}': {
+        get: { summary: 'Get a tenant', parameters: [taskId], responses: { '200': ok('Tenant'), ...errors } },
+        patch: {
+          summary: 'Change a tenant: admin may set name, plan, status (active|suspended), limits, keyLimits; a tenant key only its own name',
+          parameters: [taskId],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { '200': ok('Tenant'), ...errors },
+        },
+      },
+      '/v1/tenants/{id}/usage': {
+        get: {
+          summary: 'Usage by day and capability (tasks, tokens reported as result.usage.tokens)',
+          parameters: [taskId, { name: 'days', in: 'query', schema: { type: 'integer', minimum: 1 } }],
+          responses: { '200': ok('Usage'), ...errors },
+        },
+      },
       '/v1/keys': {
         post: { summary: 'Issue an API key (admin); the key is shown only in this reply', requestBody: body('CreateKeyRequest'), responses: { '201': ok('Key'), ...errors } },
         get: { summary: 'List keys (admin): prefix and last four characters only', responses: { '200': ok('Keys'), ...errors } },
       },
       '/v1/keys/{id}': { delete: { summary: 'Revoke a key (admin)', parameters: [taskId], responses: { '200': ok('Key'), ...errors } } },
+      '/v1/keys/{id}/rotate': {
+        post: {
+          summary: 'Rotate a key (admin): a new key (shown once); the old one expires after overlapSeconds (default 3600)',
+          parameters: [taskId],
+          requestBody: { ...body('RotateKeyRequest'), required: false },
+          responses: { '201': ok('New key, with `previous`'), '409': ok('Key revoked or expired', ref('Error')), ...errors },
+        },
+      },
+      '/v1/tokens': {
+        post: {
+          summary: 'Exchange the API key in Authorization for a short-lived ES256 access token',
+          requestBody: { ...body('TokenRequest'), required: false },
+          responses: { '200': ok('{token, tokenType: "Bearer", expiresIn}'), ...errors },
+        },
+      },
+      '/v1/security/report': {
+        get: {
+          summary: 'Security events of the last `hours` (admin): counts by type and tenant, top offending keys',
+          parameters: [{ name: 'hours', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 168 } }],
+          responses: { '200': ok('Report'), ...errors },
+        },
+      },
+      '/.well-known/jwks.json': { get: { summary: 'Public keys of the access tokens (JWKS)', security: [], responses: { '200': ok('JWKS') } } },
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive') } } },
       '/health/ready': { get: { summary: 'Readiness (NATS, JetStream, Redis)', security: [], responses: { '200': ok('Ready'), '503': ok('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text exposition' } } } },

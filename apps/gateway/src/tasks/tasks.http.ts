@@ -1,6 +1,7 @@
 /** HTTP adapter for tasks. Headers in, TasksService, JSON out. */
 import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { Headers } from '@sb/contracts';
+import { type RateLimitInfo, rateLimitHeaders } from './submit-limits';
 import { type RequestMeta, TasksService } from './tasks.service';
 
 interface HttpRequest {
@@ -17,6 +18,7 @@ export function httpMeta(req: HttpRequest): RequestMeta {
     authorization: header(req, Headers.Authorization),
     idempotencyKey: header(req, Headers.IdempotencyKey),
     traceparent: header(req, Headers.TraceParent),
+    transport: 'http',
   };
 }
 
@@ -26,8 +28,12 @@ export class TasksHttpController {
 
   /** 202 with `{taskId, status: "queued"}`; 200 with the finished record when `wait` is true. */
   @Post()
-  async submit(@Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: { status(code: number): unknown }) {
-    const out = await this.tasks.submit(body, httpMeta(req));
+  async submit(@Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: { status(code: number): unknown; header(name: string, value: string): unknown }) {
+    // RateLimit-* go on refusals as well: set before the error filter sends the reply.
+    const onRateLimit = (info: RateLimitInfo) => {
+      for (const [k, v] of Object.entries(rateLimitHeaders(info))) res.header(k, v);
+    };
+    const out = await this.tasks.submit(body, { ...httpMeta(req), onRateLimit });
     res.status('capability' in out ? 200 : 202);
     return out;
   }

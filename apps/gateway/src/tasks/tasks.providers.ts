@@ -1,13 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { Bus, decode, NatsClient } from '@sb/messaging';
+import { Bus, decode, NatsClient, publishSecurityEvent } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
-import { RateLimiter } from '@sb/redis';
+import { RedisClient, SubmitGate } from '@sb/redis';
 import { TaskInfrastructure } from '@sb/tasks';
 import { GatewayAuthenticator } from '../auth/authenticator.provider';
 import type { GatewayConfig } from '../config';
 import { Admission } from './admission';
 import { CapabilityCatalog } from './capability-catalog';
 import { CompletionInbox } from './completion-inbox';
+import { LocalLimiter } from './local-limiter';
 import { SubmitLimits } from './submit-limits';
 import { SubmitTaskHandler } from './submit-task.handler';
 import { TaskQueries } from './task-queries';
@@ -59,8 +60,11 @@ export const taskProviders: Provider[] = [
   AdmissionInvalidation,
   {
     provide: SubmitLimits,
-    inject: [RateLimiter, APP_CONFIG, LOGGER],
-    useFactory: (r: RateLimiter, cfg: GatewayConfig, logger: AppLogger) => new SubmitLimits(r, { rate: cfg.TENANT_SUBMIT_RATE, periodMs: 1000, burst: cfg.TENANT_SUBMIT_BURST }, logger),
+    inject: [RedisClient, Bus, APP_CONFIG, LOGGER],
+    useFactory: (r: RedisClient, bus: Bus, cfg: GatewayConfig, logger: AppLogger) =>
+      new SubmitLimits(new SubmitGate(r), new LocalLimiter(cfg.GATEWAY_REPLICAS), { rate: cfg.TENANT_SUBMIT_RATE, burst: cfg.TENANT_SUBMIT_BURST }, logger, (e) =>
+        publishSecurityEvent(bus, e),
+      ),
   },
   { provide: CapabilityCatalog, inject: [TaskInfrastructure], useFactory: (infra: TaskInfrastructure) => new CapabilityCatalog(infra.capabilities) },
   TaskListeners,

@@ -4,6 +4,8 @@
  */
 import {
   ListTasksQuerySchema,
+  modelAllowed,
+  ModelNotAllowedError,
   type Principal,
   type PublicTask,
   type SubmitReply,
@@ -15,7 +17,7 @@ import {
 import { childTraceparent, validate } from '@sb/messaging';
 import type { Authenticator } from '../auth/authenticator';
 import type { Admission } from './admission';
-import type { SubmitLimits } from './submit-limits';
+import type { RateLimitInfo, SubmitLimits } from './submit-limits';
 import type { SubmitTaskHandler } from './submit-task.handler';
 import type { TaskQueries } from './task-queries';
 
@@ -23,6 +25,9 @@ export interface RequestMeta {
   authorization?: string;
   idempotencyKey?: string;
   traceparent?: string;
+  /** Called with the submission's rate-limit state (allowed or not), for RateLimit-* headers. */
+  onRateLimit?: (info: RateLimitInfo) => void;
+  transport?: 'http' | 'nats';
 }
 
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -44,7 +49,12 @@ export class TasksService {
       throw new ValidationError(`Idempotency-Key: at most ${MAX_IDEMPOTENCY_KEY} characters`);
     }
     const traceparent = childTraceparent(meta.traceparent);
-    await Promise.all([this.limits.admitSubmission(principal.tenantId), this.admission.admit(principal.tenantId, req.capability)]);
+    const policy = await this.admission.admit(principal.tenantId);
+    const model = req.metadata.model;
+    if (model !== undefined && (typeof model !== 'string' || !modelAllowed(policy.limits, model))) {
+      throw new ModelNotAllowedError(`The ${policy.plan} plan of this tenant does not allow the model ${JSON.stringify(model)}`, { details: { allowed: policy.limits.models } });
+    }
+    await this.limits.admitSubmission(policy, principal.keyId, meta.onRateLimit, meta.transport);
     return this.submitHandler.handle(req, { tenantId: principal.tenantId, idempotencyKey, traceparent });
   }
 

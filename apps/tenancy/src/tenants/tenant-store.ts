@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import type { Tenant } from '@sb/contracts';
+import type { TenancyTenant as Tenant } from '@sb/contracts';
 
 export interface TenantStore {
   get(id: string): Promise<Tenant | undefined>;
