@@ -21,8 +21,9 @@ export const KEY_STORE = Symbol('KEY_STORE');
 const AUTH_CONFIG = Symbol('AUTH_CONFIG');
 const NOTIFIER = Symbol('REVOCATION_NOTIFIER');
 
+/** At boot: the security-events stream exists, and so does an admin key. */
 @Injectable()
-class BootstrapAdmin implements OnModuleInit {
+class AuthStartup implements OnModuleInit {
   constructor(
     @Inject(KEY_STORE) private readonly store: KeyStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -121,7 +122,7 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
         useFactory: (a: AuthorizeHandler, ring: SigningKeyRing) => new IssueTokenHandler(a, ring, config.JWT_ISSUER),
       },
       { provide: SecurityEventsReader, inject: [NatsClient], useFactory: (c: NatsClient) => new SecurityEventsReader(c.js, c.jsm, c.names.prefix) },
-      BootstrapAdmin,
+      AuthStartup,
       SigningKeyRotation,
       AuthNatsAdapter,
     ],
