@@ -1,5 +1,5 @@
 /** docs/benchmarks.md: the run's facts, every table, and how to read them. */
-import { cpuTable, type Report, resultsTable, rssTable, serverTable, stageTable, trafficTable } from './report';
+import { authLimitsTable, cpuTable, type Report, resultsTable, rssTable, serverTable, stageTable, trafficTable } from './report';
 
 export function renderMarkdown(r: Report): string {
   const f = r.facts;
@@ -43,6 +43,8 @@ ${resultsTable(r.rows)}
 Moleculer over NATS is not measured (the package is not installed). Nest's stock transport runs
 with its default options (\`servers\` only).
 
+## Authorization + rate-limit cost per request
+${authSection(r)}
 ## Idle memory of each service
 
 VmRSS from /proc/<pid>/status after the whole fleet has been ready and idle for about 2 s.
@@ -80,4 +82,31 @@ JetStream publish, pull, ack and KV operation is a request plus a reply, so this
 
 ${trafficTable(r.traffic)}
 ${notes}`;
+}
+
+function authSection(r: Report): string {
+  if (!r.authLimits?.length) return '\nNot measured in this run (see the notes).\n';
+  return `
+In the bench process, with the gateway's own \`GatewayAuthenticator\` (built as its Nest provider
+builds it: Bus + NatsClient from \`coreImports()\`, invalidation and JWKS subscriptions on) and
+\`SubmitGate\` (on a \`RedisClient\` from \`RedisModule\`, as the gateway's), against the fleet's
+running auth service over NATS and the bench's Redis. One request = \`authenticate(Bearer …,
+'tasks:submit')\` + one \`SubmitGate.check\` (key bucket + tenant bucket + quotas, one Lua call),
+for a tenant whose limits never refuse. Three credentials: an API key already in the cache, an
+access token from \`POST /v1/tokens\` (ES256, verified locally against the JWKS fetched from auth),
+and a cold key (cache TTL 0, so every request asks auth over NATS).
+
+Those three rows run **open loop** at ${r.settings.authRate.toLocaleString('en-US')} requests/s
+(\`BENCH_AUTH_RATE\`): request k is started at its scheduled time whatever is still in flight, and
+its latency counts from that scheduled time, so any queueing (behind Redis, NATS, auth or the
+event loop) shows in p99. "ops/s achieved" below the rate means the path could not keep up.
+"generator lag p99" is how late the generator started requests; it is included in every latency.
+
+The rate check alone is then measured **closed loop** at c=${r.settings.highConcurrency}, our
+\`SubmitGate.check\` against a raw ioredis loop calling \`EVALSHA\` of the same script
+(\`SCRIPT LOAD\` of \`SUBMIT_GATE_LUA\`) with the same four keys and seven arguments, on the same
+Redis in the same run, alternating rounds (median round reported).
+
+${authLimitsTable(r.authLimits)}
+`;
 }

@@ -130,6 +130,8 @@ export interface BenchSettings {
   highConcurrency: number;
   /** Rounds of the internal-call comparison (median round reported). */
   rounds: number;
+  /** Open-loop rate of the auth + limits rows, requests/s. */
+  authRate: number;
 }
 
 export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
@@ -145,5 +147,6 @@ export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
     warmupMs: num('BENCH_WARMUP_MS', 1_000, 0, 30_000),
     highConcurrency: num('BENCH_CONCURRENCY', 64, 2, 1_024),
     rounds: num('BENCH_ROUNDS', 5, 1, 9),
+    authRate: num('BENCH_AUTH_RATE', 5_000, 100, 100_000),
   };
 }

@@ -41,6 +41,22 @@ export interface StageRow {
   server?: { gatewayHandler?: StageTime; admit?: StageTime; authorize?: StageTime; workerTask?: StageTime };
 }
 
+/** One row of the auth + rate-limit section (open loop at a fixed rate, or closed loop vs the raw EVALSHA floor). */
+export interface AuthLimitsRow {
+  group: string;
+  name: string;
+  /** "open loop 5,000/s" or "closed loop c=64". */
+  load: string;
+  result?: LoadResult;
+  failure?: string;
+  /** Open loop: p99 of the load generator's own lateness, ms. */
+  lateP99?: number;
+  /** Closed loop: throughput over the raw EVALSHA loop's. */
+  vsRaw?: number;
+  cpuMs?: number;
+  checks: Check[];
+}
+
 export interface CpuRow {
   name: string;
   concurrency: number;
@@ -74,6 +90,8 @@ export interface Report {
   stages: StageRow[];
   cpu: CpuRow[];
   traffic: TrafficRow[];
+  /** Auth + rate-limit cost (issue 3); absent if that part did not run. */
+  authLimits?: AuthLimitsRow[];
   notes: string[];
 }
 
@@ -126,6 +144,20 @@ export function resultsTable(rows: Row[]): string {
       if (!x) return [name, String(r.concurrency), '—', '—', '—', '—', '—', '—', '—', r.checks.map((c) => c.label).join('; ') || '—', `failed: ${r.failure ?? '?'}`];
       const errs = x.errors ? `${x.errors}${x.aborted ? ' (aborted)' : ''}` : '0';
       return [name, String(r.concurrency), ops(x.throughput), ms(x.p50), ms(x.p99), errs, r.cpuMs === undefined ? '—' : r.cpuMs.toFixed(3), times(thr), times(p99), r.checks.map((c) => c.label).join('; ') || '—', met(r.checks)];
+    }),
+  );
+}
+
+export function authLimitsTable(rows: AuthLimitsRow[]): string {
+  return table(
+    ['Path', 'load', 'ops/s achieved', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/op', 'generator lag p99 ms', 'vs raw ops/s', 'Target', 'Met'],
+    rows.map((r) => {
+      const x = r.result;
+      const target = r.checks.map((c) => c.label).join('; ') || '—';
+      const name = `${r.group}: ${r.name}`;
+      if (!x) return [name, r.load, '—', '—', '—', '—', '—', '—', '—', target, `failed: ${r.failure ?? '?'}`];
+      const errs = x.errors ? `${x.errors}${x.aborted ? ' (aborted)' : ''}` : '0';
+      return [name, r.load, ops(x.throughput), ms(x.p50), ms(x.p99), errs, r.cpuMs === undefined ? '—' : r.cpuMs.toFixed(3), ms(r.lateP99), times(r.vsRaw), target, met(r.checks)];
     }),
   );
 }
@@ -217,6 +249,7 @@ export function trafficTable(rows: TrafficRow[]): string {
 export function textTables(r: Report): string {
   return [
     resultsTable(r.rows),
+    ...(r.authLimits?.length ? [authLimitsTable(r.authLimits)] : []),
     rssTable(r.rss, r.rssTargetMiB),
     stageTable(r.stages),
     serverTable(r.stages),

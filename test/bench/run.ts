@@ -6,7 +6,8 @@
  *
  * Env: BENCH_DURATION_MS (measured window, default 3000), BENCH_WARMUP_MS (default 1000),
  * BENCH_CONCURRENCY (the "high" concurrency, default 64), BENCH_ROUNDS (internal-call rounds,
- * default 5; the median round is reported).
+ * default 5; the median round is reported), BENCH_AUTH_RATE (open-loop rate of the auth + limits
+ * rows, default 5000/s).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,13 +15,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { names } from '@sb/contracts';
 import { findFreePort, startNatsServer, startRedisServer, whichBinary } from '../../libs/testing/src/local-servers';
+import { authLimitsBench } from './auth-limits';
 import { CpuSampler, cpuPerOp } from './cpu';
 import { type Fleet, readIdleRss, startFleet } from './fleet-procs';
 import { startJetStreamFloor, type Target } from './floor';
 import { startNestClientProxy, startPlainRequestReply, startSwitchboardBus } from './internal-calls';
 import { type BenchSettings, benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
 import { renderMarkdown } from './markdown';
-import { type CpuRow, machineFacts, type Report, type Row, type StageRow, textTables, type TrafficRow } from './report';
+import { type AuthLimitsRow, type CpuRow, machineFacts, type Report, type Row, type StageRow, textTables, type TrafficRow } from './report';
 import { scrapeConnz, type TrafficSnapshot, trafficPerOp } from './nats-traffic';
 import { type FleetSnapshot, scrapeFleet, type ServiceUrls, windowMean } from './server-metrics';
 import { primeFleet, StageRecorder, startHttpRoundTrip, startNatsRoundTrip, startNodeHttpRoundTrip, tenantWithKey } from './round-trips';
@@ -113,7 +115,7 @@ function natsChecks(c: number, hi: number, r: LoadResult | undefined, floor: Loa
   ];
 }
 
-type Out = { rows: Row[]; stages: StageRow[]; cpu: CpuRow[]; traffic: TrafficRow[]; notes: string[] };
+type Out = { rows: Row[]; stages: StageRow[]; cpu: CpuRow[]; traffic: TrafficRow[]; authLimits: AuthLimitsRow[]; notes: string[] };
 
 function recordUsage(out: Out, name: string, c: number, w: Window, traffic = true): void {
   if (w.cpu) out.cpu.push({ name, concurrency: c, perOp: w.cpu });
@@ -204,10 +206,34 @@ async function internalCalls(s: BenchSettings, natsUrl: string, out: Out): Promi
   out.rows.push({ group: 'Internal call', name: 'Moleculer over NATS', concurrency: hi, failure: 'not measured (moleculer is not installed)', floor: plain, floorName: 'request-reply', checks: [] });
 }
 
+/** Issue 3: what auth + the submit gate add per request, and the rate check vs a raw EVALSHA loop. A failure here is a note, not a failed bench. */
+async function authAndLimits(s: BenchSettings, fleet: Fleet, natsUrl: string, redisUrl: string, key: string, out: Out): Promise<void> {
+  try {
+    const r = await authLimitsBench({
+      settings: s,
+      natsUrl,
+      redisUrl,
+      prefix: PREFIX,
+      gatewayUrl: fleet.gatewayUrl,
+      key,
+      pids: () => basePids(),
+      log,
+      onClose: (name, fn) => cleanup.add(name, fn),
+      rate: s.authRate,
+    });
+    out.authLimits.push(...r.rows);
+    out.cpu.push(...r.cpu);
+    out.notes.push(...r.notes);
+  } catch (e) {
+    log(`auth + limits bench could not run: ${errText(e)}`);
+    out.notes.push(`The auth + limits rows could not run: ${errText(e).split('\n')[0].slice(0, 200)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const settings = benchSettings(process.env);
   const hi = settings.highConcurrency;
-  const out: Out = { rows: [], stages: [], cpu: [], traffic: [], notes: [] };
+  const out: Out = { rows: [], stages: [], cpu: [], traffic: [], authLimits: [], notes: [] };
   const load = loadavg()[0];
 
   log('starting a private nats-server (JetStream) and redis-server');
@@ -244,8 +270,9 @@ async function main(): Promise<void> {
   const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
   await roundTrips(settings, fleet, nats.url, key, out);
   await internalCalls(settings, nats.url, out);
+  await authAndLimits(settings, fleet, nats.url, redis.url, key, out);
 
-  const report: Report = { facts, settings, rows: out.rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages: out.stages, cpu: out.cpu, traffic: out.traffic, notes: out.notes };
+  const report: Report = { facts, settings, rows: out.rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages: out.stages, cpu: out.cpu, traffic: out.traffic, authLimits: out.authLimits, notes: out.notes };
   mkdirSync(join(REPO, 'docs'), { recursive: true });
   writeFileSync(DOC, renderMarkdown(report));
   process.stdout.write(`\n${textTables(report)}\n`);
