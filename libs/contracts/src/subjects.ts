@@ -129,6 +129,8 @@ export const Headers = {
   Notify: 'Sb-Notify',
   /** On a queued task: the KV revision of its record when it was queued. */
   RecordRevision: 'Sb-Record-Revision',
+  /** On a queued task: the tenant's ceiling on running tasks when it was queued (absent = unlimited, no slot needed). */
+  ConcurrencyLimit: 'Sb-Concurrency-Limit',
 } as const;
 
 /** The tenant that owns the bootstrap admin key and platform-level work. */

@@ -75,7 +75,8 @@ export class TaskExecutor {
   /** Hold a tenant slot (if enforced) for as long as the task runs here. */
   private async execute(task: QueuedTask, msg: PulledMessage): Promise<void> {
     const slots = this.d.slots;
-    if (!slots || !this.d.agents.route(task)) return this.executeNow(task, msg);
+    // Only tenants with a ceiling on running tasks need a slot (the gateway marks their tasks).
+    if (!slots || !this.d.agents.route(task) || !msg.headers?.has(Headers.ConcurrencyLimit)) return this.executeNow(task, msg);
     const outcome = await slots.acquire(task, msg, this.d.aborts);
     if (outcome === 'stop') return;
     if (outcome === 'skip') return this.executeNow(task, msg);

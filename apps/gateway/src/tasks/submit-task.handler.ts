@@ -26,6 +26,8 @@ export interface SubmitContext {
   tenantId: string;
   idempotencyKey?: string;
   traceparent: string;
+  /** The tenant's ceiling on running tasks; null or absent = unlimited (workers then skip the slot). */
+  maxConcurrent?: number | null;
 }
 
 const enc = new TextEncoder();
@@ -72,7 +74,7 @@ export class SubmitTaskHandler {
     const waiting = req.wait ? this.inbox.expect(taskId, req.timeoutMs) : undefined;
     try {
       const revision = await this.infra.store.create(record);
-      await this.enqueue(task, record, revision, waiting !== undefined);
+      await this.enqueue(task, record, revision, waiting !== undefined, ctx.maxConcurrent);
     } catch (e) {
       waiting?.cancel();
       await this.rollback(record).catch(() => undefined);
@@ -83,12 +85,13 @@ export class SubmitTaskHandler {
     return this.queries.finishCompletion(ctx.tenantId, taskId, waiting);
   }
 
-  private async enqueue(task: QueuedTask, r: TaskRecord, revision: number, notify: boolean): Promise<void> {
+  private async enqueue(task: QueuedTask, r: TaskRecord, revision: number, notify: boolean, maxConcurrent?: number | null): Promise<void> {
     const h = natsHeaders();
     h.set(Headers.TraceParent, r.traceparent ?? '');
     h.set(Headers.TaskId, r.taskId);
     h.set(Headers.RecordRevision, String(revision));
     if (notify) h.set(Headers.Notify, this.inbox.subject);
+    if (typeof maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(maxConcurrent));
     await this.client.js.publish(this.client.names.queue.subject(r.capability, r.priority), enc.encode(JSON.stringify(task)), { msgID: r.taskId, headers: h });
     // A hint for idle workers; they also poll, so a lost hint only delays.
     this.client.nc.publish(this.client.names.internal.taskReady(r.capability, r.priority));

@@ -55,7 +55,7 @@ export class TasksService {
       throw new ModelNotAllowedError(`The ${policy.plan} plan of this tenant does not allow the model ${JSON.stringify(model)}`, { details: { allowed: policy.limits.models } });
     }
     await this.limits.admitSubmission(policy, principal.keyId, meta.onRateLimit, meta.transport);
-    return this.submitHandler.handle(req, { tenantId: principal.tenantId, idempotencyKey, traceparent });
+    return this.submitHandler.handle(req, { tenantId: principal.tenantId, idempotencyKey, traceparent, maxConcurrent: policy.limits.maxConcurrent });
   }
 
   async get(body: unknown, meta: RequestMeta): Promise<PublicTask> {
