@@ -44,19 +44,21 @@ export class TenantsHandler {
    * send which fields is the gateway's check; here the values are checked against the plan table.
    */
   async patch(req: PatchTenantRequest): Promise<TenancyTenant> {
-    const t = await this.get(req.id);
     const p = req.patch;
     if (p.plan !== undefined) assertPlan(p.plan);
     if (req.id === SYSTEM_TENANT_ID && (p.status === 'suspended' || p.plan !== undefined)) throw new ValidationError('The system tenant cannot be suspended or re-planned');
-    const next: TenancyTenant = { ...t, updatedAt: this.now().toISOString() };
-    if (p.name !== undefined) next.name = p.name;
-    if (p.plan !== undefined) next.plan = p.plan;
-    if (p.status !== undefined) next.status = p.status;
-    if (p.limits === null) delete next.limits;
-    else if (p.limits !== undefined) next.limits = { ...(t.limits ?? {}), ...p.limits };
-    if (p.keyLimits !== undefined) next.keyLimits = mergeKeyLimits(t.keyLimits, p.keyLimits);
-    await this.store.put(next);
-    return next;
+    const updated = await this.store.update(req.id, (t) => {
+      const next: TenancyTenant = { ...t, updatedAt: this.now().toISOString() };
+      if (p.name !== undefined) next.name = p.name;
+      if (p.plan !== undefined) next.plan = p.plan;
+      if (p.status !== undefined) next.status = p.status;
+      if (p.limits === null) delete next.limits;
+      else if (p.limits !== undefined) next.limits = { ...(t.limits ?? {}), ...p.limits };
+      if (p.keyLimits !== undefined) next.keyLimits = mergeKeyLimits(t.keyLimits, p.keyLimits);
+      return next;
+    });
+    if (!updated) throw new NotFoundError(`Tenant ${req.id} not found`);
+    return updated;
   }
 
   /** A task is admitted only for an existing, active tenant. */
