@@ -1,7 +1,6 @@
 import { type CreatedKey, type CreateKeyRequest, NotFoundError, ValidationError } from '@sb/contracts';
-import { timeSortableId } from '@sb/tasks';
-import { displayParts, generateApiKey, hashApiKey } from './api-key';
-import { type KeyRecord, type KeyStore, toKeyView } from './key-record';
+import { type KeyStore, toKeyView } from './key-record';
+import { mintKey } from './mint-key';
 
 export interface TenantDirectory {
   exists(tenantId: string): Promise<boolean>;
@@ -21,19 +20,11 @@ export class IssueKeyHandler {
       throw new ValidationError('expiresAt: must be in the future');
     }
     if (!(await this.tenants.exists(req.tenantId))) throw new NotFoundError(`Tenant ${req.tenantId} not found`);
-    const key = generateApiKey();
-    const record: KeyRecord = {
-      id: timeSortableId('key_'),
-      hash: hashApiKey(key),
-      ...displayParts(key),
-      tenantId: req.tenantId,
-      scopes: [...new Set(req.scopes)],
-      name: req.name ?? null,
-      createdAt: now.toISOString(),
-      expiresAt: req.expiresAt ? new Date(req.expiresAt).toISOString() : null,
-      revokedAt: null,
-    };
-    if (!(await this.store.insert(record))) throw new Error('key hash collision'); // 190 bits of entropy: never in practice
+    const { key, record } = await mintKey(
+      this.store,
+      { tenantId: req.tenantId, scopes: [...new Set(req.scopes)], name: req.name ?? null, expiresAt: req.expiresAt ? new Date(req.expiresAt).toISOString() : null },
+      now,
+    );
     return { ...toKeyView(record), key };
   }
 }

@@ -4,9 +4,8 @@
  * old key's new expiry at once (cached checks evicted, its access tokens refused after it).
  */
 import { ConflictError, NotFoundError, type RotatedKey, type RotateKeyRequest } from '@sb/contracts';
-import { timeSortableId } from '@sb/tasks';
-import { displayParts, generateApiKey, hashApiKey } from './api-key';
-import { type KeyRecord, type KeyStore, toKeyView } from './key-record';
+import { type KeyStore, toKeyView } from './key-record';
+import { mintKey } from './mint-key';
 import type { RevocationNotifier } from './revoke-key.handler';
 
 export class RotateKeyHandler {
@@ -22,20 +21,7 @@ export class RotateKeyHandler {
     if (old.bootstrap) throw new ConflictError('The bootstrap admin key is configured, not rotated; issue another admin key instead');
     const now = this.now();
     if (old.revokedAt || (old.expiresAt && Date.parse(old.expiresAt) <= now.getTime())) throw new ConflictError(`Key ${req.id} is revoked or expired`);
-    const key = generateApiKey();
-    const fresh: KeyRecord = {
-      id: timeSortableId('key_'),
-      hash: hashApiKey(key),
-      ...displayParts(key),
-      tenantId: old.tenantId,
-      scopes: old.scopes,
-      name: old.name,
-      createdAt: now.toISOString(),
-      expiresAt: old.expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
-    };
-    if (!(await this.store.insert(fresh))) throw new Error('key hash collision');
+    const { key, record: fresh } = await mintKey(this.store, { tenantId: old.tenantId, scopes: old.scopes, name: old.name, expiresAt: old.expiresAt }, now);
     const overlapEnd = now.getTime() + req.overlapSeconds * 1000;
     if (!old.expiresAt || Date.parse(old.expiresAt) > overlapEnd) old.expiresAt = new Date(overlapEnd).toISOString();
     await this.store.update(old);
