@@ -4,3 +4,4 @@ export * from './schemas';
 export * from './endpoints';
 export * from './auth-endpoints';
 export * from './tenancy-contract';
+export * from './fleet-schemas';

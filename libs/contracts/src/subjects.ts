@@ -46,10 +46,24 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       metricsAll: `${p}.v1.agents.metrics.*`,
       up: (agentId: string) => `${p}.v1.agents.${agentId}.up`,
       down: (agentId: string) => `${p}.v1.agents.${agentId}.down`,
+      /** Graceful leave: not a failure, no down alarm. */
+      left: (agentId: string) => `${p}.v1.agents.${agentId}.left`,
+      /** Every agent's liveness events of one kind (agent ids never collide with the verbs; see AgentIdSchema). */
+      livenessOf: (state: 'up' | 'down' | 'left') => `${p}.v1.agents.*.${state}`,
+      /** Request/reply: an agent announces itself (id, capabilities, version, capacity, host, labels). */
+      register: `${p}.v1.agents.register`,
+      /** Publish: an agent leaves gracefully. */
+      deregister: `${p}.v1.agents.deregister`,
+    },
+    /** Samples the collector derives about the fleet (queue depth, error ratio, p95, dead letters, flaps). */
+    fleet: {
+      samples: `${p}.internal.fleet.samples`,
     },
     alerts: {
       event: (severity: Severity, state: AlertState) => `${p}.v1.alerts.${severity}.${state}`,
       all: `${p}.v1.alerts.>`,
+      /** Publish: another service raises or resolves an alert (RaiseAlertSchema). */
+      raise: `${p}.internal.alerts.raise`,
     },
     /** Internal service-to-service subjects. Not part of the public contract. */
     internal: {
