@@ -5,3 +5,4 @@ export * from './endpoints';
 export * from './auth-endpoints';
 export * from './tenancy-contract';
 export * from './fleet-schemas';
+export * from './alert-notification';
