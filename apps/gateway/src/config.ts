@@ -20,6 +20,10 @@ export const gatewayConfigSchema = z.object({
   TENANT_SUBMIT_BURST: env.int(2_000, 1, 10_000_000),
   /** How many gateway replicas run: while Redis is down each enforces 1/N of every rate limit in-process. */
   GATEWAY_REPLICAS: env.int(1, 1, 1_000),
+  /** Open task-event (SSE) streams one gateway serves at most; more get 503 + Retry-After. */
+  SSE_MAX_STREAMS: env.int(1_000, 1, 100_000),
+  /** Comment line sent on an idle event stream so proxies keep it open. */
+  SSE_KEEPALIVE_MS: env.int(15_000, 1_000, 300_000),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export const loadGatewayConfig = (e: Env) => parseConfig(gatewayConfigSchema, e);

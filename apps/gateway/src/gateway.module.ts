@@ -10,6 +10,7 @@ import { GatewayAuthenticator } from './auth/authenticator.provider';
 import { RequestContextInterceptor } from './auth/request-context';
 import type { GatewayConfig } from './config';
 import { OpenApiController } from './openapi/openapi.http';
+import { TaskEventsHttpController } from './task-events/task-events.http';
 import { TasksHttpController } from './tasks/tasks.http';
 import { TasksNatsAdapter } from './tasks/tasks.nats';
 import { taskProviders } from './tasks/tasks.providers';
@@ -24,7 +25,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       TasksModule.forRoot(taskInfraOptions(config)),
       RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
-    controllers: [TasksHttpController, AdminHttpController, OpenApiController, TenantsHttpController],
+    controllers: [TaskEventsHttpController, TasksHttpController, AdminHttpController, OpenApiController, TenantsHttpController],
     providers: [
       GatewayAuthenticator,
       { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },

@@ -6,3 +6,4 @@ export * from './auth-endpoints';
 export * from './tenancy-contract';
 export * from './fleet-schemas';
 export * from './alert-notification';
+export * from './task-events-schemas';

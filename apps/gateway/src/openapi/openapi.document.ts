@@ -74,6 +74,18 @@ export function openApiDocument(): object {
           responses: { '200': ok('Tasks', { type: 'array', items: ref('Task') }), ...errors },
         },
       },
+      '/v1/tasks/events': {
+        get: {
+          summary: 'Live task status changes as Server-Sent Events (event: task, data: TaskEvent; event: overflow when a slow client missed some)',
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Comma-separated statuses to keep' },
+            { name: 'capability', in: 'query', schema: { type: 'string' } },
+            { name: 'taskId', in: 'query', schema: { type: 'string' } },
+            { name: 'tenantId', in: 'query', schema: { type: 'string' }, description: 'Admin only: one tenant' },
+          ],
+          responses: { '200': { description: 'Event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors },
+        },
+      },
       '/v1/tasks/{id}': {
         get: { summary: 'Get a task', parameters: [taskId], responses: { '200': ok('Task', ref('Task')), ...errors } },
         delete: { summary: 'Cancel a queued or running task', parameters: [taskId], responses: { '200': ok('Cancelled', ref('Task')), '409': ok('Already finished', ref('Error')), ...errors } },
