@@ -9,6 +9,7 @@ import { AdminService } from './admin/admin.service';
 import { GatewayAuthenticator } from './auth/authenticator.provider';
 import { RequestContextInterceptor } from './auth/request-context';
 import type { GatewayConfig } from './config';
+import { ConsoleHttpController } from './console/console.http';
 import { OpenApiController } from './openapi/openapi.http';
 import { TaskEventsHttpController } from './task-events/task-events.http';
 import { TasksHttpController } from './tasks/tasks.http';
@@ -25,7 +26,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       TasksModule.forRoot(taskInfraOptions(config)),
       RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
-    controllers: [TaskEventsHttpController, TasksHttpController, AdminHttpController, OpenApiController, TenantsHttpController],
+    controllers: [ConsoleHttpController, TaskEventsHttpController, TasksHttpController, AdminHttpController, OpenApiController, TenantsHttpController],
     providers: [
       GatewayAuthenticator,
       { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
