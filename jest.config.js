@@ -16,7 +16,9 @@ const moduleNameMapper = {
 };
 // NestJS 12 ships as ESM; jest (on Node 20) cannot require() ESM, so those packages are compiled
 // to CommonJS by the same swc transform. The built services load them natively (require(esm)).
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm', '@kubernetes', 'jose'];
+const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm', '@kubernetes', 'jose', 'openid-client', 'oauth4webapi', 'agent-base', 'socks-proxy-agent',
+  // The OTLP exporter loads node:http with a dynamic import(), which jest's CommonJS sandbox refuses; compiled, it becomes require().
+  '@opentelemetry/otlp-exporter-base'];
 const base = {
   transform: { '^.+\\.(t|m?j)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
@@ -32,6 +34,9 @@ module.exports = {
     { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
+    // Kills and restarts under load on test-owned servers (test/chaos); CHAOS_LONG=1 (npm run chaos) for the long form.
+    { ...base, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
   ],
 };

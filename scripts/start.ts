@@ -5,7 +5,10 @@
 // and a curl example, runs an echo task through the gateway as a demo, then
 // keeps running until SIGINT/SIGTERM.
 //   --demo-only-exit (or SB_START_EXIT_AFTER_DEMO=1): stop after the demo; exit 0 if it passed, else 1.
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { DEFAULT_PREFIX, names, type RaiseAlert } from '../libs/contracts/src';
 import { isListening } from '../libs/testing/src/local-servers';
 import { AdminKey, resolveAdminKey } from './local/admin-key';
 import { LauncherConfig, parseLauncherConfig, UsageError } from './local/config';
@@ -16,6 +19,26 @@ import { createOutput, Output, useColor } from './local/output';
 import { missingEntries, SERVICES, ServiceRunner } from './local/services';
 
 class StopRequested extends Error {}
+
+/** The launcher stopped restarting a crash-looping service: page someone (RaiseAlert on the alerting intake). */
+async function raiseGiveUpAlert(natsUrl: string, service: string, crashes: number, windowMs: number, out: Output): Promise<void> {
+  try {
+    const nc = await connect({ servers: natsUrl, timeout: 2_000 });
+    const alert: RaiseAlert = {
+      name: 'RecoveryRestartBudgetExhausted',
+      severity: 'critical',
+      state: 'firing',
+      labels: { service, host: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 200) },
+      annotations: { summary: `${service} crashed ${crashes} times in ${windowMs / 60_000} min; npm start stopped restarting it` },
+      source: 'launcher',
+      at: new Date().toISOString(),
+    };
+    nc.publish(names(process.env.SB_PREFIX || DEFAULT_PREFIX).alerts.raise, JSON.stringify(alert));
+    await nc.drain();
+  } catch (err) {
+    out.warn(`could not raise the restart-budget alert: ${(err as Error).message}`);
+  }
+}
 
 class Launcher {
   private readonly runners: ServiceRunner[] = [];
@@ -107,6 +130,7 @@ class Launcher {
             redisUrl: cfg.redisUrl,
             adminKey: adminKey.key,
             out,
+            onGiveUp: (service, crashes, windowMs) => void raiseGiveUpAlert(cfg.natsUrl, service, crashes, windowMs, out),
           }),
       );
       out.info(`starting ${batch.map((r) => r.name).join(', ')}`);

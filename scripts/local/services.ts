@@ -41,11 +41,16 @@ export interface ServiceContext {
   redisUrl: string;
   adminKey: string;
   out: Output;
+  /** A crash-looping service hit its restart budget: it is left stopped and this is called (raise an alert). */
+  onGiveUp?: (service: string, crashes: number, windowMs: number) => void;
 }
 
 const BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 /** A run this long resets the backoff. */
 const HEALTHY_RUN_MS = 60_000;
+/** Restart budget: at most this many restarts per window, then stop and alert instead of crash-looping. */
+export const RESTART_BUDGET = 5;
+export const RESTART_WINDOW_MS = 10 * 60_000;
 
 export class ServiceRunner {
   private proc: ManagedProcess | undefined;
@@ -54,6 +59,7 @@ export class ServiceRunner {
   private crashes = 0;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private restarts: number[] = [];
 
   constructor(
     readonly spec: ServiceSpec,
@@ -122,7 +128,15 @@ export class ServiceRunner {
       out.error(`${this.name} (pid ${proc.pid}) exited unexpectedly (${describe(exit)}); it is not restarted — restart npm start`);
       return;
     }
-    if (Date.now() - this.startedAt >= HEALTHY_RUN_MS) this.crashes = 0;
+    const now = Date.now();
+    this.restarts = this.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
+    if (this.restarts.length >= RESTART_BUDGET) {
+      out.error(`${this.name} (pid ${proc.pid}) exited unexpectedly (${describe(exit)}); ${this.restarts.length} restarts in ${RESTART_WINDOW_MS / 60_000} min: giving up (restart npm start after fixing it)`);
+      this.ctx.onGiveUp?.(this.name, this.restarts.length, RESTART_WINDOW_MS);
+      return;
+    }
+    this.restarts.push(now);
+    if (now - this.startedAt >= HEALTHY_RUN_MS) this.crashes = 0;
     const delay = BACKOFF_MS[Math.min(this.crashes, BACKOFF_MS.length - 1)];
     this.crashes += 1;
     out.error(`${this.name} (pid ${proc.pid}) exited unexpectedly (${describe(exit)}); restarting in ${delay / 1000} s (crash #${this.crashes})`);

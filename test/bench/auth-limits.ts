@@ -26,7 +26,7 @@ import { GatewayAuthenticator } from '../../apps/gateway/src/auth/authenticator.
 import type { GatewayConfig } from '../../apps/gateway/src/config';
 import { CpuSampler, cpuPerOp } from './cpu';
 import { type BenchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
-import { openLoop, type OpenLoopResult } from './open-loop';
+import { openLoop } from './open-loop';
 import type { AuthLimitsRow, CpuRow } from './report';
 
 export interface AuthLimitsInput {

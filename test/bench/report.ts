@@ -4,7 +4,7 @@
  * shows as NO in the table, and the process still exits 0.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { RssReading } from './fleet-procs';
 import type { ConnTraffic } from './nats-traffic';

@@ -16,6 +16,11 @@ import { join } from 'node:path';
 import { names } from '@sb/contracts';
 import { findFreePort, startNatsServer, startRedisServer, whichBinary } from '../../libs/testing/src/local-servers';
 import { authLimitsBench } from './auth-limits';
+import { notificationDeliveryBench } from './notification-delivery';
+import { fleetHeartbeatsBench } from './fleet-heartbeats';
+import { resilienceBench } from './resilience';
+import { recoveryBench } from './recovery-reclaim';
+import { alertingLatencyBench } from './alerting-latency';
 import { CpuSampler, cpuPerOp } from './cpu';
 import { type Fleet, readIdleRss, startFleet } from './fleet-procs';
 import { startJetStreamFloor, type Target } from './floor';
@@ -26,6 +31,7 @@ import { type AuthLimitsRow, type CpuRow, machineFacts, type Report, type Row, t
 import { scrapeConnz, type TrafficSnapshot, trafficPerOp } from './nats-traffic';
 import { type FleetSnapshot, scrapeFleet, type ServiceUrls, windowMean } from './server-metrics';
 import { primeFleet, StageRecorder, startHttpRoundTrip, startNatsRoundTrip, startNodeHttpRoundTrip, tenantWithKey } from './round-trips';
+import { spanCostMicros, tracingOverhead } from './tracing';
 
 const REPO = join(__dirname, '../../..');
 const DOC = join(REPO, 'docs', 'benchmarks.md');
@@ -271,6 +277,43 @@ async function main(): Promise<void> {
   await roundTrips(settings, fleet, nats.url, key, out);
   await internalCalls(settings, nats.url, out);
   await authAndLimits(settings, fleet, nats.url, redis.url, key, out);
+  // Tracing (issue 4): CPU per task with tracing off / on / sampled at 10 %, on fleets of their own. A failure is a note.
+  await tracingOverhead({ settings, natsUrl: nats.url, natsPid: nats.pid, redisUrl: redis.url, repoRoot: REPO, log }).then(
+    (rows) => {
+      for (const r of rows) out.rows.push({ group: 'Tracing overhead (NATS submit-and-wait)', name: r.mode, concurrency: r.concurrency, result: r.result, failure: r.failure, cpuMs: r.cpuMs, floor: r.floor, floorName: 'JetStream', checks: [] });
+      out.notes.push('Tracing overhead rows: three extra fleets (tracing off, on, on at 10 %) side by side, measured in rotating order; CPU counts the fleet and nats-server, not the bench client.');
+    },
+    (e: unknown) => out.notes.push(`Tracing overhead could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  await spanCostMicros().then(
+    (c) => out.notes.push(`Tracing, per span in process: ${c.enabledUs.toFixed(2)} µs CPU traced vs ${c.disabledUs.toFixed(2)} µs with TRACING_ENABLED=false (start, context, end, batch, encode); ${Math.round(c.bytesPerSpan)} bytes per span to the span stream. A NATS task records about 4 spans (gateway 3, worker 1).`),
+    (e: unknown) => out.notes.push(`Tracing span cost could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  // Fleet telemetry (issue 4): 10k agents heartbeating through one collector, detection latency, metric ingestion, vs plain nats.js. A failure is a note.
+  await fleetHeartbeatsBench(nats.url, redis.url, { agents: 10_000, windowMs: 10_000, stopped: 100 }, log).then(
+    (r) => out.notes.push(...r.lines),
+    (e: unknown) => out.notes.push(`Fleet telemetry bench could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  // Notification channels (issue 4): enqueue → receiver, vs one stream + consume + fetch. A failure is a note.
+  await notificationDeliveryBench(nats.url, settings, log).then(
+    (r) => out.notes.push(...r.lines),
+    (e: unknown) => out.notes.push(`Notification delivery could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  // Breakers, shedding, dead letters (issue 5): outcome reporting, intake check, dead-letter list vs raw floors. A failure is a note.
+  await resilienceBench(nats.url, settings, log).then(
+    (r) => out.notes.push(...r.lines),
+    (e: unknown) => out.notes.push(`Resilience bench could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  // Recovery (issue 5): kill → tasks running again p50/p99 over repeated kills, throughput dip, vs NAK floor and ack_wait. A failure is a note.
+  await recoveryBench(nats.url, redis.url, { kills: 8 }, log).then(
+    (r) => out.notes.push(...r.lines),
+    (e: unknown) => out.notes.push(`Recovery bench could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
+  // Alerting (issue 4): breach sample → published AlertEvent, vs one core-NATS hop. A failure is a note.
+  await alertingLatencyBench(nats.url, settings, log).then(
+    (r) => out.notes.push(...r.lines),
+    (e: unknown) => out.notes.push(`Breach-to-alert latency could not run: ${errText(e).split('\n')[0].slice(0, 200)}`),
+  );
 
   const report: Report = { facts, settings, rows: out.rows, rss, rssTargetMiB: RSS_TARGET_MIB, stages: out.stages, cpu: out.cpu, traffic: out.traffic, authLimits: out.authLimits, notes: out.notes };
   mkdirSync(join(REPO, 'docs'), { recursive: true });

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import { baseConfigShape, env, parseConfig, taskConfigShape, type Env } from '@sb/config';
+import { baseConfigShape, tracingConfigShape, env, parseConfig, taskConfigShape, type Env } from '@sb/config';
 import { z } from 'zod';
 
 export const workerConfigSchema = z.object({
   ...baseConfigShape,
+  ...tracingConfigShape,
   ...taskConfigShape,
   HTTP_PORT: env.port(8086),
   WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 of A-Z a-z 0-9 _ -').default(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`),
@@ -23,6 +24,33 @@ export const workerConfigSchema = z.object({
   TASK_BACKOFF_MAX_MS: env.int(30_000, 0, 3_600_000),
   /** Start a task only with one of its tenant's concurrent-task slots from tenancy (leases of TASK_ACK_WAIT_MS). */
   WORKER_TENANT_SLOTS: env.bool(true),
+  /** Heartbeat period; the collector declares the worker down after LIVENESS_MISSED_BEATS of them. */
+  AGENT_HEARTBEAT_MS: env.int(1_000, 100, 60_000),
+  /** Period of the worker's metric batches to the collector. */
+  AGENT_METRICS_MS: env.int(5_000, 100, 600_000),
+  /** Heartbeats (sent from their own thread) stop when the main event loop has not turned for this long: hung, not busy. */
+  AGENT_STALL_MS: env.int(30_000, 1_000, 3_600_000),
+  /** Labels this worker registers with, e.g. `zone=a,pool=gpu`. */
+  WORKER_LABELS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const i = pair.indexOf('=');
+        const k = i > 0 ? pair.slice(0, i).trim() : '';
+        if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/.test(k) || pair.length - i - 1 > 256) {
+          ctx.addIssue({ code: 'custom', message: `expected name=value pairs separated by commas (got "${pair}")` });
+          return z.NEVER;
+        }
+        out[k] = pair.slice(i + 1).trim();
+      }
+      return out;
+    }),
+  /** Circuit breakers: stop pulling a capability while this worker's breaker for it is open (docs/resilience.md). */
+  WORKER_BREAKER_GATE: env.bool(true),
+  /** How often attempt outcomes are sent to recovery's breakers (one small message per interval, none while idle). */
+  WORKER_OUTCOME_FLUSH_MS: env.int(250, 10, 60_000),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 export const loadWorkerConfig = (e: Env) => parseConfig(workerConfigSchema, e);

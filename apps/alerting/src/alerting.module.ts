@@ -1,11 +1,64 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { coreImports } from '@sb/messaging';
-import type { AppLogger } from '@sb/observability';
+import { coreImports, NatsClient } from '@sb/messaging';
+import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import type { AlertingConfig } from './config';
+import { ChannelsModule } from './channels/channels.module';
+import { NOTIFICATION_OUTBOX, type NotificationOutbox } from './channels/notification-outbox';
+import { createAlerting } from './alerting.factory';
+import { ALERTING_PARTS, ALERTING_RUNTIME, AlertingNatsAdapter, type AlertingRuntime } from './alerts/alerting.nats';
+import { systemClock } from './engine/clock';
 
-/** Boots, connects, and serves health and metrics; its features arrive with their own issues. */
+/** Alert rules and their evaluation, the alert lifecycle, escalation, and (ChannelsModule) notification delivery. */
 export function alertingModule(config: AlertingConfig, logger: AppLogger): DynamicModule {
-  return { module: AlertingModule, imports: coreImports('alerting', config, logger) };
+  return {
+    module: AlertingModule,
+    imports: [...coreImports('alerting', config, logger), ChannelsModule.forRoot(config)],
+    providers: [
+      {
+        provide: ALERTING_PARTS,
+        inject: [NatsClient, NOTIFICATION_OUTBOX, LOGGER, ServiceMetrics],
+        useFactory: async (c: NatsClient, outbox: NotificationOutbox, log: AppLogger, metrics: ServiceMetrics) => {
+          const outputs = metrics.counter('sb_alerting_outputs_total', 'Alert events published and notifications enqueued, by what and kind', ['what', 'kind']);
+          const parts = await createAlerting({
+            js: c.js,
+            jsm: c.jsm,
+            kvm: c.kvm,
+            names: c.names,
+            clock: systemClock,
+            outbox,
+            replicas: config.JETSTREAM_REPLICAS,
+            stream: { maxAgeMs: config.ALERTING_STREAM_MAX_AGE_MS, maxBytes: config.ALERTING_STREAM_MAX_BYTES },
+            inhibitRules: config.ALERTING_INHIBIT_RULES,
+            settings: {
+              groupWaitMs: config.ALERTING_GROUP_WAIT_MS,
+              groupIntervalMs: config.ALERTING_GROUP_INTERVAL_MS,
+              repeatIntervalMs: config.ALERTING_REPEAT_INTERVAL_MS,
+              defaultChannelIds: config.ALERTING_DEFAULT_CHANNEL_IDS,
+              staleAfterMs: config.ALERTING_STALE_AFTER_MS,
+              resolvedRetentionMs: config.ALERTING_RESOLVED_RETENTION_MS,
+              hostDownMinAgents: config.ALERTING_HOST_DOWN_MIN_AGENTS,
+            },
+            logger: log,
+            onOutput: (what, kind) => outputs.inc({ what, kind }),
+          });
+          if (config.ALERTING_DEFAULT_RULES) {
+            const created = await parts.config.seedDefaults();
+            if (created > 0) log.info({ created }, 'created the default alert rules');
+          }
+          return parts;
+        },
+      },
+      {
+        provide: ALERTING_RUNTIME,
+        inject: [ServiceMetrics],
+        useFactory: (metrics: ServiceMetrics): AlertingRuntime => {
+          const invalid = metrics.counter('sb_alerting_invalid_inputs_total', 'Malformed messages the engine dropped, by input', ['input']);
+          return { tickMs: config.ALERTING_TICK_MS, onInvalid: (input) => invalid.inc({ input }) };
+        },
+      },
+      AlertingNatsAdapter,
+    ],
+  };
 }
 
 @Module({})

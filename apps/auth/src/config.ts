@@ -1,8 +1,9 @@
-import { baseConfigShape, env, parseConfig, type Env } from '@sb/config';
+import { baseConfigShape, tracingConfigShape, env, parseConfig, type Env } from '@sb/config';
 import { z } from 'zod';
 
 export const authConfigSchema = z.object({
   ...baseConfigShape,
+  ...tracingConfigShape,
   HTTP_PORT: env.port(8081),
   /** The bootstrap admin key. When unset, one is generated and printed once on first start. */
   SB_BOOTSTRAP_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(256).optional(),

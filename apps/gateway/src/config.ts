@@ -1,8 +1,9 @@
-import { baseConfigShape, env, parseConfig, redisConfigShape, taskConfigShape, type Env } from '@sb/config';
+import { baseConfigShape, tracingConfigShape, env, parseConfig, redisConfigShape, taskConfigShape, type Env } from '@sb/config';
 import { z } from 'zod';
 
 export const gatewayConfigSchema = z.object({
   ...baseConfigShape,
+  ...tracingConfigShape,
   ...redisConfigShape,
   ...taskConfigShape,
   HTTP_PORT: env.port(8080),
@@ -24,6 +25,12 @@ export const gatewayConfigSchema = z.object({
   SSE_MAX_STREAMS: env.int(1_000, 1, 100_000),
   /** Comment line sent on an idle event stream so proxies keep it open. */
   SSE_KEEPALIVE_MS: env.int(15_000, 1_000, 300_000),
+  /** Refuse submissions fast (503 + Retry-After) while recovery says a capability's breaker is open or its load is shed. */
+  INTAKE_GUARD: env.bool(true),
+  /** Submissions one gateway admits per half-open period of a capability breaker (they become the probes). */
+  INTAKE_HALF_OPEN_ADMITS: env.int(2, 1, 10_000),
+  /** An open breaker this long past its retry time no longer refuses (fail open when no leader updates it). */
+  INTAKE_BREAKER_STALE_MS: env.int(30_000, 0, 3_600_000),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export const loadGatewayConfig = (e: Env) => parseConfig(gatewayConfigSchema, e);

@@ -5,18 +5,30 @@ import type { AppLogger } from '@sb/observability';
 import { RedisModule } from '@sb/redis';
 import { TasksModule, taskInfraOptions } from '@sb/tasks';
 import { AdminHttpController } from './admin/admin.http';
+import { ALERT_CONTROLLERS } from './alerts/alerts.http';
+import { AlertsService } from './alerts/alerts.service';
 import { AdminService } from './admin/admin.service';
 import { GatewayAuthenticator } from './auth/authenticator.provider';
 import { RequestContextInterceptor } from './auth/request-context';
 import type { GatewayConfig } from './config';
 import { ConsoleHttpController } from './console/console.http';
+import { DeadLettersHttpController } from './dead-letters/dead-letters.http';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { FleetHttpController } from './fleet/fleet.http';
+import { FleetService } from './fleet/fleet.service';
 import { OpenApiController } from './openapi/openapi.http';
 import { TaskEventsHttpController } from './task-events/task-events.http';
 import { TasksHttpController } from './tasks/tasks.http';
 import { TasksNatsAdapter } from './tasks/tasks.nats';
 import { taskProviders } from './tasks/tasks.providers';
 import { TenantsHttpController } from './tenants/tenants.http';
+import { TaskTraceHttpController } from './traces/task-trace.http';
+import { traceProviders } from './traces/traces.providers';
 import { TenantsService } from './tenants/tenants.service';
+import { NotificationChannelsHttpController } from './notification-channels/notification-channels.http';
+import { NotificationChannelsService } from './notification-channels/notification-channels.service';
+import { IncidentsHttpController } from './incidents/incidents.http';
+import { IncidentsService } from './incidents/incidents.service';
 
 export function gatewayModule(config: GatewayConfig, logger: AppLogger): DynamicModule {
   return {
@@ -26,14 +38,20 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       TasksModule.forRoot(taskInfraOptions(config)),
       RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
-    controllers: [ConsoleHttpController, TaskEventsHttpController, TasksHttpController, AdminHttpController, OpenApiController, TenantsHttpController],
+    controllers: [...ALERT_CONTROLLERS, DeadLettersHttpController, FleetHttpController, ConsoleHttpController, TaskEventsHttpController, TasksHttpController, TaskTraceHttpController, AdminHttpController, OpenApiController, TenantsHttpController, IncidentsHttpController, NotificationChannelsHttpController],
     providers: [
       GatewayAuthenticator,
+      { provide: DeadLettersService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new DeadLettersService(a, b, config.MAX_INPUT_BYTES) },
       { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ...taskProviders,
+      ...traceProviders,
       TasksNatsAdapter,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
       { provide: TenantsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new TenantsService(a, b) },
+      { provide: AlertsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AlertsService(a, b) },
+      { provide: FleetService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new FleetService(a, b) },
+      { provide: NotificationChannelsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new NotificationChannelsService(a, b) },
+      { provide: IncidentsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new IncidentsService(a, b) },
     ],
   };
 }

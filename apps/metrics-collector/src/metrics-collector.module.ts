@@ -1,11 +1,71 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { coreImports } from '@sb/messaging';
-import type { AppLogger } from '@sb/observability';
+import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
+import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
+import { RedisClient, RedisModule } from '@sb/redis';
+import { systemClock, type Clock } from './clock';
+import { FleetCollector } from './collector';
+import { CollectorMetrics } from './collector-metrics';
+import { CollectorNatsAdapter } from './collector.nats';
 import type { MetricsCollectorConfig } from './config';
+import { JetStreamQueueProbe } from './fleet-samples/queue-probe';
+import { FleetMetricsHttpController } from './ingestion/fleet-metrics.http';
+import { RedisLivenessStore } from './liveness/liveness-store';
+import { KvRegistryStore } from './registry/kv-registry-store';
 
-/** Boots, connects, and serves health and metrics; its features arrive with their own issues. */
-export function metricsCollectorModule(config: MetricsCollectorConfig, logger: AppLogger): DynamicModule {
-  return { module: MetricsCollectorModule, imports: coreImports('metrics-collector', config, logger) };
+export interface CollectorModuleOptions {
+  /** Tests drive time with their own clock. */
+  clock?: Clock;
+}
+
+/** Agent registry, liveness, metric ingestion, fleet samples, overview and report. */
+export function metricsCollectorModule(config: MetricsCollectorConfig, logger: AppLogger, opts: CollectorModuleOptions = {}): DynamicModule {
+  return {
+    module: MetricsCollectorModule,
+    imports: [...coreImports('metrics-collector', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'metrics-collector' })],
+    controllers: [FleetMetricsHttpController],
+    providers: [
+      {
+        provide: KvRegistryStore,
+        inject: [NatsClient],
+        useFactory: async (client: NatsClient) => new KvRegistryStore(await openBucket(client.kvm, client.names.buckets.agents, { replicas: config.JETSTREAM_REPLICAS })),
+      },
+      { provide: CollectorMetrics, inject: [ServiceMetrics, LOGGER], useFactory: (m: ServiceMetrics, l: AppLogger) => new CollectorMetrics(m, l) },
+      {
+        provide: FleetCollector,
+        inject: [NatsClient, Bus, RedisClient, KvRegistryStore, CollectorMetrics],
+        useFactory: (client: NatsClient, bus: Bus, redis: RedisClient, registry: KvRegistryStore, metrics: CollectorMetrics) => {
+          const n = client.names;
+          return new FleetCollector(
+            {
+              liveness: new RedisLivenessStore(redis),
+              registry,
+              publish: {
+                publish: (ev) => {
+                  metrics.livenessEvents.inc({ state: ev.state });
+                  bus.publish(ev.state === 'up' ? n.agents.up(ev.agentId) : ev.state === 'down' ? n.agents.down(ev.agentId) : n.agents.left(ev.agentId), ev);
+                },
+              },
+              probe: new JetStreamQueueProbe(client.jsm, n),
+              clock: opts.clock ?? systemClock,
+              heartbeatHooks: { ...metrics.heartbeat, askToRegister: (agentId) => bus.publish(n.fleetApi.reregister(agentId), { agentId }) },
+              // Beats the server already sent us are read before anyone is judged (see SweepHooks.beforeSweep).
+              sweepHooks: { ...metrics.sweep, beforeSweep: () => client.nc.flush() },
+              ingestHooks: metrics.ingest,
+            },
+            {
+              missedBeats: config.LIVENESS_MISSED_BEATS,
+              sweepMs: config.LIVENESS_SWEEP_MS,
+              maxSeriesPerAgent: config.COLLECTOR_MAX_SERIES_PER_AGENT,
+              seriesRetentionMs: config.COLLECTOR_SERIES_RETENTION_MS,
+              forgetAfterMs: config.COLLECTOR_FORGET_AFTER_MS,
+              fleetWindowMs: config.FLEET_WINDOW_MS,
+            },
+          );
+        },
+      },
+      CollectorNatsAdapter,
+    ],
+  };
 }
 
 @Module({})

@@ -1,11 +1,39 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { coreImports } from '@sb/messaging';
+import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
+import { TasksModule, taskInfraOptions } from '@sb/tasks';
 import type { RecoveryConfig } from './config';
+import { KvIncidentStore } from './incidents/incident-store';
+import { IncidentLog } from './incidents/incident-log';
+import { leaderLeaseProvider } from './leader/leader.provider';
+import { RecoveryCoreService } from './recovery-core.service';
+import { RECOVERY_CONFIG } from './recovery.tokens';
+import { resilienceProviders } from './breakers/resilience.providers';
 
-/** Boots, connects, and serves health and metrics; its features arrive with their own issues. */
+/**
+ * Recovery: one leader (LeaderLease) reclaims down agents' tasks, finalises expired tasks,
+ * records incidents (IncidentLog, injectable by every recovery feature) and links alerts.
+ */
 export function recoveryModule(config: RecoveryConfig, logger: AppLogger): DynamicModule {
-  return { module: RecoveryModule, imports: coreImports('recovery', config, logger) };
+  return {
+    module: RecoveryModule,
+    imports: [...coreImports('recovery', config, logger), TasksModule.forRoot(taskInfraOptions(config))],
+    providers: [
+      { provide: RECOVERY_CONFIG, useValue: config },
+      leaderLeaseProvider,
+      {
+        provide: IncidentLog,
+        inject: [NatsClient, Bus],
+        useFactory: async (client: NatsClient, bus: Bus) => {
+          const kv = await openBucket(client.kvm, client.names.recoveryCore.incidentsBucket, { ttlMs: config.RECOVERY_INCIDENT_TTL_S * 1000, replicas: config.JETSTREAM_REPLICAS });
+          return new IncidentLog(new KvIncidentStore(kv), (inc) => bus.publish(client.names.recoveryCore.incidentChanged(inc.id), inc));
+        },
+      },
+      RecoveryCoreService,
+      ...resilienceProviders,
+    ],
+    exports: [IncidentLog, leaderLeaseProvider.provide],
+  };
 }
 
 @Module({})

@@ -86,3 +86,27 @@ export const taskConfigShape = {
   IDEMPOTENCY_TTL_S: env.int(24 * 3600, 60, 30 * 24 * 3600),
   JETSTREAM_REPLICAS: env.int(1, 1, 5),
 };
+
+/**
+ * Tracing settings, shared by every service (spread into each app's schema). The OTEL_* names
+ * are the OpenTelemetry standard ones; only the endpoint and the sampler ratio are read.
+ */
+export const tracingConfigShape = {
+  /** false: no spans at all (traceparent is still carried so logs and records correlate). */
+  TRACING_ENABLED: env.bool(true),
+  /** Ratio of new traces sampled (0..1), parent-based: a sampled caller's trace is always kept. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  /** OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); unset = no OTLP export. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v), { message: 'expected an http:// or https:// URL' })
+    .optional(),
+  /** Keep spans in the JetStream span stream for GET /v1/tasks/:id/trace. */
+  TRACE_SPANS_STREAM: env.bool(true),
+  /** How often batched spans are exported (ms). */
+  TRACE_EXPORT_DELAY_MS: env.int(1_000, 10, 60_000),
+  /** Span stream retention: age (seconds) and size (bytes); the oldest spans go first. */
+  TRACE_SPANS_MAX_AGE_S: env.int(24 * 3600, 60, 30 * 24 * 3600),
+  TRACE_SPANS_MAX_BYTES: env.int(256 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
+};
+export type TracingConfig = z.output<z.ZodObject<typeof tracingConfigShape>>;

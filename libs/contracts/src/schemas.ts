@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CAPABILITY_PATTERN, PRIORITIES, TASK_STATUSES } from './subjects';
+import { ERROR_CLASSES } from './resilience-classes';
 
 export const SCOPES = ['tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -48,6 +49,8 @@ export const TaskErrorSchema = z.object({
   attempt: z.number().int().optional(),
   agentId: z.string().optional(),
   at: z.string().optional(),
+  /** Why the attempt failed, as the circuit breakers see it (resilience-classes.ts). */
+  class: z.enum(ERROR_CLASSES).optional(),
 });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
@@ -73,6 +76,8 @@ export const TaskRecordSchema = z.object({
   startedAt: z.string().nullable().optional(),
   finishedAt: z.string().nullable().optional(),
   traceparent: z.string().optional(),
+  /** Fencing token: who runs the task now; `epoch` goes up with every start (see libs/tasks markRunning). */
+  lease: z.object({ agentId: z.string(), epoch: z.number().int() }).optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
 

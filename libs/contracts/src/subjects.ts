@@ -59,6 +59,14 @@ export function names(prefix: string = DEFAULT_PREFIX) {
     fleet: {
       samples: `${p}.internal.fleet.samples`,
     },
+    /** The collector's internal API (overview, report, agent list) and its ask to an agent to register again. */
+    fleetApi: {
+      agents: `${p}.internal.fleet.agents`,
+      overview: `${p}.internal.fleet.overview`,
+      report: `${p}.internal.fleet.report`,
+      /** Publish, collector → agent: "I do not know you" (state lost); the agent re-sends its registration. */
+      reregister: (agentId: string) => `${p}.internal.fleet.reregister.${agentId}`,
+    },
     alerts: {
       event: (severity: Severity, state: AlertState) => `${p}.v1.alerts.${severity}.${state}`,
       all: `${p}.v1.alerts.>`,
@@ -113,6 +121,13 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       all: `${p}.dlq.>`,
     },
     taskEvents: { stream: `${up}_TASK_EVENTS` },
+    /** Finished spans, batched per trace by every service, for the per-task timeline. */
+    spans: {
+      stream: `${up}_SPANS`,
+      /** `<prefix>.spans.<traceId>` (32 lowercase hex). */
+      subject: (traceId: string) => `${p}.spans.${traceId}`,
+      all: `${p}.spans.*`,
+    },
     buckets: {
       tasks: `${up}_tasks`,
       idempotency: `${up}_idem`,
@@ -120,6 +135,75 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       tenants: `${up}_tenants`,
       capabilities: `${up}_capabilities`,
       agents: `${up}_agents`,
+    },
+    /** Alerting: rule/silence/escalation-policy CRUD and alert queries (internal), its stream and buckets. */
+    alerting: {
+      /** `<prefix>.internal.alerting.<kind>.<verb>`, e.g. rules.create, silences.list, alerts.ack. */
+      endpoint: (kind: 'rules' | 'silences' | 'policies' | 'alerts', verb: 'create' | 'list' | 'get' | 'update' | 'delete' | 'ack') =>
+        `${p}.internal.alerting.${kind}.${verb}`,
+      /** Every alert state change (`<prefix>.v1.alerts.>`) is kept here for replay. */
+      stream: `${up}_ALERTS`,
+      rulesBucket: `${up}_alert_rules`,
+      silencesBucket: `${up}_alert_silences`,
+      policiesBucket: `${up}_alert_policies`,
+      /** Alert state per fingerprint (compare-and-set between replicas). */
+      stateBucket: `${up}_alert_state`,
+      /** Notification state per alert group (compare-and-set between replicas). */
+      groupsBucket: `${up}_alert_groups`,
+    },
+    /** Recovery core: leader lease, action log, incidents (internal request subjects). */
+    recoveryCore: {
+      leaderBucket: `${up}_recovery_leader`,
+      actionsBucket: `${up}_recovery_actions`,
+      incidentsBucket: `${up}_incidents`,
+      incidentsList: `${p}.internal.recovery.incidents.list`,
+      incidentsGet: `${p}.internal.recovery.incidents.get`,
+      /** Published on every incident change (opened, timeline entry, resolved). */
+      incidentChanged: (incidentId: string) => `${p}.internal.recovery.incidents.changed.${incidentId}`,
+      incidentChangedAll: `${p}.internal.recovery.incidents.changed.*`,
+    },
+    /** Notification channels (alerting): config CRUD (internal), the outbox, per-channel delivery work and the delivery log. */
+    channels: {
+      create: `${p}.internal.alerting.channels.create`,
+      list: `${p}.internal.alerting.channels.list`,
+      get: `${p}.internal.alerting.channels.get`,
+      update: `${p}.internal.alerting.channels.update`,
+      delete: `${p}.internal.alerting.channels.delete`,
+      deliveries: `${p}.internal.alerting.channels.deliveries`,
+      test: `${p}.internal.alerting.channels.test`,
+      bucket: `${up}_notify_channels`,
+      /** Per channel and alert group: the newest notification delivered (older retries are then superseded). */
+      progressBucket: `${up}_notify_progress`,
+      /** Every AlertNotification the engine decided on (deduplicated by its id). */
+      outboxStream: `${up}_NOTIFICATIONS`,
+      outbox: `${p}.internal.notifications.outbox`,
+      fanoutConsumer: `${up}_notifications_fanout`,
+      /** Work queue: one message per notification and channel. */
+      deliveryStream: `${up}_NOTIFY_DELIVERIES`,
+      delivery: (channelId: string) => `${p}.internal.notifications.deliver.${channelId}`,
+      deliveryAll: `${p}.internal.notifications.deliver.*`,
+      deliveryConsumer: (channelId: string) => `${up}_deliver_${channelId}`,
+      /** Every delivery attempt, bounded per channel. */
+      logStream: `${up}_NOTIFY_LOG`,
+      log: (channelId: string) => `${p}.internal.notifications.log.${channelId}`,
+      logAll: `${p}.internal.notifications.log.*`,
+    },
+    /** Circuit breakers, load shedding and dead-letter handling (recovery; see docs/resilience.md). */
+    resilience: {
+      /** Publish, worker → recovery: batched attempt outcomes (OutcomeBatchSchema). */
+      outcomes: (agentId: string) => `${p}.internal.resilience.outcomes.${agentId}`,
+      outcomesAll: `${p}.internal.resilience.outcomes.*`,
+      /** Publish, recovery leader → all: a breaker changed state (BreakerState). */
+      breakers: `${p}.internal.resilience.breakers`,
+      /** Publish, recovery leader → all: a capability's load-shedding state changed or was refreshed (ShedState). */
+      shedding: `${p}.internal.resilience.shedding`,
+      /** KV: `breaker.agent.<agentId>.<capability>`, `breaker.capability.<capability>`, `shed.<capability>`. */
+      bucket: `${up}_resilience`,
+      dlqList: `${p}.internal.recovery.dlq.list`,
+      dlqGet: `${p}.internal.recovery.dlq.get`,
+      dlqRedrive: `${p}.internal.recovery.dlq.redrive`,
+      dlqDelete: `${p}.internal.recovery.dlq.delete`,
+      dlqPurge: `${p}.internal.recovery.dlq.purge`,
     },
     /** Queue groups so every replica of a service shares the load of a request subject. */
     queueGroup: (service: string) => `${p}.${service}`,
@@ -145,6 +229,8 @@ export const Headers = {
   RecordRevision: 'Sb-Record-Revision',
   /** On a queued task: the tenant's ceiling on running tasks when it was queued (absent = unlimited, no slot needed). */
   ConcurrencyLimit: 'Sb-Concurrency-Limit',
+  /** On a copy recovery requeued from the record: the record revision it may start from (else it is dropped). */
+  Reclaimed: 'Sb-Reclaimed',
 } as const;
 
 /** The tenant that owns the bootstrap admin key and platform-level work. */

@@ -3,17 +3,18 @@
  * endpoint's schema, times and counts every request, and turns every failure into the
  * structured error reply; `request` turns an error reply back into the same SbError.
  */
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from '@nats-io/nats-core';
 import {
   type Endpoint,
   Headers,
   type ParsedReqOf,
   type ResOf,
+  SpanAttributes,
   TimeoutError as SbTimeoutError,
   UnavailableError,
 } from '@sb/contracts';
-import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
+import { activeSpan, type AppLogger, LOGGER, markSpanError, ServiceMetrics, ServiceTracer } from '@sb/observability';
 import type { z } from 'zod';
 import { decode, encode, validate } from './codec';
 import { NatsClient } from './nats-client';
@@ -51,6 +52,8 @@ export class Bus implements BeforeApplicationShutdown {
     @Inject(NatsClient) private readonly client: NatsClient,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    /** Spans for what this service serves, requests and publishes (absent in bare test setups). */
+    @Optional() @Inject(ServiceTracer) readonly tracer?: ServiceTracer,
   ) {}
 
   get names() {
@@ -89,7 +92,17 @@ export class Bus implements BeforeApplicationShutdown {
     return sub;
   }
 
-  private async dispatch<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number) {
+  private dispatch<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number): Promise<void> {
+    const tracer = this.tracer;
+    // The parent is what the message carries, never whatever context the socket callback ran in. A
+    // request outside any trace is served without a span: internal calls would otherwise each start a
+    // trace of one span (the public task submit starts its trace itself, in the gateway).
+    const parent = msg.headers?.get(Headers.TraceParent) || undefined;
+    if (!tracer || !parent) return this.serveOne(handler, msg, subject, maxBytes);
+    return tracer.inSpan(subject, { kind: 'server', root: true, parent, attributes: { [SpanAttributes.Subject]: subject } }, () => this.serveOne(handler, msg, subject, maxBytes));
+  }
+
+  private async serveOne<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number) {
     const start = process.hrtime.bigint();
     let code = '';
     const ctx: RequestContext = { headers: msg.headers, msg, subject };
@@ -98,6 +111,7 @@ export class Bus implements BeforeApplicationShutdown {
       if (msg.reply) msg.respond(encode(res), ctx.replyHeaders ? { headers: ctx.replyHeaders } : undefined);
     } catch (e) {
       const { err, unexpected } = asSbError(e);
+      markSpanError(activeSpan(), err);
       if (unexpected) this.logger.error({ err: e, subject }, err.status === 503 ? 'dependency failure' : 'handler failed');
       code = err.code;
       if (msg.reply) {
@@ -115,6 +129,16 @@ export class Bus implements BeforeApplicationShutdown {
   }
 
   async requestSubject(subject: string, payload: unknown, opts: CallOptions = {}): Promise<unknown> {
+    const tracer = this.tracer;
+    const forwarded = opts.headers?.get(Headers.TraceParent) || undefined;
+    // A call made outside any trace stays untraced (the server starts a trace if it wants one).
+    if (!tracer || (!activeSpan() && !forwarded)) return this.requestOnce(subject, payload, opts);
+    return tracer.inSpan(subject, { kind: 'client', parent: forwarded, attributes: { [SpanAttributes.Subject]: subject } }, (span) =>
+      this.requestOnce(subject, payload, { ...opts, headers: withHeader(opts.headers, Headers.TraceParent, tracer.traceparentOf(span)) }),
+    );
+  }
+
+  private async requestOnce(subject: string, payload: unknown, opts: CallOptions): Promise<unknown> {
     let reply: Msg;
     try {
       reply = await this.client.nc.request(subject, encode(payload), {
@@ -131,6 +155,10 @@ export class Bus implements BeforeApplicationShutdown {
   }
 
   publish(subject: string, payload: unknown, headers?: MsgHdrs): void {
+    // Inside a span, the receiver continues the trace: no span of its own (a publish is fire-and-forget and
+    // frequent; a span each would cost more than the publish), just the context.
+    const span = this.tracer && !headers?.has(Headers.TraceParent) ? activeSpan() : undefined;
+    if (span && this.tracer) headers = withHeader(headers, Headers.TraceParent, this.tracer.traceparentOf(span));
     this.client.nc.publish(subject, encode(payload), headers ? { headers } : undefined);
   }
 
@@ -163,6 +191,14 @@ function mapRequestFailure(e: unknown, subject: string): Error {
 function serviceOf(subject: string): string {
   const parts = subject.split('.');
   return parts.length > 3 ? parts.slice(2, 4).join(' ') : subject;
+}
+
+/** A copy of `from` (never changed: callers may reuse it) with `name` set to `value`. */
+function withHeader(from: MsgHdrs | undefined, name: string, value: string): MsgHdrs {
+  const out = natsHeaders();
+  if (from) for (const [k, vs] of from) if (k !== name) for (const v of vs) out.append(k, v);
+  out.set(name, value);
+  return out;
 }
 
 /** Copy the headers a downstream call must carry (trace, idempotency). */

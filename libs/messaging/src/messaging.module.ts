@@ -1,7 +1,8 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
+import { type AppLogger, LOGGER, ReadinessRegistry, ServiceTracer, SpanStreamExporter } from '@sb/observability';
 import { Bus } from './bus';
 import { MESSAGING_OPTIONS, type MessagingOptions, NatsClient } from './nats-client';
+import { natsSpanSink } from './trace';
 
 /** NATS connection, JetStream/KV handles and the typed bus, one per service. */
 @Global()
@@ -14,10 +15,15 @@ export class MessagingModule {
         { provide: MESSAGING_OPTIONS, useValue: options },
         {
           provide: NatsClient,
-          inject: [LOGGER, ReadinessRegistry],
-          useFactory: async (logger: AppLogger, readiness: ReadinessRegistry) => {
+          inject: [LOGGER, ReadinessRegistry, { token: ServiceTracer, optional: true }],
+          useFactory: async (logger: AppLogger, readiness: ReadinessRegistry, tracer?: ServiceTracer) => {
             const client = new NatsClient(options, logger, readiness);
             await client.connect();
+            // Finished spans also go to the span stream, for GET /v1/tasks/:id/trace.
+            if (tracer?.exportsToStream) {
+              const s = tracer.settings;
+              tracer.addExporter('span-stream', new SpanStreamExporter(natsSpanSink(client, { maxAgeMs: s.TRACE_SPANS_MAX_AGE_S * 1000, maxBytes: s.TRACE_SPANS_MAX_BYTES }), options.service));
+            }
             return client;
           },
         },

@@ -6,3 +6,4 @@ export * from './observability.module';
 export * from './http-error.filter';
 export * from './bootstrap';
 export * from './health.controller';
+export * from './tracing';

@@ -5,6 +5,7 @@ import type { AppLogger } from './logger';
 import { ServiceMetrics } from './metrics';
 import { ReadinessRegistry } from './readiness';
 import { APP_CONFIG, LOGGER } from './tokens';
+import { ServiceTracer, tracingSettingsOf } from './tracing/service-tracer';
 
 export interface ObservabilityOptions {
   service: string;
@@ -26,8 +27,16 @@ export class ObservabilityModule {
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: ServiceMetrics, useValue: new ServiceMetrics(opts.service) },
         ReadinessRegistry,
+        {
+          provide: ServiceTracer,
+          inject: [ServiceMetrics],
+          useFactory: (metrics: ServiceMetrics) => {
+            const failures = metrics.counter('sb_trace_export_failures_total', 'Span export batches that failed (spans dropped), by exporter', ['exporter']);
+            return new ServiceTracer(opts.service, tracingSettingsOf(opts.config), opts.logger, (exporter) => failures.inc({ exporter }));
+          },
+        },
       ],
-      exports: [LOGGER, APP_CONFIG, ServiceMetrics, ReadinessRegistry],
+      exports: [LOGGER, APP_CONFIG, ServiceMetrics, ReadinessRegistry, ServiceTracer],
     };
   }
 }

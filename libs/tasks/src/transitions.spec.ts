@@ -1,5 +1,5 @@
 import type { TaskRecord } from '@sb/contracts';
-import { isPastDeadline, markCancelled, markDeadLettered, markFailed, markRetrying, markRunning, markSucceeded, markTimedOut } from './transitions';
+import { holdsLease, isPastDeadline, markCancelled, markReclaimed, markDeadLettered, markFailed, markRetrying, markRunning, markSucceeded, markTimedOut } from './transitions';
 import { newTaskId } from './ids';
 
 const now = new Date('2026-01-01T00:00:00Z');
@@ -47,5 +47,20 @@ describe('task transitions', () => {
     const b = newTaskId(1_700_000_000_001);
     expect(a < b).toBe(true);
     expect(a).toMatch(/^t[0-9a-z]{26}$/);
+  });
+
+  it('every start takes a new lease epoch; only the current holder holds it', () => {
+    const a = markRunning(base, 'w1', 1, now)!;
+    expect(a.lease).toEqual({ agentId: 'w1', epoch: 1 });
+    const b = markRunning(a, 'w2', 2, now)!;
+    expect(b.lease).toEqual({ agentId: 'w2', epoch: 2 });
+    expect(holdsLease(b, a.lease)).toBe(false);
+    expect(holdsLease(b, b.lease)).toBe(true);
+    // Same agent restarting the task still gets a new epoch: its old attempt is fenced off.
+    const c = markRunning(b, 'w2', 3, now)!;
+    expect(holdsLease(c, b.lease)).toBe(false);
+    expect(markReclaimed(c, b.lease)).toBeUndefined();
+    expect(markReclaimed(c, c.lease)).toMatchObject({ status: 'queued', lease: c.lease });
+    expect(holdsLease(markSucceeded(c, 1, now)!, c.lease)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { isTerminal, type QueuedTask, type TaskError, type TaskRecord } from '@s
 
 export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date): TaskRecord | undefined {
   if (isTerminal(r.status)) return undefined;
-  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null };
+  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: (r.lease?.epoch ?? 0) + 1 } };
 }
 
 export function markSucceeded(r: TaskRecord, result: unknown, now: Date): TaskRecord | undefined {
@@ -50,6 +50,17 @@ export function markTimedOut(r: TaskRecord, now: Date): TaskRecord | undefined {
 
 export function isPastDeadline(r: Pick<TaskRecord, 'deadlineAt'>, now: Date): boolean {
   return now.getTime() > Date.parse(r.deadlineAt);
+}
+
+/** True while `r` is still running under exactly this lease (the holder may write and keep it alive). */
+export function holdsLease(r: TaskRecord, lease: TaskRecord['lease']): boolean {
+  return r.status === 'running' && !!lease && r.lease?.agentId === lease.agentId && r.lease?.epoch === lease.epoch;
+}
+
+/** Put a task its holder lost (agent down) back to queued, so the next start takes a new lease. */
+export function markReclaimed(r: TaskRecord, lease: TaskRecord['lease']): TaskRecord | undefined {
+  if (!holdsLease(r, lease)) return undefined;
+  return { ...r, status: 'queued' };
 }
 
 export function withProgress(r: TaskRecord, progress: unknown): TaskRecord | undefined {

@@ -59,7 +59,7 @@ export async function startFleet(opts: { workers?: number; workerEnv?: Env; gate
   const env: Env = { NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL, ...opts.env };
   const apps: INestApplication[] = [];
   const children: WorkerProcess[] = [];
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: env.NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 
   // tenancy first: auth checks tenants when issuing keys.
   apps.push(await boot('tenancy', (l) => tenancyModule(loadTenancyConfig(env), l)));

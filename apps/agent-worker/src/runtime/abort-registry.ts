@@ -1,5 +1,6 @@
 /** Running tasks' abort controllers, so a cancel or timeout broadcast can reach the agent. */
-export type AbortReason = 'cancelled' | 'timed_out' | 'shutdown';
+/** `lost_lease`: recovery reclaimed the task from this worker (it was declared down); stop without settling. */
+export type AbortReason = 'cancelled' | 'timed_out' | 'shutdown' | 'lost_lease';
 
 export class AbortRegistry {
   private readonly running = new Map<string, AbortController>();

@@ -5,10 +5,11 @@
  * with backoff until the budget is spent, then go to the dead-letter stream.
  */
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { type DeadLetter, Headers, isTerminal, tokensOf, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord, toPublicTask } from '@sb/contracts';
+import { type DeadLetter, Headers, isTerminal, SpanAttributes, SpanNames, tokensOf, type QueuedTask, QueuedTaskSchema, type TaskError, type TaskRecord, toPublicTask } from '@sb/contracts';
 import { type Bus, encode, type NatsClient, type PulledMessage } from '@sb/messaging';
-import type { AppLogger } from '@sb/observability';
+import { activeSpan, type AppLogger, markSpanError } from '@sb/observability';
 import {
+  holdsLease,
   isPastDeadline,
   markDeadLettered,
   markFailed,
@@ -29,6 +30,9 @@ import type { AbortReason, AbortRegistry } from './abort-registry';
 import type { TenantSlots } from './tenant-slots';
 import { backoffMs, budgetExhausted, type RetryPolicy } from './retry-policy';
 import type { WorkerMetrics } from './worker-metrics';
+import type { ErrorClass } from '@sb/contracts';
+import { classifyFailure, rateLimitDelayMs } from './breaker-gate-classify';
+import type { OutcomeSink } from './breaker-gate-outcomes';
 
 export interface ExecutorDeps {
   client: NatsClient;
@@ -43,6 +47,8 @@ export interface ExecutorDeps {
   metrics: WorkerMetrics;
   /** Tenancy's concurrent-task slots; absent = not enforced (WORKER_TENANT_SLOTS=false). */
   slots?: TenantSlots;
+  /** Attempt outcomes for the circuit breakers (breaker-gate-outcomes.ts); absent = not reported. */
+  outcomes?: OutcomeSink;
   now?: () => Date;
 }
 
@@ -64,12 +70,20 @@ export class TaskExecutor {
       return;
     }
     try {
-      await this.execute(task, msg);
+      await this.traced(task, msg, () => this.execute(task, msg));
     } catch (e) {
       // Storage trouble mid-task: let the server redeliver later rather than lose the task.
       this.d.logger.error({ err: e, taskId: task.taskId }, 'task execution failed unexpectedly; will be redelivered');
       if (!msg.isSettled) msg.nak(backoffMs(this.d.retry, msg.info.deliveryCount));
     }
+  }
+
+  /** One run span per delivery, a child of the submit span the queued message carries. */
+  private traced(task: QueuedTask, msg: PulledMessage, fn: () => Promise<void>): Promise<void> {
+    const tracer = this.d.bus.tracer;
+    if (!tracer) return fn();
+    const attributes = { [SpanAttributes.TaskId]: task.taskId, [SpanAttributes.TenantId]: task.tenantId, [SpanAttributes.Capability]: task.capability, [SpanAttributes.Attempt]: msg.info.deliveryCount, [SpanAttributes.AgentId]: this.d.workerId };
+    return tracer.inSpan(SpanNames.Run, { kind: 'consumer', root: true, parent: msg.headers?.get(Headers.TraceParent) || undefined, attributes }, fn);
   }
 
   /** Hold a tenant slot (if enforced) for as long as the task runs here. */
@@ -92,7 +106,11 @@ export class TaskExecutor {
   private async executeNow(task: QueuedTask, msg: PulledMessage): Promise<void> {
     const attempt = msg.info.deliveryCount;
     const agent = this.d.agents.route(task);
-    const started = (await this.startFast(task, msg, attempt)) ?? (await this.startFromStore(task, msg, attempt, agent !== undefined));
+    const reclaimedAt = attempt === 1 ? Number(msg.headers?.get(Headers.Reclaimed)) : 0;
+    const started =
+      reclaimedAt > 0 && agent
+        ? await this.startReclaimCopy(task, msg, attempt, reclaimedAt)
+        : ((await this.startFast(task, msg, attempt)) ?? (await this.startFromStore(task, msg, attempt, agent !== undefined)));
     if (!started) return;
     if (!agent) return; // startFromStore settled it
     this.announce(started.record, msg);
@@ -101,7 +119,9 @@ export class TaskExecutor {
 
     const controller = this.d.aborts.add(task.taskId);
     const deadline = setTimeout(() => this.d.aborts.abort(task.taskId, 'timed_out'), Math.max(0, Date.parse(task.deadlineAt) - this.now().getTime()));
-    const keepAlive = setInterval(() => msg.working(), Math.max(250, Math.floor(this.d.ackWaitMs / 3)));
+    // Keep-alive only while the record still names this lease: a zombie must not extend a task it lost.
+    const lease = started.record.lease;
+    const keepAlive = setInterval(() => void this.keepAlive(task, msg, lease), Math.max(250, Math.floor(this.d.ackWaitMs / 3)));
     let writes: Promise<void> = Promise.resolve();
     let lastProgress = 0;
     const stopTimer = this.d.metrics.startTask(task.capability);
@@ -123,17 +143,23 @@ export class TaskExecutor {
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      this.d.outcomes?.record(task.capability, 'ok');
       await writes;
       const done = markSucceeded(record, result, this.now());
       const stored = done ? await this.storeResult(task, msg, done, revision, attempt) : 'superseded';
       if (stored === 'stored') this.announce(done!, msg);
       // 'superseded': cancelled, timed out or reclaimed meanwhile, so this result is not stored.
       stopTimer(stored === 'stored' ? 'succeeded' : stored);
-      msg.ack();
+      if (stored === 'superseded') await this.settleSuperseded(task, msg, lease);
+      else msg.ack();
     } catch (e) {
+      markSpanError(activeSpan(), e);
       await writes;
-      await this.onFailure(task, msg, record, revision, e, controller.signal, attempt);
-      stopTimer('failed');
+      if (await this.lostLease(task, controller.signal, lease)) stopTimer('superseded');
+      else {
+        await this.onFailure(task, msg, record, revision, e, controller.signal, attempt);
+        stopTimer('failed');
+      }
     } finally {
       clearTimeout(deadline);
       clearInterval(keepAlive);
@@ -157,6 +183,20 @@ export class TaskExecutor {
     return next === undefined ? undefined : { record: running, revision: next };
   }
 
+  /**
+   * A copy recovery republished for a task its dead holder kept: it runs only if the record
+   * is still exactly where recovery left it; otherwise another copy has it (or it ended), so
+   * this one is dropped rather than run twice.
+   */
+  private async startReclaimCopy(task: QueuedTask, msg: PulledMessage, attempt: number, revision: number): Promise<Versioned | undefined> {
+    const cur = await this.d.store.get(task.tenantId, task.taskId);
+    const next = cur && cur.revision === revision ? markRunning(cur.record, this.d.workerId, attempt, this.now()) : undefined;
+    const rev = next ? await this.d.store.replace(next, revision) : undefined;
+    if (next && rev !== undefined) return { record: next, revision: rev };
+    msg.ack();
+    return undefined;
+  }
+
   /** Read the record and decide: skip, settle, or move to running. Undefined when the message was settled here. */
   private async startFromStore(task: QueuedTask, msg: PulledMessage, attempt: number, routable: boolean): Promise<Versioned | undefined> {
     const stored = await this.d.store.get(task.tenantId, task.taskId);
@@ -168,7 +208,7 @@ export class TaskExecutor {
     if (isPastDeadline(stored.record, now)) return void (await this.settle(task, msg, (r) => markTimedOut(r, now)));
     if (attempt > this.d.retry.maxAttempts) {
       // Redelivered past the budget without a recorded failure: its workers died mid-task.
-      return void (await this.deadLetter(task, msg, stored.record, taskError('WORKER.LOST', 'The worker running this task stopped responding', true, attempt, this.d.workerId, now)));
+      return void (await this.deadLetter(task, msg, stored.record, taskError('WORKER.LOST', 'The worker running this task stopped responding', true, attempt, this.d.workerId, now, 'worker_lost')));
     }
     if (!routable) {
       const err = taskError('TASK.NO_AGENT', `No agent here can handle this ${task.capability} task`, false, attempt, this.d.workerId, now);
@@ -193,10 +233,38 @@ export class TaskExecutor {
     } catch (e) {
       if (!/max.?payload/i.test((e as Error)?.message ?? '')) throw e;
       const now = this.now();
-      const err = taskError('TASK.RESULT_TOO_LARGE', 'The result is larger than a message can carry; return a reference to it instead', false, attempt, this.d.workerId, now);
+      const err = taskError('TASK.RESULT_TOO_LARGE', 'The result is larger than a message can carry; return a reference to it instead', false, attempt, this.d.workerId, now, 'agent_error');
       await this.settle(task, msg, (r) => markFailed(r, err, now));
       return 'failed';
     }
+  }
+
+  /**
+   * Fencing: our result lost the compare-and-set. If the task ended, the ack is harmless;
+   * if another worker now holds it (recovery reclaimed it from us), this message's ack would
+   * delete the copy that worker is running, so leave the message alone.
+   */
+  private async settleSuperseded(task: QueuedTask, msg: PulledMessage, lease: TaskRecord['lease']): Promise<void> {
+    const cur = await this.d.store.get(task.tenantId, task.taskId);
+    if (!cur || isTerminal(cur.record.status) || holdsLease(cur.record, lease)) return msg.ack();
+    this.d.logger.warn({ taskId: task.taskId, lease, holder: cur.record.lease }, 'task was reclaimed from this worker; late result dropped');
+  }
+
+  /** True when the task no longer runs under our lease (reclaimed): then we neither settle nor retry it. */
+  private async lostLease(task: QueuedTask, signal: AbortSignal, lease: TaskRecord['lease']): Promise<boolean> {
+    if (signal.aborted && signal.reason === 'lost_lease') return true;
+    if (signal.aborted && signal.reason !== 'timed_out') return false;
+    const cur = await this.d.store.get(task.tenantId, task.taskId).catch(() => undefined);
+    return !!cur && !isTerminal(cur.record.status) && !holdsLease(cur.record, lease);
+  }
+
+  private async keepAlive(task: QueuedTask, msg: PulledMessage, lease: TaskRecord['lease']): Promise<void> {
+    const cur = await this.d.store.get(task.tenantId, task.taskId).catch(() => undefined);
+    if (cur && !holdsLease(cur.record, lease) && !isTerminal(cur.record.status)) {
+      this.d.aborts.abort(task.taskId, 'lost_lease');
+      return;
+    }
+    msg.working();
   }
 
   /** Tell the world the task changed: its event, and the waiting gateway (if any) when it ended. */
@@ -216,6 +284,8 @@ export class TaskExecutor {
 
   private async onFailure(task: QueuedTask, msg: PulledMessage, record: TaskRecord, revision: number, e: unknown, signal: AbortSignal, attempt: number): Promise<void> {
     const now = this.now();
+    const cls = classifyFailure(e, signal.aborted ? String(signal.reason) : undefined);
+    this.d.outcomes?.record(task.capability, cls);
     if (signal.aborted) {
       const reason = signal.reason as AbortReason;
       if (reason === 'shutdown') return msg.nak(0); // another worker takes it at once
@@ -223,18 +293,20 @@ export class TaskExecutor {
       return msg.ack(); // cancelled: the gateway that cancelled it told everyone
     }
     if (e instanceof NonRetryableTaskError) {
-      return this.settle(task, msg, (r) => markFailed(r, taskError(e.code, e.message, false, attempt, this.d.workerId, now), now));
+      return this.settle(task, msg, (r) => markFailed(r, taskError(e.code, e.message, false, attempt, this.d.workerId, now, cls), now));
     }
-    const err = taskError(e instanceof RetryableTaskError ? e.code : 'AGENT.ERROR', messageOf(e), true, attempt, this.d.workerId, now);
+    const err = taskError(e instanceof RetryableTaskError ? e.code : 'AGENT.ERROR', messageOf(e), true, attempt, this.d.workerId, now, cls);
     if (budgetExhausted(this.d.retry, attempt)) return this.deadLetter(task, msg, record, err);
     const next = markRetrying(record, err);
     if (next && (await this.d.store.replace(next, revision)) !== undefined) publishTaskEvent(this.d.bus, next, now);
-    msg.nak(backoffMs(this.d.retry, attempt));
+    // A provider's rate limit waits at least as long as it asked (breaker-gate-classify.ts).
+    const delay = backoffMs(this.d.retry, attempt);
+    msg.nak(cls === 'rate_limited' ? rateLimitDelayMs(e, delay, Math.max(delay, this.d.retry.maxMs)) : delay);
   }
 
   private async deadLetter(task: QueuedTask, msg: PulledMessage, record: TaskRecord, err: TaskError): Promise<void> {
     const entry: DeadLetter = { task, errors: [...record.errors, err], deadLetteredAt: this.now().toISOString() };
-    await this.d.client.js.publish(this.d.client.names.deadLetters.subject(task.capability), encode(entry), { msgID: `dlq-${task.taskId}` });
+    await this.d.client.js.publish(this.d.client.names.deadLetters.subject(task.capability), encode(entry), { msgID: `dlq-${task.taskId}-${Date.parse(task.deadlineAt)}` } /* per attempt cycle: a redriven task can dead-letter again */);
     await this.settle(task, msg, (r) => markDeadLettered(r, err, this.now()));
   }
 
@@ -246,8 +318,10 @@ export class TaskExecutor {
   }
 }
 
-function taskError(code: string, message: string, retryable: boolean, attempt: number, agentId: string, at: Date): TaskError {
-  return { code, message: message.slice(0, 2000), retryable, attempt, agentId, at: at.toISOString() };
+function taskError(code: string, message: string, retryable: boolean, attempt: number, agentId: string, at: Date, cls?: ErrorClass): TaskError {
+  const err: TaskError = { code, message: message.slice(0, 2000), retryable, attempt, agentId, at: at.toISOString() };
+  if (cls) err.class = cls;
+  return err;
 }
 
 function messageOf(e: unknown): string {

@@ -14,6 +14,8 @@ export interface PullerOptions {
   capabilities: string[];
   concurrency: number;
   idlePollMs: number;
+  /** Circuit breakers: how many tasks of a capability may be taken now (breaker-gate.ts). */
+  gate?: { allow(capability: string, want: number): number; took(capability: string, n: number): void };
 }
 
 export class TaskPuller {
@@ -56,6 +58,11 @@ export class TaskPuller {
       );
     }
     this.loopDone = this.loop();
+  }
+
+  /** Look for work now (a breaker closed or went half-open). */
+  wakeUp(): void {
+    this.poke();
   }
 
   get busy(): number {
@@ -117,11 +124,13 @@ export class TaskPuller {
         const c = caps[(start + i) % caps.length];
         const key = `${c}.${p}`;
         if (this.empty.has(key)) continue;
-        const want = free - out.length;
+        const want = this.opts.gate ? this.opts.gate.allow(c, free - out.length) : free - out.length;
+        if (want <= 0) continue;
         const seen = this.hints.get(key);
         const got = await this.puller.pull(this.names.queue.stream, this.names.queue.consumer(c, p), want);
         const drained = got.length < want || got[got.length - 1].info.pending === 0;
         if (drained && this.hints.get(key) === seen) this.empty.add(key);
+        this.opts.gate?.took(c, got.length);
         out.push(...got);
       }
       if (out.length > 0) return out; // don't dip into a lower priority while a higher one had work

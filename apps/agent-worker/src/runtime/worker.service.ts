@@ -9,10 +9,12 @@ import { Bus, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { TaskInfrastructure } from '@sb/tasks';
 import { AgentRegistry } from '../agents/agent-registry';
+import { HeldTasks } from '../telemetry/held-tasks';
 import type { WorkerConfig } from '../config';
 import { AbortRegistry } from './abort-registry';
 import { ensureConsumers, registerCapabilities } from './consumer-setup';
 import { TaskExecutor } from './task-executor';
+import { type BreakerWiring, startBreakerGate } from './breaker-gate-setup';
 import { TaskPuller } from './task-puller';
 import { TenantSlots } from './tenant-slots';
 import { WorkerMetrics } from './worker-metrics';
@@ -21,6 +23,7 @@ import { WorkerMetrics } from './worker-metrics';
 export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private puller?: TaskPuller;
   private abortSub?: Subscription;
+  private breakers?: BreakerWiring;
   private readonly aborts = new AbortRegistry();
 
   constructor(
@@ -31,6 +34,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(APP_CONFIG) private readonly config: WorkerConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+    @Inject(HeldTasks) private readonly held: HeldTasks,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,6 +42,9 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     const capabilities = this.agents.capabilities();
     await ensureConsumers(this.client.jsm, this.client.names, capabilities, { ackWaitMs: c.TASK_ACK_WAIT_MS, maxAttempts: c.TASK_MAX_ATTEMPTS });
     await registerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
+    this.breakers = c.WORKER_BREAKER_GATE
+      ? await startBreakerGate(this.client, c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, c.JETSTREAM_REPLICAS, () => this.puller?.wakeUp(), this.logger)
+      : undefined;
     const executor = new TaskExecutor({
       client: this.client,
       bus: this.bus,
@@ -50,13 +57,14 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       logger: this.logger,
       metrics: new WorkerMetrics(this.metrics),
       slots: c.WORKER_TENANT_SLOTS ? new TenantSlots(this.bus, c.TASK_ACK_WAIT_MS, this.logger) : undefined,
+      outcomes: this.breakers?.outcomes,
     });
     this.abortSub = this.client.nc.subscribe(this.client.names.internal.taskAbortAll, {
       callback: (_e, msg) => {
         this.aborts.abort(msg.subject.slice(msg.subject.lastIndexOf('.') + 1), 'cancelled');
       },
     });
-    this.puller = new TaskPuller(this.client.nc, this.client.names, { capabilities, concurrency: c.WORKER_CONCURRENCY, idlePollMs: c.WORKER_IDLE_POLL_MS }, (m) => executor.run(m), this.logger);
+    this.puller = new TaskPuller(this.client.nc, this.client.names, { capabilities, concurrency: c.WORKER_CONCURRENCY, idlePollMs: c.WORKER_IDLE_POLL_MS, gate: this.breakers?.gate }, (m) => this.held.track(m, () => executor.run(m)), this.logger);
     this.puller.start();
     this.logger.info({ workerId: c.WORKER_ID, capabilities, concurrency: c.WORKER_CONCURRENCY }, 'worker taking tasks');
   }
@@ -70,5 +78,6 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       await this.puller.stop(2_000);
     }
     this.abortSub?.unsubscribe();
+    this.breakers?.stop();
   }
 }

@@ -1,6 +1,9 @@
 /** The OpenAPI 3.1 document, with request bodies generated from the same zod schemas the edges validate with. */
-import { CreateKeyRequestSchema, CreateTenantRequestSchema, RotateKeyBodySchema, SubmitTaskRequestSchema, TokenBodySchema } from '@sb/contracts';
+import { CreateKeyRequestSchema, CreateTenantRequestSchema, RotateKeyBodySchema, SubmitTaskRequestSchema, TokenBodySchema, RedriveBodySchema } from '@sb/contracts';
+import { ChannelPatchSchema, CreateChannelSchema } from '@sb/contracts';
+import { AckBodySchema, AlertRuleInputSchema, EscalationPolicyInputSchema, SilenceInputSchema } from '@sb/contracts';
 import { z } from 'zod';
+import { taskTraceSchema } from '../traces/task-trace.openapi';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -16,6 +19,21 @@ const errors = {
 };
 const taskId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
+/** Create/list/get/replace/delete paths of one alerting resource (read: alerts:read). */
+function alertingCrud(path: string, what: string, schema: string, writer: string): Record<string, object> {
+  return {
+    [path]: {
+      post: { summary: `Create an ${what} (${writer})`, requestBody: body(schema), responses: { '201': ok(what), ...errors } },
+      get: { summary: `List ${what}s (alerts:read)`, responses: { '200': ok(`${what}s`, { type: 'array', items: { type: 'object' } }), ...errors } },
+    },
+    [`${path}/{id}`]: {
+      get: { summary: `One ${what} (alerts:read)`, parameters: [taskId], responses: { '200': ok(what), ...errors } },
+      put: { summary: `Replace an ${what} (${writer})`, parameters: [taskId], requestBody: body(schema), responses: { '200': ok(what), ...errors } },
+      delete: { summary: `Delete an ${what} (${writer})`, parameters: [taskId], responses: { '200': ok('{id, deleted}'), ...errors } },
+    },
+  };
+}
+
 export function openApiDocument(): object {
   return {
     openapi: '3.1.0',
@@ -24,10 +42,17 @@ export function openApiDocument(): object {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (sbk_…) or access token' } },
       schemas: {
         SubmitTaskRequest: json(SubmitTaskRequestSchema),
+        TaskTrace: taskTraceSchema,
         CreateTenantRequest: json(CreateTenantRequestSchema),
         CreateKeyRequest: json(CreateKeyRequestSchema),
         RotateKeyRequest: json(RotateKeyBodySchema),
         TokenRequest: json(TokenBodySchema),
+        CreateChannelRequest: json(CreateChannelSchema),
+        ChannelPatch: json(ChannelPatchSchema),
+        AlertRule: json(AlertRuleInputSchema),
+        Silence: json(SilenceInputSchema),
+        EscalationPolicy: json(EscalationPolicyInputSchema),
+        AckRequest: json(AckBodySchema),
         Task: {
           type: 'object',
           properties: {
@@ -90,6 +115,13 @@ export function openApiDocument(): object {
         get: { summary: 'Get a task', parameters: [taskId], responses: { '200': ok('Task', ref('Task')), ...errors } },
         delete: { summary: 'Cancel a queued or running task', parameters: [taskId], responses: { '200': ok('Cancelled', ref('Task')), '409': ok('Already finished', ref('Error')), ...errors } },
       },
+      '/v1/tasks/{id}/trace': {
+        get: {
+          summary: 'The task\'s trace: spans by service and agent, queued vs running time, attempts, critical path, gaps (tasks:read)',
+          parameters: [taskId],
+          responses: { '200': ok('Trace timeline', ref('TaskTrace')), ...errors },
+        },
+      },
       '/v1/tasks/{id}/wait': {
         get: {
           summary: 'Wait until the task finishes or timeoutMs passes, then return it',
@@ -142,6 +174,110 @@ export function openApiDocument(): object {
           summary: 'Security events of the last `hours` (admin): counts by type and tenant, top offending keys',
           parameters: [{ name: 'hours', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 168 } }],
           responses: { '200': ok('Report'), ...errors },
+        },
+      },
+      '/v1/agents': {
+        get: {
+          summary: 'Agents known to the collector (fleet:read or admin): status, heartbeat age, capabilities, labels, in-flight, capacity, CPU, memory, flaps, active alerts',
+          parameters: [{ name: 'status', in: 'query', schema: { enum: ['up', 'down', 'left'] } }],
+          responses: { '200': ok('Agents', { type: 'array', items: { type: 'object' } }), ...errors },
+        },
+      },
+      '/v1/fleet/overview': {
+        get: { summary: 'Fleet overview (fleet:read or admin): agents by status with heartbeat age, capacity, active alerts by severity, metric series, degraded capabilities', responses: { '200': ok('FleetOverview'), ...errors } },
+      },
+      '/v1/fleet/report': {
+        get: {
+          summary: 'Performance report over the last `hours` (fleet:read or admin): per agent averages and maxima, task rate, error rate, p95, health score 0-100, and recommendations',
+          parameters: [{ name: 'hours', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 168, default: 1 } }],
+          responses: { '200': ok('FleetReport'), ...errors },
+        },
+      },
+      '/v1/incidents': {
+        get: {
+          summary: 'Incidents (fleet:read or admin): each failure and what recovery did, with a timeline and linked alert fingerprints; newest first',
+          parameters: [
+            { name: 'status', in: 'query', schema: { enum: ['open', 'resolved'] } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          ],
+          responses: { '200': ok('{incidents: Incident[]}'), ...errors },
+        },
+      },
+      '/v1/incidents/{id}': { get: { summary: 'One incident with its timeline (fleet:read or admin)', parameters: [taskId], responses: { '200': ok('Incident'), ...errors } } },
+      '/v1/notification-channels': {
+        post: {
+          summary: 'Create a notification channel (admin): webhook, slack, pagerduty or alertmanager. Secrets (headers, routingKey, URL tokens) are stored but only ever returned masked',
+          requestBody: body('CreateChannelRequest'),
+          responses: { '201': ok('Channel (masked)'), ...errors },
+        },
+        get: { summary: 'List notification channels (alerts:read or admin), secrets masked', responses: { '200': ok('Channels', { type: 'array', items: { type: 'object' } }), ...errors } },
+      },
+      '/v1/notification-channels/{id}': {
+        get: { summary: 'One notification channel (alerts:read or admin), secrets masked', parameters: [taskId], responses: { '200': ok('Channel (masked)'), ...errors } },
+        patch: { summary: 'Change a channel (admin); `headers` replaces all headers; the type cannot change', parameters: [taskId], requestBody: body('ChannelPatch'), responses: { '200': ok('Channel (masked)'), ...errors } },
+        delete: { summary: 'Delete a channel and drop its pending deliveries (admin)', parameters: [taskId], responses: { '200': ok('The deleted channel (masked)'), ...errors } },
+      },
+      '/v1/notification-channels/{id}/deliveries': {
+        get: {
+          summary: 'Delivery attempts of a channel, newest first (alerts:read or admin): notification, kind, attempt, outcome, HTTP status, error, duration',
+          parameters: [taskId, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { '200': ok('Delivery records', { type: 'array', items: { type: 'object' } }), ...errors },
+        },
+      },
+      '/v1/notification-channels/{id}/test': {
+        post: { summary: 'Send a test notification to this channel through the normal outbox and retries (admin)', parameters: [taskId], responses: { '202': ok('{notificationId, channelId}'), ...errors } },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: 'Active alerts (alerts:read): pending, firing and recently resolved, with silence, inhibition, ack and escalation status',
+          parameters: [
+            { name: 'state', in: 'query', schema: { enum: ['pending', 'firing', 'resolved', 'acknowledged', 'silenced', 'inhibited'] } },
+            { name: 'severity', in: 'query', schema: { enum: ['info', 'warning', 'critical', 'emergency'] } },
+            { name: 'label', in: 'query', description: 'name=value, repeatable (all must match)', schema: { type: 'array', items: { type: 'string' } } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+          ],
+          responses: { '200': ok('Alerts', { type: 'array', items: { type: 'object' } }), ...errors },
+        },
+      },
+      '/v1/alerts/{fingerprint}/ack': {
+        post: {
+          summary: 'Acknowledge a firing alert (alerts:write): stops its escalation until the ack expires (default 1 h)',
+          parameters: [{ name: 'fingerprint', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: body('AckRequest'),
+          responses: { '200': ok('The alert'), '409': ok('The alert is not firing', ref('Error')), ...errors },
+        },
+      },
+      ...alertingCrud('/v1/alert-rules', 'alert rule', 'AlertRule', 'admin'),
+      ...alertingCrud('/v1/silences', 'silence', 'Silence', 'alerts:write'),
+      ...alertingCrud('/v1/escalation-policies', 'escalation policy', 'EscalationPolicy', 'admin'),
+      '/v1/dead-letters': {
+        get: {
+          summary: "Dead letters, newest first, with each one's poison fingerprint and how many share it (admin: every tenant; otherwise tasks:read or tasks:submit, own tenant only)",
+          parameters: [
+            { name: 'capability', in: 'query', schema: { type: 'string' } },
+            { name: 'tenant', in: 'query', description: 'admin: one tenant', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: { '200': ok('Dead letters', { type: 'array', items: { type: 'object' } }), ...errors },
+        },
+        delete: {
+          summary: 'Purge dead letters (of one capability); a tenant key purges only its own (admin or tasks:submit)',
+          parameters: [{ name: 'capability', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': ok('{purged}'), ...errors },
+        },
+      },
+      '/v1/dead-letters/{id}': {
+        get: { summary: "One dead letter: the task and every attempt's error", parameters: [taskId], responses: { '200': ok('Dead letter'), ...errors } },
+        delete: { summary: 'Delete one dead letter (admin or tasks:submit)', parameters: [taskId], responses: { '200': ok('{id, deleted}'), ...errors } },
+      },
+      '/v1/dead-letters/{id}/redrive': {
+        post: {
+          summary: 'Run the task again as a new attempt cycle (same task id), optionally with an edited input or priority; the dead letter is removed, so a second redrive is 404',
+          parameters: [taskId],
+          requestBody: { required: false, content: { 'application/json': { schema: json(RedriveBodySchema) } } },
+          responses: { '202': ok('{id, taskId, status: queued, priority, inputChanged}'), '409': ok('The task is no longer dead-lettered', ref('Error')), '413': ok('Input too large', ref('Error')), ...errors },
         },
       },
       '/.well-known/jwks.json': { get: { summary: 'Public keys of the access tokens (JWKS)', security: [], responses: { '200': ok('JWKS') } } },

@@ -10,6 +10,8 @@ import {
   PayloadTooLargeError,
   type PublicTask,
   type QueuedTask,
+  SpanAttributes,
+  SpanNames,
   type SubmitReply,
   type SubmitTaskRequest,
   type TaskRecord,
@@ -17,9 +19,11 @@ import {
   UnknownCapabilityError,
 } from '@sb/contracts';
 import { Bus, NatsClient } from '@sb/messaging';
+import { activeSpan } from '@sb/observability';
 import { newTaskId, publishTaskEvent, queuedRecord, TaskInfrastructure } from '@sb/tasks';
 import type { CapabilityCatalog } from './capability-catalog';
 import type { CompletionInbox } from './completion-inbox';
+import type { IntakeCheck } from './intake-guard';
 import type { TaskQueries } from './task-queries';
 
 export interface SubmitContext {
@@ -43,6 +47,8 @@ export class SubmitTaskHandler {
     private readonly inbox: CompletionInbox,
     private readonly maxInputBytes: number,
     private readonly now: () => Date = () => new Date(),
+    /** Circuit breakers and load shedding (recovery's states): refuses fast with 503 + Retry-After. */
+    private readonly guard?: IntakeCheck,
   ) {}
 
   async handle(req: SubmitTaskRequest, ctx: SubmitContext): Promise<SubmitReply | PublicTask> {
@@ -51,6 +57,7 @@ export class SubmitTaskHandler {
     if (!(await this.catalog.has(req.capability))) {
       throw new UnknownCapabilityError(`No agent offers the capability "${req.capability}"`, { details: { known: this.catalog.list() } });
     }
+    this.guard?.check(req.capability, req.priority);
     const taskId = newTaskId();
     if (ctx.idempotencyKey) {
       const existing = await this.claimIdempotencyKey(ctx.tenantId, ctx.idempotencyKey, taskId);
@@ -72,9 +79,14 @@ export class SubmitTaskHandler {
     const record = queuedRecord(task, ctx.traceparent);
     // Expect the answer before enqueueing, so a fast finish is not missed.
     const waiting = req.wait ? this.inbox.expect(taskId, req.timeoutMs) : undefined;
-    try {
+    const attributes = { [SpanAttributes.TaskId]: taskId, [SpanAttributes.TenantId]: ctx.tenantId, [SpanAttributes.Capability]: req.capability };
+    activeSpan()?.setAttributes(attributes);
+    const put = async () => {
       const revision = await this.infra.store.create(record);
       await this.enqueue(task, record, revision, waiting !== undefined, ctx.maxConcurrent);
+    };
+    try {
+      await (this.bus.tracer ? this.bus.tracer.inSpan(SpanNames.Enqueue, { kind: 'producer', attributes }, put) : put());
     } catch (e) {
       waiting?.cancel();
       await this.rollback(record).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Bus, decode, NatsClient, publishSecurityEvent } from '@sb/messaging';
-import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
+import { APP_CONFIG, type AppLogger, LOGGER, ServiceTracer } from '@sb/observability';
 import { RedisClient, SubmitGate } from '@sb/redis';
 import { TaskInfrastructure } from '@sb/tasks';
 import { GatewayAuthenticator } from '../auth/authenticator.provider';
@@ -11,6 +11,8 @@ import { CompletionInbox } from './completion-inbox';
 import { LocalLimiter } from './local-limiter';
 import { SubmitLimits } from './submit-limits';
 import { SubmitTaskHandler } from './submit-task.handler';
+import { IntakeGuard } from './intake-guard';
+import { intakeGuardProvider } from './intake-guard.providers';
 import { TaskQueries } from './task-queries';
 import { TasksService } from './tasks.service';
 
@@ -56,6 +58,7 @@ function safeJson(data: Uint8Array): { id?: unknown } | undefined {
 }
 
 export const taskProviders: Provider[] = [
+  intakeGuardProvider,
   { provide: Admission, inject: [Bus, APP_CONFIG], useFactory: (b: Bus, cfg: GatewayConfig) => new Admission(b, cfg.ADMISSION_CACHE_TTL_MS) },
   AdmissionInvalidation,
   {
@@ -76,13 +79,13 @@ export const taskProviders: Provider[] = [
   { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(c.nc, c.names) },
   {
     provide: SubmitTaskHandler,
-    inject: [NatsClient, Bus, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG],
-    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, inbox: CompletionInbox, cfg: GatewayConfig) =>
-      new SubmitTaskHandler(c, b, i, cat, q, inbox, cfg.MAX_INPUT_BYTES),
+    inject: [NatsClient, Bus, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG, IntakeGuard],
+    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, inbox: CompletionInbox, cfg: GatewayConfig, guard: IntakeGuard) =>
+      new SubmitTaskHandler(c, b, i, cat, q, inbox, cfg.MAX_INPUT_BYTES, undefined, guard),
   },
   {
     provide: TasksService,
-    inject: [GatewayAuthenticator, Admission, SubmitTaskHandler, TaskQueries, SubmitLimits],
-    useFactory: (a: GatewayAuthenticator, ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits) => new TasksService(a, ad, s, q, l),
+    inject: [GatewayAuthenticator, Admission, SubmitTaskHandler, TaskQueries, SubmitLimits, ServiceTracer],
+    useFactory: (a: GatewayAuthenticator, ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits, t: ServiceTracer) => new TasksService(a, ad, s, q, l, t),
   },
 ];

@@ -9,12 +9,15 @@ import {
   type Principal,
   type PublicTask,
   type SubmitReply,
+  SpanAttributes,
+  SpanNames,
   SubmitTaskRequestSchema,
   TaskIdRequestSchema,
   ValidationError,
   WaitQuerySchema,
 } from '@sb/contracts';
 import { childTraceparent, validate } from '@sb/messaging';
+import { activeSpan, type ServiceTracer } from '@sb/observability';
 import type { Authenticator } from '../auth/authenticator';
 import type { Admission } from './admission';
 import type { RateLimitInfo, SubmitLimits } from './submit-limits';
@@ -39,16 +42,28 @@ export class TasksService {
     private readonly submitHandler: SubmitTaskHandler,
     private readonly queries: TaskQueries,
     private readonly limits: SubmitLimits,
+    private readonly tracer?: ServiceTracer,
   ) {}
 
+  /** One span per submission: over NATS a child of the served request, over HTTP of the caller's `traceparent` (or a new trace). */
   async submit(body: unknown, meta: RequestMeta): Promise<SubmitReply | PublicTask> {
+    if (!this.tracer) return this.submitTraced(body, meta, undefined);
+    // Over NATS with a traceparent the bus already serves it in a span; otherwise this is the trace's first span.
+    const kind = activeSpan() ? 'internal' : 'server';
+    return this.tracer.inSpan(SpanNames.Submit, { kind, parent: meta.traceparent, attributes: { [SpanAttributes.Transport]: meta.transport ?? 'nats' } }, (span) =>
+      this.submitTraced(body, meta, this.tracer!.traceparentOf(span)),
+    );
+  }
+
+  private async submitTraced(body: unknown, meta: RequestMeta, spanTraceparent: string | undefined): Promise<SubmitReply | PublicTask> {
     const principal = await this.auth.authenticate(meta.authorization, 'tasks:submit');
     const req = validate(SubmitTaskRequestSchema, body);
     const idempotencyKey = meta.idempotencyKey?.trim() || undefined;
     if (idempotencyKey && idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
       throw new ValidationError(`Idempotency-Key: at most ${MAX_IDEMPOTENCY_KEY} characters`);
     }
-    const traceparent = childTraceparent(meta.traceparent);
+    // The queued task (and its record) carry the submit span, so the run continues this trace.
+    const traceparent = spanTraceparent ?? childTraceparent(meta.traceparent);
     const policy = await this.admission.admit(principal.tenantId);
     const model = req.metadata.model;
     if (model !== undefined && (typeof model !== 'string' || !modelAllowed(policy.limits, model))) {

@@ -1,0 +1,34 @@
+/** Wires a worker into the circuit breakers: its gate on the resilience bucket, and the outcome reporter. */
+import { NatsClient, openBucket } from '@sb/messaging';
+import type { AppLogger } from '@sb/observability';
+import { BreakerGate } from './breaker-gate';
+import { OutcomeReporter } from './breaker-gate-outcomes';
+
+export interface BreakerWiring {
+  gate: BreakerGate;
+  outcomes: OutcomeReporter;
+  stop(): void;
+}
+
+export async function startBreakerGate(client: NatsClient, workerId: string, capabilities: string[], flushMs: number, replicas: number, wake: () => void, logger: AppLogger): Promise<BreakerWiring> {
+  const gate = new BreakerGate(workerId, () => {
+    logger.info({ blocked: gate.blocked() }, 'circuit breaker changed for this worker');
+    wake();
+  });
+  try {
+    await gate.watch(await openBucket(client.kvm, client.names.resilience.bucket, { replicas }));
+  } catch (err) {
+    // Without the bucket the gate stays open (fail open): the worker keeps taking work.
+    logger.warn({ err }, 'breaker states unavailable; taking work without the breaker gate');
+  }
+  const outcomes = new OutcomeReporter(workerId, capabilities, (b) => client.nc.publish(client.names.resilience.outcomes(workerId), JSON.stringify(b)), flushMs);
+  outcomes.start();
+  return {
+    gate,
+    outcomes,
+    stop: () => {
+      outcomes.stop();
+      gate.stop();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The alerting service booted as in production (Nest module, real NATS, its channels module):
+ * rule/silence/policy CRUD over its endpoints with structured 400s that store nothing, the
+ * default rules, a down agent producing exactly one stored AgentDown event, ack over NATS.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { type AlertEvent, AlertingEndpoints, names } from '@sb/contracts';
+import { createServiceApp } from '@sb/observability';
+import { cleanupJetStream, collectMessages, testEnv, uniquePrefix } from '@sb/testing';
+import { alertingModule } from './alerting.module';
+import { loadAlertingConfig } from './config';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+describe('alerting service', () => {
+  const prefix = uniquePrefix();
+  const n = names(prefix);
+  let app: INestApplication;
+  let nc: NatsConnection;
+
+  async function call(ep: keyof typeof AlertingEndpoints, body: unknown) {
+    const m = await nc.request(AlertingEndpoints[ep].subject(n), enc.encode(JSON.stringify(body)), { timeout: 5000 });
+    return { code: m.headers?.get('Nats-Service-Error-Code') || undefined, body: JSON.parse(dec.decode(m.data)) };
+  }
+
+  beforeAll(async () => {
+    const env = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', ALERTING_TICK_MS: '100', ALERTING_GROUP_WAIT_MS: '0' };
+    ({ app } = await createServiceApp({
+      service: 'alerting',
+      config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: 1000 },
+      module: (l) => alertingModule(loadAlertingConfig(env), l),
+    }));
+    await app.init();
+    nc = await connect({ servers: testEnv().natsUrl });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await cleanupJetStream(nc, prefix);
+    await nc.drain();
+  });
+
+  it('creates the default rules on first start', async () => {
+    const { body } = await call('listRules', {});
+    expect(body.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining(['default-agent-down', 'default-task-error-ratio-critical', 'default-queue-backlog-growing', 'default-dead-letters', 'default-agent-flapping', 'default-task-latency-p95']));
+  });
+
+  it('manages rules, refusing bad input with the field path and storing nothing', async () => {
+    const before = (await call('listRules', {})).body.length;
+    const bad = await call('createRule', { type: 'threshold', name: 'X', severity: 'warning', selector: { metric: 'cpu' }, op: '>>', value: 1 });
+    expect(bad).toMatchObject({ code: '400', body: { error: { code: 'REQUEST.INVALID', details: { issues: [{ path: 'op' }] } } } });
+    const noPolicy = await call('createRule', { type: 'agent_down', name: 'X', severity: 'warning', route: { escalationPolicyId: 'nope' } });
+    expect(noPolicy).toMatchObject({ code: '400', body: { error: { details: { issues: [{ path: 'route.escalationPolicyId' }] } } } });
+    expect((await call('listRules', {})).body).toHaveLength(before);
+
+    const created = await call('createRule', { type: 'threshold', name: 'CpuHot', severity: 'warning', selector: { metric: 'cpu' }, op: '>', value: 80 });
+    expect(created.code).toBeUndefined();
+    const id = created.body.id;
+    const updated = await call('updateRule', { id, rule: { ...stripMeta(created.body), value: 90 } });
+    expect(updated.body).toMatchObject({ id, value: 90 });
+    expect((await call('getRule', { id })).body.value).toBe(90);
+    expect(await call('deleteRule', { id })).toMatchObject({ body: { id, deleted: true } });
+    expect(await call('getRule', { id })).toMatchObject({ code: '404' });
+  });
+
+  it('manages silences and escalation policies', async () => {
+    const sil = await call('createSilence', { silence: { matchers: [{ name: 'agent', value: 'w1' }], endsAt: new Date(Date.now() + 3600_000).toISOString(), comment: 'deploy' }, createdBy: 'key_1' });
+    expect(sil.body).toMatchObject({ createdBy: 'key_1', startsAt: expect.any(String) });
+    expect((await call('listSilences', {})).body).toHaveLength(1);
+    expect(await call('createSilence', { silence: { matchers: [], endsAt: 'soon', comment: '' }, createdBy: 'x' })).toMatchObject({ code: '400' });
+    const pol = await call('createPolicy', { name: 'ops', levels: [{ delayMs: 0, channelIds: ['c1'] }] });
+    const rule = await call('createRule', { type: 'agent_down', name: 'Down2', severity: 'critical', route: { escalationPolicyId: pol.body.id } });
+    expect(rule.code).toBeUndefined();
+    expect(await call('deletePolicy', { id: pol.body.id })).toMatchObject({ code: '409' });
+    await call('deleteRule', { id: rule.body.id });
+    expect(await call('deletePolicy', { id: pol.body.id })).toMatchObject({ body: { deleted: true } });
+    expect(await call('deleteSilence', { id: sil.body.id })).toMatchObject({ body: { deleted: true } });
+  });
+
+  it('evaluates the collector\'s fleet samples and agents\' metric batches as they arrive', async () => {
+    const rule = await call('createRule', { type: 'threshold', name: 'CpuHot', severity: 'warning', selector: { metric: 'sb_agent_cpu_percent' }, op: '>', value: 90, annotations: { summary: '{{ $labels.agent }} at {{ $value }}%' } });
+    const events = collectMessages<AlertEvent>(nc, n.alerts.all, { filter: (m) => ['DeadLettersPresent', 'CpuHot'].includes(m.data.name) });
+    await events.ready;
+    const fleet = { agentId: 'fleet', samples: [{ type: 'gauge', name: 'sb_fleet_dead_letters', labels: { capability: 'echo' }, value: 3 }] };
+    nc.publish(n.fleet.samples, enc.encode(JSON.stringify(fleet)));
+    const batch = { agentId: 'w-3', samples: [{ type: 'gauge', name: 'sb_agent_cpu_percent', labels: {}, value: 97.5 }] };
+    nc.publish(n.agents.metrics('w-3'), enc.encode(JSON.stringify(batch)));
+    const got = await events.waitForCount(2);
+    const byName = Object.fromEntries(got.map((m) => [m.data.name, m.data]));
+    expect(byName.DeadLettersPresent).toMatchObject({ state: 'firing', labels: { capability: 'echo', alertname: 'DeadLettersPresent', severity: 'warning' }, value: 3, source: 'default-dead-letters' });
+    expect(byName.DeadLettersPresent.labels.agent).toBeUndefined();
+    expect(byName.CpuHot).toMatchObject({ state: 'firing', labels: { agent: 'w-3' }, annotations: { summary: 'w-3 at 97.5%' }, source: rule.body.id });
+    await events.stop();
+    await call('deleteRule', { id: rule.body.id });
+  });
+
+  it('turns a down agent into exactly one stored AgentDown event, and acks it', async () => {
+    const jsm = await jetstreamManager(nc);
+    const storedBefore = (await jsm.streams.info(n.alerting.stream)).state.messages;
+    const events = collectMessages<AlertEvent>(nc, n.alerts.all, { filter: (m) => m.data.name === 'AgentDown' });
+    await events.ready;
+    const down = { agentId: 'w-7', state: 'down', reason: 'missed_heartbeats', at: new Date().toISOString(), lastHeartbeatAt: null, host: 'h9', capabilities: ['echo'], labels: {}, tasks: [] };
+    nc.publish(n.agents.down('w-7'), enc.encode(JSON.stringify(down)));
+    nc.publish(n.agents.down('w-7'), enc.encode(JSON.stringify(down))); // a repeated down event changes nothing
+    nc.publish(n.agents.down('w-7'), enc.encode('not json')); // dropped, counted
+    const [firing] = await events.waitForCount(1);
+    expect(firing.subject).toBe(n.alerts.event('critical', 'firing'));
+    expect(firing.data).toMatchObject({ name: 'AgentDown', state: 'firing', labels: { agent: 'w-7', host: 'h9', alertname: 'AgentDown' }, annotations: { summary: 'Agent w-7 on h9 stopped heartbeating' } });
+
+    const listed = await call('listAlerts', { state: 'firing', labels: { agent: 'w-7' } });
+    expect(listed.body).toHaveLength(1);
+    const ack = await call('ackAlert', { fingerprint: firing.data.fingerprint, by: 'key_ops', expiresInMs: 60_000, comment: 'on it' });
+    expect(ack.body.ack).toMatchObject({ by: 'key_ops', comment: 'on it' });
+    await events.waitForCount(2);
+    expect(events.messages[1].subject).toBe(n.alerts.event('critical', 'acknowledged'));
+    expect(await call('ackAlert', { fingerprint: 'zz', by: 'x' })).toMatchObject({ code: '400' });
+
+    nc.publish(n.agents.left('w-7'), enc.encode(JSON.stringify({ ...down, state: 'left', reason: 'deregistered' })));
+    await events.waitForCount(3);
+    expect(events.messages[2].subject).toBe(n.alerts.event('critical', 'resolved'));
+    const stream = await jsm.streams.info(n.alerting.stream);
+    expect(stream.state.messages - storedBefore).toBe(3); // firing, acknowledged, resolved: kept for replay
+    expect(events.messages.filter((m) => m.subject.endsWith('.firing'))).toHaveLength(1);
+    await events.stop();
+  });
+});
+
+function stripMeta(r: Record<string, unknown>) {
+  const { id: _i, createdAt: _c, updatedAt: _u, ...rest } = r;
+  return rest;
+}

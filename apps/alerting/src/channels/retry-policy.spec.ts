@@ -1,0 +1,36 @@
+import { backoffDelay, decide, parseRetryAfter } from './retry-policy';
+
+const s = { baseMs: 1000, maxMs: 60_000 };
+
+describe('backoff', () => {
+  it("doubles per attempt with half of each step jittered, and never shrinks below the cap", () => {
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, s, () => 0))).toEqual([500, 1000, 2000, 4000]);
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, s, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+    for (let a = 1; a < 6; a++) expect(backoffDelay(a + 1, s, () => 0)).toBeGreaterThanOrEqual(backoffDelay(a, s, () => 1));
+  });
+
+  it('is capped', () => {
+    expect(backoffDelay(30, s, () => 1)).toBe(60_000);
+    expect(backoffDelay(1000, s, () => 0)).toBe(30_000);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates, caps at an hour, ignores junk', () => {
+    expect(parseRetryAfter('7', 0)).toBe(7000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:00:30 GMT', Date.parse('2026-11-21T10:00:00Z'))).toBe(30_000);
+    expect(parseRetryAfter('999999', 0)).toBe(3600_000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+  });
+});
+
+describe('decide', () => {
+  const r = (status: number, retryAfterMs?: number) => ({ kind: 'response' as const, status, retryAfterMs });
+  it('delivers on 2xx', () => expect(decide(r(202), 1, 3, s)).toEqual({ outcome: 'delivered', retryInMs: null }));
+  it.each([400, 401, 403, 404, 410, 422, 301])('refuses permanently on %s', (status) => expect(decide(r(status), 1, 3, s)).toEqual({ outcome: 'failed', retryInMs: null }));
+  it.each([408, 429, 500, 502, 503])('retries %s with backoff', (status) => expect(decide(r(status), 2, 3, s, () => 0)).toEqual({ outcome: 'retrying', retryInMs: 1000 }));
+  it('retries network errors and timeouts', () => expect(decide({ kind: 'error', message: 'connection failed: ECONNREFUSED' }, 1, 3, s, () => 0)).toEqual({ outcome: 'retrying', retryInMs: 500 }));
+  it('waits at least Retry-After on 429', () => expect(decide(r(429, 20_000), 1, 3, s, () => 0)).toEqual({ outcome: 'retrying', retryInMs: 20_000 }));
+  it('gives up after the last attempt', () => expect(decide(r(500), 3, 3, s)).toEqual({ outcome: 'gave_up', retryInMs: null }));
+});

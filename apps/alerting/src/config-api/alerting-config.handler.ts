@@ -1,0 +1,93 @@
+/**
+ * Rules, silences and escalation policies: create, read, replace, delete. Input arrives
+ * validated by the contract schemas; this adds what a schema cannot see (a rule's policy must
+ * exist; a policy in use cannot be deleted) and seeds the default rules once.
+ */
+import {
+  type AlertRule,
+  type AlertRuleInput,
+  ConflictError,
+  type EscalationPolicy,
+  type EscalationPolicyInput,
+  type Silence,
+  type SilenceInput,
+  ValidationError,
+} from '@sb/contracts';
+import type { Clock } from '../engine/clock';
+import type { WatchedKv } from '../store/watched-kv';
+import { ConfigCollection } from './config-collection';
+import { DEFAULT_RULES, DEFAULT_RULES_MARKER } from './default-rules';
+
+export interface SilenceWrite {
+  silence: SilenceInput;
+  createdBy: string;
+}
+
+export class AlertingConfigHandler {
+  readonly rules: ConfigCollection<AlertRuleInput, AlertRule>;
+  readonly silences: ConfigCollection<SilenceWrite, Silence>;
+  readonly policies: ConfigCollection<EscalationPolicyInput, EscalationPolicy>;
+
+  constructor(
+    kv: { rules: WatchedKv<AlertRule>; silences: WatchedKv<Silence>; policies: WatchedKv<EscalationPolicy> },
+    private readonly clock: Clock,
+  ) {
+    this.rules = new ConfigCollection(kv.rules, 'Alert rule', 'rul', clock, (input, stamp) => ({ ...input, ...stamp }));
+    this.silences = new ConfigCollection(kv.silences, 'Silence', 'sil', clock, (w, stamp) => ({
+      ...w.silence,
+      startsAt: w.silence.startsAt ?? stamp.updatedAt,
+      createdBy: w.createdBy,
+      ...stamp,
+    }));
+    this.policies = new ConfigCollection(kv.policies, 'Escalation policy', 'esc', clock, (input, stamp) => ({ ...input, ...stamp }));
+  }
+
+  async createRule(input: AlertRuleInput): Promise<AlertRule> {
+    await this.checkPolicy(input);
+    return this.rules.create(input);
+  }
+  async updateRule(id: string, input: AlertRuleInput): Promise<AlertRule> {
+    await this.checkPolicy(input);
+    return this.rules.update(id, input);
+  }
+
+  async deletePolicy(id: string): Promise<{ id: string; deleted: true }> {
+    const users = this.rules.list().filter((r) => r.route.escalationPolicyId === id);
+    if (users.length > 0) throw new ConflictError(`Escalation policy ${id} is used by rules ${users.map((r) => r.id).join(', ')}`);
+    return this.policies.delete(id);
+  }
+
+  /** Silences that ended more than `keepMs` ago are removed (they stay listed until then). */
+  async pruneSilences(keepMs: number): Promise<void> {
+    const cutoff = this.clock.now() - keepMs;
+    for (const s of this.silences.list()) if (Date.parse(s.endsAt) < cutoff) await this.silences.kv.mutate(s.id, (cur) => (cur ? null : undefined));
+  }
+
+  /** Create the default rules unless this installation already did (then never again). */
+  async seedDefaults(): Promise<number> {
+    const kv = this.rules.kv.kv;
+    if (await kv.get(DEFAULT_RULES_MARKER)) return 0;
+    let created = 0;
+    for (const d of DEFAULT_RULES) {
+      try {
+        await this.rules.create(d.rule, d.id);
+        created += 1;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    await this.rules.kv.create(DEFAULT_RULES_MARKER, { id: DEFAULT_RULES_MARKER, createdAt: '', updatedAt: '' } as unknown as AlertRule);
+    return created;
+  }
+
+  private async checkPolicy(input: AlertRuleInput): Promise<void> {
+    const id = input.route.escalationPolicyId;
+    if (id === undefined) return;
+    try {
+      await this.policies.get(id);
+    } catch {
+      const issues = [{ path: 'route.escalationPolicyId', message: `escalation policy ${id} does not exist` }];
+      throw new ValidationError(`Invalid request: route.escalationPolicyId: escalation policy ${id} does not exist`, { details: { issues } });
+    }
+  }
+}

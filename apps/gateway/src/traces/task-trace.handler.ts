@@ -1,0 +1,53 @@
+/**
+ * GET /v1/tasks/:id/trace: the tenant's task record (another tenant's task is "not found"),
+ * its trace id from the stored traceparent, the trace's spans from the span stream, and the
+ * analysis. The task's own timestamps are always included, so the timeline says something
+ * even when the trace was sampled out.
+ */
+import { NotFoundError, type Principal, type Scope, TaskIdRequestSchema, type TaskRecord, type TaskTraceReply } from '@sb/contracts';
+import { validate } from '@sb/messaging';
+import { analyzeTrace, dedupeSpans, parseTraceparent, toTraceSpan } from '@sb/observability';
+import type { SpanReaderPort } from './span-reader';
+
+export interface TaskRecordPort {
+  get(tenantId: string, taskId: string): Promise<{ record: TaskRecord } | undefined>;
+}
+
+export interface AuthenticatePort {
+  authenticate(header: string | undefined, ...permissions: Scope[]): Promise<Principal>;
+}
+
+export class TaskTraceHandler {
+  constructor(
+    private readonly auth: AuthenticatePort,
+    private readonly tasks: TaskRecordPort,
+    private readonly spans: SpanReaderPort,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reading a trace needs tasks:read, or tasks:submit, like reading the task itself. */
+  async handle(authorization: string | undefined, id: unknown): Promise<TaskTraceReply> {
+    const principal = await this.auth.authenticate(authorization, 'tasks:read', 'tasks:submit');
+    return this.trace(principal.tenantId, validate(TaskIdRequestSchema, { taskId: id }).taskId);
+  }
+
+  async trace(tenantId: string, taskId: string): Promise<TaskTraceReply> {
+    const stored = await this.tasks.get(tenantId, taskId);
+    if (!stored) throw new NotFoundError(`Task ${taskId} not found`);
+    const r = stored.record;
+    const traceId = parseTraceparent(r.traceparent)?.traceId ?? null;
+    const { spans, truncated } = traceId ? await this.spans.read(traceId) : { spans: [], truncated: false };
+    const analysis = analyzeTrace(spans, r, this.now(), truncated);
+    return {
+      taskId: r.taskId,
+      traceId,
+      status: r.status,
+      attempts: r.attempts,
+      createdAt: r.createdAt,
+      startedAt: r.startedAt ?? null,
+      finishedAt: r.finishedAt ?? null,
+      spans: dedupeSpans(spans).map(toTraceSpan),
+      analysis,
+    };
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Heartbeats: validate, keep the latest per agent in memory, and move the agent's liveness
+ * deadline forward in Redis in batches (one script call per flush for every agent that beat
+ * since the last one). An agent the collector has no registration for is tracked at once and
+ * asked to register again; an agent that was down and beats again is announced `up`.
+ */
+import type { Heartbeat } from '@sb/contracts';
+import type { Clock } from '../clock';
+import { parseHeartbeat } from '../ingestion/fast-validate';
+import type { AgentDirectory } from '../registry/agent-directory';
+import { downAfterMs, type LivenessPublisher, livenessEvent } from './liveness-events';
+import type { LivenessPort, PendingBeat } from './liveness-store';
+
+export type BeatVerdict = 'accepted' | 'invalid' | 'mismatch' | 'stale';
+
+export interface HeartbeatHooks {
+  /** Ask an agent to send its registration again (at most once per REREGISTER_EVERY_MS each). */
+  askToRegister(agentId: string): void;
+  counted(verdict: BeatVerdict): void;
+  flushFailed(err: unknown, pending: number): void;
+}
+
+export const REREGISTER_EVERY_MS = 5_000;
+const MAX_BEATS_PER_CALL = 1_000;
+
+export class HeartbeatHandler {
+  private pending = new Map<string, PendingBeat>();
+  private flushing?: Promise<void>;
+  private readonly asked = new Map<string, number>();
+  /** The last flush could not write every beat (they wait for the next one). */
+  lastFlushFailed = false;
+
+  constructor(
+    private readonly directory: AgentDirectory,
+    private readonly liveness: LivenessPort,
+    private readonly events: LivenessPublisher,
+    private readonly hooks: HeartbeatHooks,
+    private readonly clock: Clock,
+    private readonly missedBeats: number,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** One heartbeat from `sb.v1.agents.heartbeat.<subjectAgentId>`. Never throws. */
+  onBeat(subjectAgentId: string, body: unknown): BeatVerdict {
+    const parsed = parseHeartbeat(body);
+    const verdict: BeatVerdict = !parsed.ok ? 'invalid' : parsed.value.agentId !== subjectAgentId ? 'mismatch' : 'accepted';
+    if (verdict !== 'accepted') {
+      this.hooks.counted(verdict);
+      return verdict;
+    }
+    const hb = (parsed as { value: Heartbeat }).value;
+    const now = this.clock();
+    const out = this.directory.beat(hb, now);
+    if (out.stale) {
+      this.hooks.counted('stale');
+      return 'stale';
+    }
+    if (out.unknown) this.maybeAsk(hb.agentId, now);
+    const interval = this.directory.get(hb.agentId)!.reg.heartbeatIntervalMs;
+    const prev = this.pending.get(hb.agentId);
+    this.pending.set(hb.agentId, { agentId: hb.agentId, deadline: now + downAfterMs(interval, this.missedBeats), tasksJson: out.tasksJson ?? prev?.tasksJson });
+    this.hooks.counted('accepted');
+    return 'accepted';
+  }
+
+  /** Write the pending deadlines; announce agents that came back. Safe to call concurrently. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    this.lastFlushFailed = false;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    for (let i = 0; i < batch.length; i += MAX_BEATS_PER_CALL) {
+      const chunk = batch.slice(i, i + MAX_BEATS_PER_CALL);
+      let resumed: string[];
+      try {
+        resumed = await this.liveness.beat(this.clock(), chunk);
+      } catch (err) {
+        this.requeue(batch.slice(i));
+        this.lastFlushFailed = true;
+        this.hooks.flushFailed(err, this.pending.size);
+        return;
+      }
+      const now = this.clock();
+      for (const id of resumed) {
+        const e = this.directory.get(id);
+        this.events.publish(livenessEvent(id, e, 'up', 'heartbeat_resumed', now, e?.lastBeatAt ?? null));
+      }
+    }
+  }
+
+  /** A failed write is retried with the next flush; a newer beat of the same agent wins. */
+  private requeue(beats: PendingBeat[]): void {
+    for (const b of beats) {
+      const newer = this.pending.get(b.agentId);
+      if (!newer) this.pending.set(b.agentId, b);
+      else if (newer.tasksJson === undefined && b.tasksJson !== undefined) newer.tasksJson = b.tasksJson;
+    }
+  }
+
+  private maybeAsk(agentId: string, now: number): void {
+    const last = this.asked.get(agentId);
+    if (last !== undefined && now - last < REREGISTER_EVERY_MS) return;
+    this.asked.set(agentId, now);
+    if (this.asked.size > 100_000) this.asked.clear();
+    this.hooks.askToRegister(agentId);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The collector's in-memory view of the fleet: each agent's registration, status, latest
+ * heartbeat and recent up/down transitions. Every replica keeps the whole view (it sees every
+ * heartbeat and every liveness event); the registration part is also kept in the KV snapshot.
+ */
+import type { AgentLivenessEvent, AgentRegistration, AgentStatus, FleetAgentView, HeldTask, Heartbeat } from '@sb/contracts';
+
+/** Transitions are counted over this window (`sb_fleet_agent_flaps`). */
+export const FLAP_WINDOW_MS = 10 * 60_000;
+
+export interface AgentEntry {
+  reg: AgentRegistration;
+  /** False for an agent known only from its heartbeats (registration not seen yet). */
+  registered: boolean;
+  registeredAt: number | null;
+  status: AgentStatus;
+  statusSince: number;
+  lastBeat?: Heartbeat;
+  lastBeatAt: number | null;
+  /** Held tasks JSON last sent to Redis by this replica, to write only on change. */
+  tasksWritten?: string;
+  transitions: number[];
+}
+
+export interface BeatOutcome {
+  /** The agent had no registration here: ask it to register again. */
+  unknown: boolean;
+  /** Tasks JSON to store when it changed, else undefined. */
+  tasksJson?: string;
+  /** A reordered (older) beat: counted, not applied. */
+  stale: boolean;
+}
+
+export const placeholderRegistration = (agentId: string): AgentRegistration => ({
+  agentId,
+  capabilities: [],
+  version: 'unknown',
+  maxConcurrency: 1,
+  host: 'unknown',
+  labels: {},
+  heartbeatIntervalMs: 1_000,
+});
+
+/**
+ * A lower sequence number is a restarted agent (it counts from 0 again) when its own clock says
+ * the beat is newer, or, without clocks, when it is near the start; otherwise a reordered beat.
+ */
+function restarted(last: Heartbeat, hb: Heartbeat): boolean {
+  if (hb.sentAt !== undefined && last.sentAt !== undefined) return hb.sentAt > last.sentAt;
+  return hb.seq < 3;
+}
+
+export class AgentDirectory {
+  private readonly agents = new Map<string, AgentEntry>();
+
+  get size(): number {
+    return this.agents.size;
+  }
+  get(agentId: string): AgentEntry | undefined {
+    return this.agents.get(agentId);
+  }
+  entries(): IterableIterator<AgentEntry> {
+    return this.agents.values();
+  }
+
+  /** A registration (from the request, or from another replica via the KV snapshot). */
+  register(reg: AgentRegistration, at: number): AgentEntry {
+    const prev = this.agents.get(reg.agentId);
+    const entry: AgentEntry = {
+      reg,
+      registered: true,
+      registeredAt: at,
+      status: prev?.status ?? 'up',
+      statusSince: prev?.statusSince ?? at,
+      lastBeat: prev?.lastBeat,
+      lastBeatAt: prev?.lastBeatAt ?? null,
+      tasksWritten: undefined,
+      transitions: prev?.transitions ?? [],
+    };
+    this.agents.set(reg.agentId, entry);
+    return entry;
+  }
+
+  /** Apply a heartbeat received at `now`. Unknown agents get a placeholder entry so they are tracked at once. */
+  beat(hb: Heartbeat, now: number): BeatOutcome {
+    let e = this.agents.get(hb.agentId);
+    if (!e) {
+      e = { reg: placeholderRegistration(hb.agentId), registered: false, registeredAt: null, status: 'up', statusSince: now, lastBeatAt: null, transitions: [] };
+      this.agents.set(hb.agentId, e);
+    }
+    if (e.lastBeat && hb.seq <= e.lastBeat.seq && !restarted(e.lastBeat, hb)) return { unknown: !e.registered, stale: true };
+    e.lastBeat = hb;
+    e.lastBeatAt = now;
+    const tasksJson = JSON.stringify(hb.tasks);
+    const changed = tasksJson !== e.tasksWritten;
+    if (changed) e.tasksWritten = tasksJson;
+    return { unknown: !e.registered, tasksJson: changed ? tasksJson : undefined, stale: false };
+  }
+
+  /** Follow a published liveness event (ours or another replica's). */
+  applyLiveness(ev: Pick<AgentLivenessEvent, 'agentId' | 'state'>, now: number): void {
+    const e = this.agents.get(ev.agentId);
+    // Idempotent: the replica that announced an event applies it at once and again when it arrives.
+    if (!e || e.status === ev.state) return;
+    if (ev.state === 'down' || (ev.state === 'up' && e.status === 'down')) e.transitions.push(now);
+    e.statusSince = now;
+    e.status = ev.state;
+    if (ev.state === 'left') e.tasksWritten = undefined;
+  }
+
+  /** Status known from storage at boot (not a transition: no flap counted). */
+  restoreStatus(agentId: string, status: AgentStatus, now: number): void {
+    const e = this.agents.get(agentId);
+    if (!e || e.status === status) return;
+    e.status = status;
+    e.statusSince = now;
+  }
+
+  /** Up/down transitions in the last FLAP_WINDOW_MS. */
+  flaps(agentId: string, now: number): number {
+    const e = this.agents.get(agentId);
+    if (!e) return 0;
+    while (e.transitions.length > 0 && e.transitions[0] < now - FLAP_WINDOW_MS) e.transitions.shift();
+    return e.transitions.length;
+  }
+
+  /** Held tasks from the latest heartbeat. */
+  heldTasks(agentId: string): HeldTask[] {
+    return this.agents.get(agentId)?.lastBeat?.tasks ?? [];
+  }
+
+  /** Agents down or gone for longer than `ms`. */
+  inactiveLongerThan(ms: number, now: number): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.agents) if (e.status !== 'up' && now - e.statusSince > ms) out.push(id);
+    return out;
+  }
+
+  remove(agentId: string): void {
+    this.agents.delete(agentId);
+  }
+
+  view(agentId: string, now: number, activeAlerts: number): FleetAgentView | undefined {
+    const e = this.agents.get(agentId);
+    if (!e) return undefined;
+    const b = e.lastBeat;
+    const live = e.status === 'up';
+    return {
+      agentId,
+      status: e.status,
+      draining: live && b?.status === 'draining',
+      host: e.reg.host,
+      version: e.reg.version,
+      capabilities: e.reg.capabilities,
+      labels: e.reg.labels,
+      maxConcurrency: e.reg.maxConcurrency,
+      heartbeatIntervalMs: e.reg.heartbeatIntervalMs,
+      registeredAt: e.registeredAt === null ? null : new Date(e.registeredAt).toISOString(),
+      lastHeartbeatAt: e.lastBeatAt === null ? null : new Date(e.lastBeatAt).toISOString(),
+      heartbeatAgeMs: e.lastBeatAt === null ? null : Math.max(0, now - e.lastBeatAt),
+      inFlight: live ? (b?.inFlight ?? 0) : 0,
+      capacity: live ? (b?.capacity ?? e.reg.maxConcurrency) : 0,
+      cpuPercent: b?.cpuPercent ?? null,
+      memoryPercent: b?.memoryPercent ?? null,
+      memoryBytes: b?.memoryBytes ?? null,
+      flaps: this.flaps(agentId, now),
+      activeAlerts,
+    };
+  }
+}

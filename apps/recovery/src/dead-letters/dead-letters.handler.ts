@@ -1,0 +1,169 @@
+/**
+ * Dead letters for operators and tenants: list (with poison fingerprints and their counts),
+ * inspect (every attempt's error), redrive, delete, purge. A tenant-scoped request (tenantId
+ * set) only ever sees that tenant's entries; another tenant's entry is "not found".
+ *
+ * Redrive re-runs the same task id as a fresh attempt cycle: the record goes from
+ * dead_lettered back to queued under compare-and-set (the claim: a second redrive of the same
+ * entry loses it and gets 409, or 404 once the entry is gone), with the errors cleared, a new
+ * deadline and optionally an edited input or priority; then the task is enqueued (its own
+ * message id per dead letter, so the queue's dedupe window never swallows it) and the entry
+ * is removed from the dead-letter stream.
+ */
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import {
+  ConflictError,
+  type DeadLetterDetail,
+  type DeadLetterSummary,
+  Headers,
+  NotFoundError,
+  PayloadTooLargeError,
+  type Priority,
+  type QueuedTask,
+  type RedriveReply,
+  type TaskRecord,
+  UnavailableError,
+} from '@sb/contracts';
+import { queuedRecord, type TaskStore } from '@sb/tasks';
+import type { DlqStore, StoredDeadLetter } from './dlq-store';
+import { fingerprint } from './fingerprint';
+
+export interface DlqPorts {
+  store: DlqStore;
+  tasks: TaskStore;
+  /** Put a task on the work queue; resolves when JetStream stored it. */
+  enqueue(task: QueuedTask, headers: ReturnType<typeof natsHeaders>, msgId: string): Promise<void>;
+  /** Task status event + wake-up hint for idle workers. */
+  announce(record: TaskRecord): void;
+  scanMax: number;
+  now?: () => Date;
+}
+
+export interface ListRequest {
+  tenantId?: string;
+  capability?: string;
+  tenant?: string;
+  limit: number;
+  since?: string;
+}
+
+export interface RedriveRequest {
+  tenantId?: string;
+  id: string;
+  input?: { value: unknown };
+  priority?: Priority;
+  maxInputBytes?: number;
+}
+
+const fpOf = (e: StoredDeadLetter) => fingerprint(e.entry.task.capability, e.entry.task.input, e.entry.errors.at(-1)?.code);
+
+export class DeadLettersHandler {
+  private readonly now: () => Date;
+  constructor(private readonly p: DlqPorts) {
+    this.now = p.now ?? (() => new Date());
+  }
+
+  async list(q: ListRequest): Promise<DeadLetterSummary[]> {
+    const tenant = q.tenantId ?? q.tenant;
+    const rows = (await this.p.store.scan(q.capability, undefined, this.p.scanMax)).filter((r) => !tenant || r.entry.task.tenantId === tenant);
+    const counts = new Map<string, number>();
+    const fps = rows.map((r) => {
+      const f = fpOf(r);
+      counts.set(f, (counts.get(f) ?? 0) + 1);
+      return f;
+    });
+    const since = q.since ? Date.parse(q.since) : Number.NEGATIVE_INFINITY;
+    const out: DeadLetterSummary[] = [];
+    for (let i = rows.length - 1; i >= 0 && out.length < q.limit; i--) {
+      if (Date.parse(rows[i].entry.deadLetteredAt) < since) continue;
+      out.push(summary(rows[i], fps[i], counts.get(fps[i]) ?? 1));
+    }
+    return out;
+  }
+
+  async get(id: string, tenantId?: string): Promise<DeadLetterDetail> {
+    const row = await this.find(id, tenantId);
+    const fp = fpOf(row);
+    const same = (await this.p.store.scan(row.entry.task.capability, undefined, this.p.scanMax)).filter((r) => (!tenantId || r.entry.task.tenantId === tenantId) && fpOf(r) === fp);
+    return { ...summary(row, fp, Math.max(1, same.length)), task: row.entry.task, errors: row.entry.errors };
+  }
+
+  async redrive(req: RedriveRequest): Promise<RedriveReply> {
+    const row = await this.find(req.id, req.tenantId);
+    const old = row.entry.task;
+    const input = req.input ? (req.input.value ?? null) : old.input;
+    const size = JSON.stringify(input).length;
+    if (req.maxInputBytes !== undefined && size > req.maxInputBytes) throw new PayloadTooLargeError(`input is ${size} bytes; the limit is ${req.maxInputBytes}`);
+    const priority = req.priority ?? old.priority;
+    const now = this.now();
+    const task: QueuedTask = { ...old, input, priority, deadlineAt: new Date(now.getTime() + old.timeoutMs).toISOString() };
+
+    // Claim: dead_lettered → queued under compare-and-set (or a fresh record if it expired).
+    const cur = await this.p.tasks.get(old.tenantId, old.taskId);
+    let record: TaskRecord;
+    let revision: number | undefined;
+    if (cur) {
+      if (cur.record.status !== 'dead_lettered') throw new ConflictError(`Task ${old.taskId} is ${cur.record.status}; only a dead-lettered task can be redriven`);
+      record = { ...cur.record, status: 'queued', input, priority, deadlineAt: task.deadlineAt, errors: [], error: null, attempts: 0, result: undefined, progress: undefined, startedAt: null, finishedAt: null };
+      revision = await this.p.tasks.replace(record, cur.revision);
+    } else {
+      record = queuedRecord(task, undefined);
+      revision = await this.p.tasks.create(record).catch(() => undefined);
+    }
+    if (revision === undefined) throw new ConflictError(`Dead letter ${req.id} is being redriven already`);
+
+    const h = natsHeaders();
+    h.set(Headers.TaskId, old.taskId);
+    h.set(Headers.RecordRevision, String(revision));
+    if (record.traceparent) h.set(Headers.TraceParent, record.traceparent);
+    try {
+      await this.p.enqueue(task, h, `${old.taskId}.redrive.${row.seq}`);
+    } catch (e) {
+      // Put the record back so the entry can be redriven again.
+      if (cur) await this.p.tasks.replace(cur.record, revision).catch(() => undefined);
+      else await this.p.tasks.delete(old.tenantId, old.taskId).catch(() => undefined);
+      throw new UnavailableError('The task could not be queued; retry', { cause: e, retryAfter: 1 });
+    }
+    await this.p.store.delete(row.seq);
+    this.p.announce(record);
+    return { id: req.id, taskId: old.taskId, status: 'queued', priority, inputChanged: req.input !== undefined };
+  }
+
+  async delete(id: string, tenantId?: string): Promise<{ id: string; deleted: true }> {
+    const row = await this.find(id, tenantId);
+    if (!(await this.p.store.delete(row.seq))) throw new NotFoundError(`Dead letter ${id} not found`);
+    return { id, deleted: true };
+  }
+
+  /** Everything (of one capability); a tenant's purge removes only its own entries. */
+  async purge(capability: string | undefined, tenantId?: string): Promise<{ purged: number }> {
+    if (!tenantId) return { purged: await this.p.store.purge(capability) };
+    let purged = 0;
+    for (const r of await this.p.store.scan(capability, undefined, this.p.scanMax)) {
+      if (r.entry.task.tenantId === tenantId && (await this.p.store.delete(r.seq))) purged++;
+    }
+    return { purged };
+  }
+
+  private async find(id: string, tenantId?: string): Promise<StoredDeadLetter> {
+    const row = await this.p.store.get(Number(id));
+    if (!row || (tenantId && row.entry.task.tenantId !== tenantId)) throw new NotFoundError(`Dead letter ${id} not found`);
+    return row;
+  }
+}
+
+function summary(r: StoredDeadLetter, fp: string, count: number): DeadLetterSummary {
+  const t = r.entry.task;
+  return {
+    id: String(r.seq),
+    taskId: t.taskId,
+    tenantId: t.tenantId,
+    capability: t.capability,
+    priority: t.priority,
+    deadLetteredAt: r.entry.deadLetteredAt,
+    attempts: r.entry.errors.length,
+    lastError: r.entry.errors.at(-1) ?? null,
+    fingerprint: fp,
+    fingerprintCount: count,
+  };
+}

@@ -1,0 +1,53 @@
+/** The leader lease on a real JetStream KV bucket: one leader; a crashed leader is replaced within the lease. */
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { names } from '@sb/contracts';
+import { openBucket } from '@sb/messaging';
+import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
+import { KvLeaseStore } from './kv-lease-store';
+import { LeaderLease } from './leader-lease';
+
+jest.setTimeout(30_000);
+
+describe('LeaderLease on JetStream KV', () => {
+  const prefix = uniquePrefix();
+  let nc: NatsConnection;
+  const leases: LeaderLease[] = [];
+
+  beforeAll(async () => {
+    nc = await connect({ servers: testEnv().natsUrl });
+  });
+  afterAll(async () => {
+    await Promise.all(leases.map((l) => l.stop(false)));
+    await cleanupJetStream(nc, prefix);
+    await nc.drain();
+  });
+
+  it('keeps exactly one leader among three, and a new one takes over with a higher epoch when it dies (timing: see the fake-clock unit test)', async () => {
+    const kv = await openBucket(new Kvm(jetstream(nc)), names(prefix).recoveryCore.leaderBucket);
+    const leaseMs = 900;
+    for (const id of ['r1', 'r2', 'r3']) leases.push(new LeaderLease(new KvLeaseStore(kv), { replicaId: id, leaseMs }));
+    let overlap = false;
+    const check = () => {
+      if (leases.filter((l) => l.isLeader()).length > 1) overlap = true;
+    };
+    for (const l of leases) l.onChange(check);
+    const probe = setInterval(check, 10);
+    for (const l of leases) l.start();
+    const first = await eventually(() => leases.find((l) => l.isLeader()) ?? false, { timeoutMs: 10_000 });
+    const epoch = first.epoch;
+    // Several renewals go by without a change of leader.
+    await new Promise((r) => setTimeout(r, leaseMs * 2));
+    expect(first.isLeader()).toBe(true);
+    // Crash: stop without handing the lease back.
+    await first.stop(false);
+    const next = await eventually(() => leases.find((l) => l !== first && l.isLeader()) ?? false, { timeoutMs: 10_000, intervalMs: 10 });
+    clearInterval(probe);
+    expect(next.epoch).toBe(epoch + 1);
+    expect(overlap).toBe(false);
+    const stored = await kv.get('leader');
+    expect(stored?.json()).toMatchObject({ holder: next.replicaId, epoch: epoch + 1 });
+  });
+});

@@ -1,0 +1,2 @@
+/** Injection tokens of the recovery service. */
+export const RECOVERY_CONFIG = Symbol('RECOVERY_CONFIG');
