@@ -7,6 +7,7 @@
 //   --demo-only-exit (or SB_START_EXIT_AFTER_DEMO=1): stop after the demo; exit 0 if it passed, else 1.
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DEFAULT_PREFIX, names, type RaiseAlert } from '../libs/contracts/src';
 import { isListening } from '../libs/testing/src/local-servers';
@@ -16,6 +17,7 @@ import { exampleCommand, runDemo } from './local/demo';
 import { waitForHttpReady } from './local/http-ready';
 import { ensureInfra, Infra, OneLineError } from './local/infra';
 import { createOutput, Output, useColor } from './local/output';
+import { serveLocalRuntime } from './local/local-runtime';
 import { missingEntries, SERVICES, ServiceRunner } from './local/services';
 
 class StopRequested extends Error {}
@@ -50,6 +52,7 @@ class Launcher {
     this.requestStop = () => reject(new StopRequested('stop requested'));
   });
   private shutdownDone: Promise<void> | undefined;
+  private runtimeNc: NatsConnection | undefined;
 
   constructor(
     private readonly cfg: LauncherConfig,
@@ -148,7 +151,19 @@ class Launcher {
       );
     }
     for (const runner of this.runners) runner.supervise();
+    await this.serveRuntime();
     return adminKey;
+  }
+
+  /** Recovery's local runtime adapter asks here to restart a worker that stopped heartbeating. */
+  private async serveRuntime(): Promise<void> {
+    try {
+      const nc = await connect({ servers: this.cfg.natsUrl, timeout: 2_000, name: 'npm-start-launcher' });
+      this.runtimeNc = nc;
+      serveLocalRuntime(nc, names(process.env.SB_PREFIX || DEFAULT_PREFIX).runtime.localRestart, this.runners, process.env.WORKER_ID, this.out);
+    } catch (err) {
+      this.out.warn(`recovery cannot restart workers through the launcher: ${(err as Error).message}`);
+    }
   }
 
   private printWelcome(adminKey: AdminKey): void {
@@ -165,12 +180,17 @@ class Launcher {
     out.info(`  ${exampleCommand(8080)}`);
   }
 
-  /** Shut down in reverse start order: group 2, group 1, then servers we started. Idempotent. */
+  /** Shut down in reverse start order: workers, group 2, group 1, then servers we started. Idempotent. */
   shutdown(): Promise<void> {
     this.shutdownDone ??= (async () => {
       const grace = this.cfg.stopGraceMs;
+      await this.runtimeNc?.close().catch(() => undefined);
+      // Workers first, so their graceful leave reaches a collector that is still running (no
+      // false down on its next start), then the rest of group 2, then group 1.
+      const isWorker = (r: ServiceRunner) => r.name === 'agent-worker';
+      await Promise.all(this.runners.filter(isWorker).map((r) => r.stop(grace)));
       for (const group of [2, 1] as const) {
-        await Promise.all(this.runners.filter((r) => r.spec.group === group).map((r) => r.stop(grace)));
+        await Promise.all(this.runners.filter((r) => r.spec.group === group && !isWorker(r)).map((r) => r.stop(grace)));
       }
       // A stop requested while NATS/Redis were starting: wait for them, then stop them too.
       const infra = this.infra ?? (await this.infraPending?.catch(() => undefined));

@@ -1,7 +1,7 @@
 // The Switchboard services as child processes of the launcher: one Node
 // process per app, output labelled, stop = SIGTERM then SIGKILL after a grace.
-// agent-worker is restarted with a backoff if it crashes after it was ready;
-// other services are only reported (supervision is a later concern).
+// agent-worker is restarted with a backoff if it crashes after it was ready, or
+// when recovery asks (local-runtime.ts); other services are only reported.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, type ExitInfo } from '../../libs/testing/src/local-servers';
@@ -86,6 +86,8 @@ export class ServiceRunner {
     };
     delete env.SB_BOOTSTRAP_ADMIN_KEY;
     if (spec.name === 'auth') env.SB_BOOTSTRAP_ADMIN_KEY = ctx.adminKey;
+    // Recovery restarts a worker that stopped heartbeating through this launcher (local-runtime.ts).
+    if (spec.name === 'recovery') env.RECOVERY_RUNTIME ??= 'local';
 
     const proc = new ManagedProcess({
       name: spec.name,
@@ -113,6 +115,22 @@ export class ServiceRunner {
     if (!proc || proc.exit) return;
     const exit = await proc.stop(graceMs);
     this.ctx.out.info(`${this.name} stopped (${describe(exit)})`);
+  }
+
+  /** pid of the running process, if any. */
+  get pid(): number | undefined {
+    const proc = this.proc;
+    return proc && !proc.exit ? proc.pid : undefined;
+  }
+
+  /**
+   * Recovery asked for this process to be restarted (it stopped heartbeating: paused, hung or
+   * partitioned). SIGKILL it; the supervised exit path starts a new one with its backoff and budget.
+   */
+  forceRestart(): boolean {
+    if (this.stopping || !this.supervised || !this.spec.restartOnCrash || this.pid === undefined) return false;
+    this.proc?.kill('SIGKILL');
+    return true;
   }
 
   kill(): void {

@@ -9,7 +9,7 @@ import { names, type Incident, type IncidentList } from '@sb/contracts';
 import { waitForMessage } from '@sb/testing';
 import { http } from '../e2e/support/http';
 import { type ChaosWorld, startChaosWorld } from './support/chaos-world';
-import { LONG, LOAD, Observer, p99, steadyLoad, type Verdict, verdict } from './support/chaos-load';
+import { LONG, Observer, p99, steadyLoad, type Verdict, verdict } from './support/chaos-load';
 
 jest.setTimeout(LONG ? 900_000 : 240_000);
 
@@ -157,4 +157,3 @@ async function waitLeader(w: ChaosWorld): Promise<string> {
   }
 }
 
-void LOAD;

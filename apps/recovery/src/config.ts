@@ -16,8 +16,8 @@ export const recoveryConfigSchema = z.object({
   RECOVERY_RECLAIM_VERIFY_MS: env.int(1_500, 100, 600_000),
   /** How often the leader looks for queued/running tasks past their deadline and finalises them as timed_out. */
   RECOVERY_SWEEP_INTERVAL_MS: env.int(5_000, 100, 3_600_000),
-  /** Restart/replace through a runtime adapter: none (the platform or `npm start` replaces processes), or kubernetes. */
-  RECOVERY_RUNTIME: z.enum(['none', 'kubernetes']).default('none'),
+  /** Restart/replace through a runtime adapter: none, local (the `npm start` launcher's workers), or kubernetes. */
+  RECOVERY_RUNTIME: z.enum(['none', 'local', 'kubernetes']).default('none'),
   /** Restarts allowed per agent within RECOVERY_RESTART_WINDOW_MS before recovery stops and raises an alert. */
   RECOVERY_RESTART_BUDGET: env.int(5, 0, 1_000),
   RECOVERY_RESTART_WINDOW_MS: env.int(600_000, 1_000, 86_400_000),

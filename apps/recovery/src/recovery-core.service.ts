@@ -18,7 +18,9 @@ import { ReclaimHandler } from './reclaim/reclaim.handler';
 import { RunningIndex } from './reclaim/running-index';
 import { RecoveryMetrics } from './recovery-metrics';
 import { RECOVERY_CONFIG } from './recovery.tokens';
+import { LocalRuntimeAdapter } from './runtime/local-runtime.adapter';
 import { RestartPolicy } from './runtime/restart-policy';
+import type { RuntimeAdapter } from './runtime/runtime-adapter';
 import { RestartHandler } from './runtime/restart.handler';
 import { DeadlineSweeper } from './sweeper/deadline-sweeper';
 
@@ -94,14 +96,13 @@ export class RecoveryCoreService implements OnApplicationBootstrap, BeforeApplic
       now: Date.now,
     });
     this.linker = new AlertLinker(this.incidents, this.lease);
-    if (this.cfg.RECOVERY_RUNTIME === 'kubernetes') {
-      // Loaded only when used: the Kubernetes client is heavy and needs the Node 20 shims.
-      const { KubernetesRuntimeAdapter } = await import('./runtime/kubernetes-runtime.adapter');
+    const adapter = await this.runtimeAdapter();
+    if (adapter) {
       this.restart = new RestartHandler({
         lease: this.lease,
         actions,
         incidents: this.incidents,
-        adapter: KubernetesRuntimeAdapter.fromDefault(this.cfg.RECOVERY_K8S_NAMESPACE),
+        adapter,
         policy: new RestartPolicy({ budget: this.cfg.RECOVERY_RESTART_BUDGET, windowMs: this.cfg.RECOVERY_RESTART_WINDOW_MS, backoffMs: this.cfg.RECOVERY_RESTART_BACKOFF_MS, backoffMaxMs: this.cfg.RECOVERY_RESTART_BACKOFF_MAX_MS }),
         raiseAlert: (a) => this.bus.publish(n.alerts.raise, a),
         delay: (ms) => new Promise((res) => setTimeout(res, ms)),
@@ -146,6 +147,19 @@ export class RecoveryCoreService implements OnApplicationBootstrap, BeforeApplic
   }
 
   /** A new leader also sweeps tasks accepted before this replica listened to task events. */
+  /** The runtime adapter RECOVERY_RUNTIME names, or none (then the platform replaces processes by itself). */
+  private async runtimeAdapter(): Promise<RuntimeAdapter | undefined> {
+    if (this.cfg.RECOVERY_RUNTIME === 'local') {
+      return new LocalRuntimeAdapter({ request: (subject, body) => this.bus.requestSubject(subject, body), restartSubject: this.client.names.runtime.localRestart });
+    }
+    if (this.cfg.RECOVERY_RUNTIME === 'kubernetes') {
+      // Loaded only when used: the Kubernetes client is heavy and needs the Node 20 shims.
+      const { KubernetesRuntimeAdapter } = await import('./runtime/kubernetes-runtime.adapter');
+      return KubernetesRuntimeAdapter.fromDefault(this.cfg.RECOVERY_K8S_NAMESPACE);
+    }
+    return undefined;
+  }
+
   private async indexUnfinishedTasks(): Promise<void> {
     const kv = await this.client.kvm.open(this.client.names.buckets.tasks);
     let seen = 0;

@@ -152,6 +152,12 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       groupsBucket: `${up}_alert_groups`,
     },
     /** Recovery core: leader lease, action log, incidents (internal request subjects). */
+    /** Runtime adapters that talk to a process supervisor over NATS (the `npm start` launcher). */
+    runtime: {
+      /** Request `{agentId, mode: "restart"|"replace"}` → `{action, alreadyGone}`; `{pool, replicas}` on `localScale`. */
+      localRestart: `${p}.internal.runtime.local.restart`,
+      localScale: `${p}.internal.runtime.local.scale`,
+    },
     recoveryCore: {
       leaderBucket: `${up}_recovery_leader`,
       actionsBucket: `${up}_recovery_actions`,

@@ -38,9 +38,11 @@ describe('LeaderLease on JetStream KV', () => {
     for (const l of leases) l.start();
     const first = await eventually(() => leases.find((l) => l.isLeader()) ?? false, { timeoutMs: 10_000 });
     const epoch = first.epoch;
-    // Several renewals go by without a change of leader.
-    await new Promise((r) => setTimeout(r, leaseMs * 2));
+    // Several renewals (each a new revision of the lease entry) go by without a change of leader.
+    const rev0 = (await kv.get('leader'))!.revision;
+    await eventually(async () => ((await kv.get('leader'))!.revision >= rev0 + 3 ? true : false), { timeoutMs: 10_000, intervalMs: 20 });
     expect(first.isLeader()).toBe(true);
+    expect((await kv.get('leader'))?.json()).toMatchObject({ holder: first.replicaId, epoch });
     // Crash: stop without handing the lease back.
     await first.stop(false);
     const next = await eventually(() => leases.find((l) => l !== first && l.isLeader()) ?? false, { timeoutMs: 10_000, intervalMs: 10 });
