@@ -1,7 +1,7 @@
 // `npm start` (node dist/scripts/start.js after `npm run build`): the whole of
 // Switchboard on one machine. Uses NATS/Redis at NATS_URL/REDIS_URL or starts
 // them with data in .data/, starts every service as its own child process
-// (auth and tenancy first), waits for each /health/ready, prints the admin key
+// (auth, tenancy and the metrics-collector first, so workers register at once), waits for each /health/ready, prints the admin key
 // and a curl example, runs an echo task through the gateway as a demo, then
 // keeps running until SIGINT/SIGTERM.
 //   --demo-only-exit (or SB_START_EXIT_AFTER_DEMO=1): stop after the demo; exit 0 if it passed, else 1.

@@ -20,7 +20,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'auth', port: 8081, group: 1 },
   { name: 'tenancy', port: 8082, group: 1 },
   { name: 'gateway', port: 8080, group: 2 },
-  { name: 'metrics-collector', port: 8083, group: 2 },
+  { name: 'metrics-collector', port: 8083, group: 1 },
   { name: 'alerting', port: 8084, group: 2 },
   { name: 'recovery', port: 8085, group: 2 },
   { name: 'agent-worker', port: 8086, group: 2, restartOnCrash: true },
