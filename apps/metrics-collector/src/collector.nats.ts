@@ -52,6 +52,8 @@ export class CollectorNatsAdapter implements OnApplicationBootstrap, BeforeAppli
       if (d.success) void c.registration.deregister(d.data).catch((err: unknown) => this.logger.warn({ err, agentId: d.data.agentId }, 'deregistration not recorded'));
     });
     this.on(n.alerts.all, (msg) => c.alerts.apply(parse(msg, 256 * 1024) as never));
+    this.on(n.resilience.shedding, (msg) => c.recovery.applyShed(parse(msg, 64 * 1024) as never));
+    this.on(n.resilience.breakers, (msg) => c.recovery.applyBreaker(parse(msg, 64 * 1024) as never));
     this.bus.serve(FleetEndpoints.register, (req) => c.registration.register(req));
     this.bus.serve(FleetEndpoints.agents, async (req) => c.overview.page(req));
     this.bus.serve(FleetEndpoints.overview, async () => c.overview.overview());

@@ -21,6 +21,7 @@ import type { RegistryRecord, RegistryStorePort } from './registry/kv-registry-s
 import { RegistrationHandler } from './registry/registration.handler';
 import { AgentHistory } from './report/agent-history';
 import { ReportHandler } from './report/report.handler';
+import { mergeDegraded, RecoveryStateView } from './overview/recovery-state';
 
 export interface CollectorSettings {
   missedBeats: number;
@@ -56,6 +57,8 @@ export class FleetCollector {
   readonly overview: OverviewHandler;
   readonly reports: ReportHandler;
   readonly samples: FleetSamplesBuilder;
+  /** Load shedding and capability breakers as recovery broadcasts them. */
+  readonly recovery: RecoveryStateView;
   private readonly clock: Clock;
 
   constructor(
@@ -95,7 +98,8 @@ export class FleetCollector {
     };
     this.metrics = new MetricsHandler(this.directory, this.series, stats.onUpdate, counting, clock);
     this.samples = new FleetSamplesBuilder(this.directory, window, ports.probe, clock);
-    this.overview = new OverviewHandler(this.directory, this.alerts, this.series, this.counts, () => this.samples.degraded(), clock);
+    this.recovery = new RecoveryStateView(clock);
+    this.overview = new OverviewHandler(this.directory, this.alerts, this.series, this.counts, () => mergeDegraded(this.samples.degraded(), this.recovery.degraded()), clock);
     this.reports = new ReportHandler(this.directory, this.histories, this.alerts, clock);
   }
 
