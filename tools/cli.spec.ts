@@ -19,7 +19,7 @@ describe('sb CLI', () => {
 
   it('generates the manifests of a spec into --out', () => {
     expect(main(['manifests', join(__dirname, '../deploy/fleet.yaml'), '--out', dir])).toBe(0);
-    expect(stdout.mock.calls.join('')).toMatch(/^wrote 20 files to /);
+    expect(stdout.mock.calls.join('')).toMatch(/^wrote 22 files to /);
     expect(readFileSync(join(dir, 'kubernetes/00-namespace.yaml'), 'utf8')).toContain('kind: Namespace');
   });
 

@@ -52,6 +52,7 @@ export type ServiceMonitor = CustomResource<'monitoring.coreos.com/v1', 'Service
     interval: string;
     scheme?: 'http' | 'https';
     tlsConfig?: { caFile: string; certFile: string; keyFile: string; insecureSkipVerify: boolean };
+    relabelings?: Array<{ action: 'replace'; targetLabel: string; replacement: string }>;
   }>;
 }>;
 

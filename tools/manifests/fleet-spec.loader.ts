@@ -3,7 +3,8 @@
  * concerns (`spec.agentPools[1].scaling.maxReplicas: ...`), all at once.
  */
 import { parseDocument } from 'yaml';
-import { type FleetSpec, fleetSpecSchema } from './fleet-spec.schema';
+import { type FleetSpec, fleetSpecSchema, PLATFORM_SERVICES } from './fleet-spec.schema';
+import { PLATFORM_TRAITS } from './platform-catalog';
 
 export class FleetSpecError extends Error {
   constructor(
@@ -43,6 +44,16 @@ export function parseFleetSpec(text: string, source = 'fleet.yaml'): FleetSpec {
     seen.add(pool.name);
     if (new Set(pool.capabilities).size !== pool.capabilities.length) problems.push(`spec.agentPools[${i}].capabilities: duplicate capability`);
   });
+  // `$(NAME)` in the Redis URL is expanded by Kubernetes only from variables defined in the same
+  // container: every service that reads REDIS_URL must have NAME (usually a secret reference).
+  const refs = [...spec.spec.redis.url.matchAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g)].map((m) => m[1]);
+  for (const name of PLATFORM_SERVICES.filter((n) => PLATFORM_TRAITS[n].redis)) {
+    const svc = spec.spec.services[name];
+    const defined = new Set([...svc.secrets.map((r) => r.env), ...Object.keys(svc.env)]);
+    for (const ref of refs) {
+      if (!defined.has(ref)) problems.push(`spec.services.${name}.secrets: ${name} uses Redis, whose URL needs $(${ref}): add a secret reference (or env) named ${ref}`);
+    }
+  }
   if (problems.length > 0) throw new FleetSpecError(source, problems);
   return spec;
 }

@@ -131,6 +131,14 @@ const endpoint = z.strictObject({
   ports: z.array(z.number().int().min(1).max(65535)).min(1),
 });
 
+/** IPv4 CIDR such as 10.0.0.0/8 (NetworkPolicy ipBlock). */
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected an IPv4 CIDR such as 10.0.0.0/8');
+const portList = z.array(z.number().int().min(1).max(65535)).min(1);
+/** Private, carrier-grade NAT and link-local (cloud metadata) ranges: not "the internet". */
+export const NON_PUBLIC_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'];
+const ipEgress = (cidrs: string[], except: string[], ports: number[]) =>
+  z.strictObject({ cidrs: z.array(cidr).min(1).default(cidrs), except: z.array(cidr).default(except), ports: portList.default(ports) }).default({ cidrs, except, ports });
+
 export const fleetSpecSchema = z.strictObject({
   apiVersion: z.literal('switchboard.dev/v1'),
   kind: z.literal('Fleet'),
@@ -144,6 +152,31 @@ export const fleetSpecSchema = z.strictObject({
     shutdownGraceSeconds: z.number().int().min(1).max(600).default(15),
     nats: endpoint.extend({ url: z.string().regex(/^(nats|tls):\/\//, 'expected nats:// or tls:// URL(s)'), monitoringEndpoint: z.string().min(1) }),
     redis: endpoint.extend({ url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL') }),
+    /**
+     * OpenTelemetry: every service exports spans over OTLP/HTTP to `url` (OTEL_EXPORTER_OTLP_ENDPOINT)
+     * and may reach the collector there (NetworkPolicy egress). Absent: no OTLP export.
+     */
+    tracing: endpoint
+      .extend({
+        url: z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL (OTLP/HTTP base URL)'),
+        /** OTEL_TRACES_SAMPLER_ARG: ratio of new traces sampled (parent-based). */
+        samplerRatio: z.number().min(0).max(1).default(1),
+      })
+      .optional(),
+    /**
+     * How recovery acts on dead agents. `kubernetes`: it deletes their pods and scales pool
+     * Deployments (RECOVERY_RUNTIME=kubernetes, a Role on pods and deployments/scale, a mounted
+     * ServiceAccount token, egress to the API server). `none`: the platform replaces processes.
+     */
+    recoveryRuntime: z
+      .strictObject({
+        adapter: z.enum(['kubernetes', 'none']).default('kubernetes'),
+        /** Where the Kubernetes API server answers (the `kubernetes` Service's endpoints; often outside the pod network). */
+        apiServer: ipEgress(['0.0.0.0/0'], [], [443, 6443]),
+      })
+      .default({ adapter: 'kubernetes', apiServer: { cidrs: ['0.0.0.0/0'], except: [], ports: [443, 6443] } }),
+    /** Where alerting's notification channels may post (webhooks, Slack, PagerDuty): the internet, not the cluster's private ranges. */
+    webhookEgress: ipEgress(['0.0.0.0/0'], NON_PUBLIC_CIDRS, [443, 80]),
     mesh: z.strictObject({ istio: z.boolean().default(true), istioNamespace: dnsLabel.default('istio-system') }).default({ istio: true, istioNamespace: 'istio-system' }),
     monitoring: z
       .strictObject({
@@ -152,8 +185,14 @@ export const fleetSpecSchema = z.strictObject({
         selectorLabels: z.record(z.string(), z.string()).default({}),
         scrapeInterval: duration.default('15s'),
         alerts: z
-          .strictObject({ errorRatio: z.number().gt(0).lt(1), p95LatencySeconds: z.number().positive(), workerFailureRatio: z.number().gt(0).lt(1), memoryBytes: z.number().int().positive() })
-          .default({ errorRatio: 0.05, p95LatencySeconds: 1, workerFailureRatio: 0.25, memoryBytes: 400 * 1024 * 1024 }),
+          .strictObject({
+            errorRatio: z.number().gt(0).lt(1),
+            p95LatencySeconds: z.number().positive(),
+            /** Share of notification delivery attempts that fail or are retried, per channel type, before a warning. */
+            notificationFailureRatio: z.number().gt(0).lt(1).default(0.25),
+            memoryBytes: z.number().int().positive(),
+          })
+          .default({ errorRatio: 0.05, p95LatencySeconds: 1, notificationFailureRatio: 0.25, memoryBytes: 400 * 1024 * 1024 }),
       }),
     ingressNamespaces: z.array(dnsLabel).default([]),
     services: z.strictObject(Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, platformService])) as Record<PlatformServiceName, typeof platformService>),
@@ -165,3 +204,4 @@ export type FleetSpec = z.output<typeof fleetSpecSchema>;
 export type PlatformServiceSpec = z.output<typeof platformService>;
 export type AgentPoolSpec = z.output<typeof agentPool>;
 export type ResourcesSpec = z.output<typeof resources>;
+export type IpEgressSpec = z.output<ReturnType<typeof ipEgress>>;

@@ -44,13 +44,17 @@ const DS = { type: 'prometheus', uid: '${datasource}' } as const;
 export function layout(specs: PanelSpec[]): Panel[] {
   let x = 0;
   let y = 0;
+  let rowHeight = 0;
   return specs.map((s, i) => {
     const w = s.width ?? 12;
     const h = s.type === 'stat' ? 4 : 8;
     if (x + w > 24) {
+      // Next row starts right under the tallest panel of this one (no gap under a row of stats).
       x = 0;
-      y += 8;
+      y += rowHeight;
+      rowHeight = 0;
     }
+    rowHeight = Math.max(rowHeight, h);
     const panel: Panel = {
       id: i + 1,
       type: s.type ?? 'timeseries',

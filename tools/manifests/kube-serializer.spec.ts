@@ -16,7 +16,7 @@ describe('client-node serializer round trip', () => {
     const kinds = [...new Set(objects.map((o) => `${o.kind}:${modelTypeOf(o) === CUSTOM_RESOURCE ? 'custom' : 'model'}`))];
     expect(kinds.sort()).toEqual([
       'ConfigMap:model', 'Deployment:model', 'DestinationRule:custom', 'HorizontalPodAutoscaler:model', 'Namespace:model', 'NetworkPolicy:model',
-      'PeerAuthentication:custom', 'PodDisruptionBudget:model', 'PrometheusRule:custom', 'ScaledObject:custom', 'Service:model',
+      'PeerAuthentication:custom', 'PodDisruptionBudget:model', 'PrometheusRule:custom', 'Role:model', 'RoleBinding:model', 'ScaledObject:custom', 'Service:model',
       'ServiceAccount:model', 'ServiceMonitor:custom', 'VirtualService:custom',
     ]);
   });

@@ -26,6 +26,8 @@ const MODELS: Readonly<Record<string, string>> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
   'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy',
+  'rbac.authorization.k8s.io/v1/Role': 'V1Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
 };
 
 export const CUSTOM_RESOURCE = 'KubernetesObject';

@@ -11,13 +11,13 @@
  */
 import { stringify } from 'yaml';
 import type { FleetSpec } from './fleet-spec.schema';
-import { dashboardJson, composePrometheusConfig, composeRules, dashboardsConfigMapOf, prometheusRuleOf, serviceMonitorOf } from './monitoring.builder';
+import { dashboardJson, composePrometheusConfig, composeRules, dashboardsConfigMapOf, prometheusRuleOf, serviceMonitorsOf } from './monitoring.builder';
 import { allDashboards } from './dashboards.builder';
 import { type KubeObject, toWire } from './kube-serializer';
 import { scaledObjectOf } from './keda.builder';
 import { destinationRuleOf, peerAuthenticationOf, virtualServiceOf } from './mesh.builder';
 import { defaultDenyOf, networkPolicyOf } from './network-policy.builder';
-import { deploymentOf, hpaOf, namespaceOf, pdbOf, serviceAccountOf, serviceOf } from './workloads.builder';
+import { deploymentOf, hpaOf, namespaceOf, pdbOf, roleBindingOf, roleOf, serviceAccountOf, serviceOf } from './workloads.builder';
 import { workloadsOf } from './workload.model';
 
 export interface KindFile {
@@ -38,6 +38,7 @@ export function kubernetesObjects(fleet: FleetSpec): KindFile[] {
   const groups: Array<[string, KubeObject[]]> = [
     ['namespace', [namespaceOf(fleet)]],
     ['serviceaccounts', ws.map((w) => serviceAccountOf(fleet, w))],
+    ['rbac', [...ws.map((w) => roleOf(fleet, w)).filter(defined), ...ws.map((w) => roleBindingOf(fleet, w)).filter(defined)]],
     ['deployments', ws.map((w) => deploymentOf(fleet, w))],
     ['services', ws.map((w) => serviceOf(fleet, w))],
     ['horizontalpodautoscalers', ws.map((w) => hpaOf(fleet, w)).filter(defined)],
@@ -47,7 +48,7 @@ export function kubernetesObjects(fleet: FleetSpec): KindFile[] {
     ['virtualservices', fleet.spec.mesh.istio ? ws.map((w) => virtualServiceOf(fleet, w)) : []],
     ['destinationrules', fleet.spec.mesh.istio ? ws.map((w) => destinationRuleOf(fleet, w)) : []],
     ['peerauthentication', fleet.spec.mesh.istio ? [peerAuthenticationOf(fleet)] : []],
-    ['servicemonitor', [serviceMonitorOf(fleet)]],
+    ['servicemonitor', serviceMonitorsOf(fleet, ws)],
     ['prometheusrule', [prometheusRuleOf(fleet)]],
     ['grafana-dashboards', [dashboardsConfigMapOf(fleet)]],
   ];

@@ -1,5 +1,6 @@
 /**
- * Monitoring objects: a Prometheus Operator ServiceMonitor and PrometheusRule, the Grafana
+ * Monitoring objects: Prometheus Operator ServiceMonitors (/metrics of every service, and the
+ * collector's /metrics/fleet as a job of its own) and a PrometheusRule, the Grafana
  * dashboards in a ConfigMap (picked up by the Grafana sidecar through its label), and for docker
  * compose a plain prometheus.yml plus rules.yml with the same rules.
  */
@@ -10,27 +11,44 @@ import type { PrometheusRule, ServiceMonitor } from './crd.types';
 import { allDashboards } from './dashboards.builder';
 import { PART_OF, PLATFORM_TRAITS, WORKER_PORT } from './platform-catalog';
 import { PLATFORM_SERVICES } from './fleet-spec.schema';
+import type { Workload } from './workload.model';
 
 const partOf = { 'app.kubernetes.io/part-of': PART_OF };
 
-export function serviceMonitorOf(fleet: FleetSpec): ServiceMonitor {
+/** Extra scrape paths (the collector's /metrics/fleet) as their own job: `<workload>-<last path segment>`. */
+export function extraScrapes(ws: Workload[]): Array<{ job: string; w: Workload; path: string }> {
+  return ws.flatMap((w) => w.metricsPaths.filter((p) => p !== '/metrics').map((path) => ({ job: `${w.name}-${path.split('/').pop()}`, w, path })));
+}
+
+/**
+ * One ServiceMonitor for every service's /metrics (job = the app name), and one per extra path
+ * (the collector's /metrics/fleet, job `metrics-collector-fleet`), so the fleet series never mix
+ * with the collector's own and a 404 is never scraped from services without the path.
+ */
+export function serviceMonitorsOf(fleet: FleetSpec, ws: Workload[]): ServiceMonitor[] {
   const m = fleet.spec.monitoring;
   // Under STRICT mTLS Prometheus scrapes through Istio's certificates, mounted the way Istio's
   // Prometheus integration documents (sidecar.istio.io/userVolumeMount on the Prometheus pod).
   const tls = fleet.spec.mesh.istio
     ? { scheme: 'https' as const, tlsConfig: { caFile: '/etc/prom-certs/root-cert.pem', certFile: '/etc/prom-certs/cert-chain.pem', keyFile: '/etc/prom-certs/key.pem', insecureSkipVerify: true } }
     : {};
-  return {
+  const monitor = (name: string, selector: Record<string, string>, endpoint: ServiceMonitor['spec']['endpoints'][number]): ServiceMonitor => ({
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
-    metadata: { name: 'switchboard', namespace: fleet.metadata.namespace, labels: { ...partOf, ...m.selectorLabels } },
+    metadata: { name, namespace: fleet.metadata.namespace, labels: { ...partOf, ...m.selectorLabels } },
     spec: {
       jobLabel: 'app.kubernetes.io/name',
-      selector: { matchLabels: { ...partOf, 'app.kubernetes.io/instance': fleet.metadata.name } },
+      selector: { matchLabels: selector },
       namespaceSelector: { matchNames: [fleet.metadata.namespace] },
-      endpoints: [{ port: 'http', path: '/metrics', interval: m.scrapeInterval, ...tls }],
+      endpoints: [endpoint],
     },
-  };
+  });
+  return [
+    monitor('switchboard', { ...partOf, 'app.kubernetes.io/instance': fleet.metadata.name }, { port: 'http', path: '/metrics', interval: m.scrapeInterval, ...tls }),
+    ...extraScrapes(ws).map(({ job, w, path }) =>
+      monitor(job, w.selector, { port: 'http', path, interval: m.scrapeInterval, ...tls, relabelings: [{ action: 'replace', targetLabel: 'job', replacement: job }] }),
+    ),
+  ];
 }
 
 export function prometheusRuleOf(fleet: FleetSpec): PrometheusRule {
@@ -59,17 +77,26 @@ export function dashboardsConfigMapOf(fleet: FleetSpec): V1ConfigMap {
   };
 }
 
-/** Compose: one job per service, found by Docker's DNS so `--scale agent-worker=3` is scraped too. */
+/**
+ * Compose: one job per service, found by Docker's DNS so `--scale agent-worker=3` is scraped too,
+ * plus the collector's fleet exposition as job `metrics-collector-fleet`.
+ */
 export function composePrometheusConfig(fleet: FleetSpec): unknown {
-  const targets: Array<[string, number]> = [...PLATFORM_SERVICES.map((s): [string, number] => [s, fleet.spec.services[s].port ?? PLATFORM_TRAITS[s].port]), ['agent-worker', WORKER_PORT]];
+  const targets: Array<[string, number, string]> = [
+    ...PLATFORM_SERVICES.map((s): [string, number, string] => [s, fleet.spec.services[s].port ?? PLATFORM_TRAITS[s].port, '/metrics']),
+    ['agent-worker', WORKER_PORT, '/metrics'],
+  ];
+  for (const s of PLATFORM_SERVICES) {
+    for (const path of PLATFORM_TRAITS[s].extraMetricsPaths) targets.push([s, fleet.spec.services[s].port ?? PLATFORM_TRAITS[s].port, path]);
+  }
   return {
     global: { scrape_interval: fleet.spec.monitoring.scrapeInterval, evaluation_interval: fleet.spec.monitoring.scrapeInterval },
     rule_files: ['rules.yml'],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] },
-      ...targets.map(([name, port]) => ({
-        job_name: name,
-        metrics_path: '/metrics',
+      ...targets.map(([name, port, path]) => ({
+        job_name: path === '/metrics' ? name : `${name}-${path.split('/').pop()}`,
+        metrics_path: path,
         dns_sd_configs: [{ names: [name], type: 'A', port, refresh_interval: '30s' }],
       })),
     ],

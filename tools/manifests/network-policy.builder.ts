@@ -1,17 +1,41 @@
 /**
  * NetworkPolicies: deny by default, then per workload exactly what it needs. Services talk to
- * each other only over NATS, so egress is DNS, NATS, Redis for the services that use it, and
- * istiod when the mesh is on; ingress is Prometheus on the HTTP port, plus outside callers for
- * the public gateway.
+ * each other only over NATS, so egress is DNS, NATS, Redis for the services that use it, the
+ * OTLP collector when tracing is on, istiod when the mesh is on, the internet (minus private
+ * ranges) on the webhook ports for alerting, and the API server for recovery's Kubernetes
+ * runtime adapter; ingress is Prometheus on the HTTP port, plus outside callers for the public
+ * gateway.
  */
 import type { V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer } from '@kubernetes/client-node';
-import type { FleetSpec } from './fleet-spec.schema';
+import type { FleetSpec, IpEgressSpec } from './fleet-spec.schema';
 import { PART_OF } from './platform-catalog';
 import type { Workload } from './workload.model';
 
 const inNamespace = (ns: string, podLabels: Record<string, string> = {}): V1NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
   ...(Object.keys(podLabels).length > 0 ? { podSelector: { matchLabels: podLabels } } : {}),
+});
+
+const ipv4 = (cidr: string): [number, number] => {
+  const [addr, bits] = cidr.split('/');
+  const n = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return [n, Number(bits)];
+};
+/** Kubernetes rejects an `except` outside its block's `cidr`: each block gets only the exceptions it contains. */
+export function within(inner: string, outer: string): boolean {
+  const [a, ab] = ipv4(inner);
+  const [b, bb] = ipv4(outer);
+  if (ab < bb) return false;
+  const size = 2 ** (32 - bb);
+  return Math.floor(a / size) === Math.floor(b / size);
+}
+
+const toIps = (e: IpEgressSpec, port: (p: number) => { port: number; protocol: string }): V1NetworkPolicyEgressRule => ({
+  to: e.cidrs.map((cidr) => {
+    const except = e.except.filter((x) => within(x, cidr) && x !== cidr);
+    return { ipBlock: { cidr, ...(except.length > 0 ? { except } : {}) } };
+  }),
+  ports: e.ports.map((p) => port(p)),
 });
 
 export function defaultDenyOf(fleet: FleetSpec): V1NetworkPolicy {
@@ -31,6 +55,9 @@ export function networkPolicyOf(fleet: FleetSpec, w: Workload): V1NetworkPolicy 
     { to: [inNamespace(s.nats.namespace, s.nats.podLabels)], ports: s.nats.ports.map((p) => port(p)) },
   ];
   if (w.redis) egress.push({ to: [inNamespace(s.redis.namespace, s.redis.podLabels)], ports: s.redis.ports.map((p) => port(p)) });
+  if (s.tracing) egress.push({ to: [inNamespace(s.tracing.namespace, s.tracing.podLabels)], ports: s.tracing.ports.map((p) => port(p)) });
+  if (w.webhooks) egress.push(toIps(s.webhookEgress, port));
+  if (w.kubernetesApi) egress.push(toIps(s.recoveryRuntime.apiServer, port));
   if (s.mesh.istio) egress.push({ to: [inNamespace(s.mesh.istioNamespace, { app: 'istiod' })], ports: [port(15012)] });
 
   const ingress: V1NetworkPolicyIngressRule[] = [{ _from: [inNamespace(s.monitoring.namespace)], ports: [port(w.port)] }];

@@ -42,7 +42,7 @@ maybe(`promtool on the generated Prometheus files${promtool ? '' : ' (SKIPPED: p
   });
 
   it('accepts rules.yml', () => {
-    expect(run('check', 'rules', join(dir, 'prometheus/rules.yml'))).toMatch(/SUCCESS: 7 rules found/);
+    expect(run('check', 'rules', join(dir, 'prometheus/rules.yml'))).toMatch(/SUCCESS: 13 rules found/);
   });
 
   it("accepts the PrometheusRule's groups", () => {

@@ -5,7 +5,7 @@
  */
 import { names, PRIORITIES } from '@sb/contracts';
 import type { V1EnvVar } from '@kubernetes/client-node';
-import type { AgentPoolSpec, FleetSpec, PlatformServiceSpec, ResourcesSpec } from './fleet-spec.schema';
+import type { AgentPoolSpec, FleetSpec, PlatformServiceName, PlatformServiceSpec, ResourcesSpec } from './fleet-spec.schema';
 import { PLATFORM_SERVICES } from './fleet-spec.schema';
 import { PART_OF, PLATFORM_TRAITS, TEST_ONLY_AGENTS, WORKER_PORT, workerName } from './platform-catalog';
 
@@ -24,6 +24,12 @@ export interface Workload {
   selector: Record<string, string>;
   redis: boolean;
   public: boolean;
+  /** Egress to the internet for notification webhooks (alerting). */
+  webhooks: boolean;
+  /** Talks to the Kubernetes API (recovery with the kubernetes runtime adapter): token, Role, egress. */
+  kubernetesApi: boolean;
+  /** Prometheus scrape paths on the HTTP port: /metrics, plus /metrics/fleet for the collector. */
+  metricsPaths: string[];
   spec: PlatformServiceSpec | AgentPoolSpec;
   /** Agent pools: the JetStream consumers whose lag drives scaling. */
   consumers: string[];
@@ -41,7 +47,22 @@ function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boo
     { name: 'SHUTDOWN_GRACE_MS', value: String(s.shutdownGraceSeconds * 1000) },
   ];
   if (jsReplicas) out.push({ name: 'JETSTREAM_REPLICAS', value: String(s.jetstreamReplicas) });
+  if (s.tracing) {
+    out.push({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: s.tracing.url }, { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(s.tracing.samplerRatio) });
+  }
   return out;
+}
+
+/** Variables only one service reads. */
+function serviceEnv(fleet: FleetSpec, name: PlatformServiceName): V1EnvVar[] {
+  if (name !== 'recovery') return [];
+  const adapter = fleet.spec.recoveryRuntime.adapter;
+  return [
+    { name: 'RECOVERY_RUNTIME', value: adapter },
+    // The agent pods live in the fleet's namespace; the replica id is the pod name.
+    ...(adapter === 'kubernetes' ? [{ name: 'RECOVERY_K8S_NAMESPACE', value: fleet.metadata.namespace }] : []),
+    { name: 'RECOVERY_REPLICA_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
 }
 
 /**
@@ -89,10 +110,13 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
       image: `${img.repository}-${name}:${img.tag}`,
       pullPolicy: img.pullPolicy,
       resources: svc.resources ?? s.defaultResources,
-      env: envOf(baseEnv(fleet, port, t.redis, t.jetstreamReplicas), svc),
+      env: envOf([...baseEnv(fleet, port, t.redis, t.jetstreamReplicas), ...serviceEnv(fleet, name)], svc),
       ...labelsFor(fleet, name, 'platform'),
       redis: t.redis,
       public: svc.public ?? t.public,
+      webhooks: t.webhooks,
+      kubernetesApi: t.kubernetesApi && s.recoveryRuntime.adapter === 'kubernetes',
+      metricsPaths: ['/metrics', ...t.extraMetricsPaths],
       spec: svc,
       consumers: [],
     });
@@ -107,6 +131,9 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
       { name: 'WORKER_AGENTS', value: pool.capabilities.join(',') },
       { name: 'WORKER_TEST_AGENTS', value: String(pool.capabilities.some((c) => TEST_ONLY_AGENTS.has(c))) },
       { name: 'WORKER_CONCURRENCY', value: String(pool.concurrency) },
+      // Registration labels: recovery counts restart budgets per `pool` (the Deployment it may
+      // scale) and deletes the pod named by `pod` ($(WORKER_ID) is expanded by Kubernetes).
+      { name: 'WORKER_LABELS', value: `pool=${name},pod=$(WORKER_ID)` },
     );
     out.push({
       name,
@@ -121,6 +148,9 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
       ...labelsFor(fleet, name, 'agent-pool'),
       redis: false,
       public: false,
+      webhooks: false,
+      kubernetesApi: false,
+      metricsPaths: ['/metrics'],
       spec: pool,
       consumers: pool.capabilities.flatMap((c) => PRIORITIES.map((p) => n.queue.consumer(c, p))),
     });

@@ -1,9 +1,20 @@
 /**
- * Core Kubernetes objects, typed with @kubernetes/client-node: Namespace, ServiceAccount,
- * Deployment (probes, resources, hardened security context), Service, HorizontalPodAutoscaler
+ * Core Kubernetes objects, typed with @kubernetes/client-node: Namespace, ServiceAccount (plus a
+ * Role and RoleBinding for recovery's Kubernetes runtime adapter), Deployment (probes, resources, hardened security context), Service, HorizontalPodAutoscaler
  * (platform services; agent pools scale on queue lag through KEDA) and PodDisruptionBudget.
  */
-import type { V1Deployment, V1Namespace, V1PodDisruptionBudget, V1Probe, V1Service, V1ServiceAccount, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1Namespace,
+  V1PodDisruptionBudget,
+  V1Probe,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V2HorizontalPodAutoscaler,
+  V2MetricSpec,
+} from '@kubernetes/client-node';
 import type { FleetSpec, PlatformServiceSpec } from './fleet-spec.schema';
 import type { Workload } from './workload.model';
 
@@ -26,8 +37,38 @@ export function namespaceOf(fleet: FleetSpec): V1Namespace {
 }
 
 export function serviceAccountOf(fleet: FleetSpec, w: Workload): V1ServiceAccount {
-  // No service talks to the Kubernetes API: no token is mounted.
-  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(fleet, w), automountServiceAccountToken: false };
+  // Only recovery's runtime adapter talks to the Kubernetes API; every other pod gets no token.
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(fleet, w), automountServiceAccountToken: w.kubernetesApi };
+}
+
+/**
+ * What recovery's Kubernetes runtime adapter does, and nothing more, in the fleet's namespace:
+ * restart/replace an agent = delete its pod (get/list to find it), scale a pool = read and
+ * replace its Deployment's scale subresource.
+ */
+export function roleOf(fleet: FleetSpec, w: Workload): V1Role | undefined {
+  if (!w.kubernetesApi) return undefined;
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: meta(fleet, w),
+    rules: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      // The adapter reads the scale and PUTs it back (update); patch for `kubectl scale`-style clients.
+      { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'update', 'patch'] },
+    ],
+  };
+}
+
+export function roleBindingOf(fleet: FleetSpec, w: Workload): V1RoleBinding | undefined {
+  if (!w.kubernetesApi) return undefined;
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(fleet, w),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: w.name },
+    subjects: [{ kind: 'ServiceAccount', name: w.name, namespace: fleet.metadata.namespace }],
+  };
 }
 
 const probe = (path: string, failureThreshold: number, periodSeconds: number): V1Probe => ({
@@ -58,7 +99,7 @@ export function deploymentOf(fleet: FleetSpec, w: Workload): V1Deployment {
         metadata: { labels: w.labels, annotations },
         spec: {
           serviceAccountName: w.name,
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: w.kubernetesApi,
           // The service hard-exits at grace + 2 s; Kubernetes waits a little longer before SIGKILL.
           terminationGracePeriodSeconds: grace + 5,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
