@@ -4,23 +4,13 @@
  * publish each state change once. Also indexes alerts by source rule and by group.
  */
 import { createHash } from 'node:crypto';
-import type { Labels, Route, Severity } from '@sb/contracts';
+import type { Route } from '@sb/contracts';
 import { type AlertRecord, type EffectiveRoute, toEvent } from './alert-record';
 import type { EngineDeps } from './engine-deps';
 import { startEscalation } from './escalation-plan';
 import { labelKey, pick } from './labels';
 
-export interface FireSpec {
-  fingerprint: string;
-  name: string;
-  severity: Severity;
-  source: string;
-  seriesKey: string;
-  labels: Labels;
-  annotations: Record<string, string>;
-  value: number | null;
-  route?: Route;
-}
+export type FireSpec = Pick<AlertRecord, 'fingerprint' | 'name' | 'severity' | 'source' | 'seriesKey' | 'labels' | 'annotations' | 'value'> & { route?: Route };
 
 export const alertKey = (fp: string) => `a.${fp}`;
 

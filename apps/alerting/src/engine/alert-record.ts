@@ -44,18 +44,25 @@ export interface GroupRecord {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toEvent(r: AlertRecord, state: AlertState, at: number): AlertEvent {
+/** What every outward view of an alert shares. */
+function common(r: AlertRecord) {
   return {
     fingerprint: r.fingerprint,
     name: r.name,
     severity: r.severity,
-    state,
     labels: r.labels,
     annotations: r.annotations,
     source: r.source,
     value: r.value,
     startsAt: new Date(r.startsAt).toISOString(),
     endsAt: iso(r.endsAt),
+  };
+}
+
+export function toEvent(r: AlertRecord, state: AlertState, at: number): AlertEvent {
+  return {
+    ...common(r),
+    state,
     at: new Date(at).toISOString(),
     acknowledgedBy: r.ack?.by ?? null,
     ackExpiresAt: r.ack ? new Date(r.ack.expiresAt).toISOString() : null,
@@ -69,16 +76,8 @@ export function activeAck(r: AlertRecord, now: number): boolean {
 
 export function toView(r: AlertRecord, now: number, silencedBy: string[], inhibited: boolean): AlertView {
   return {
-    fingerprint: r.fingerprint,
-    name: r.name,
-    severity: r.severity,
+    ...common(r),
     state: r.state,
-    labels: r.labels,
-    annotations: r.annotations,
-    source: r.source,
-    value: r.value,
-    startsAt: new Date(r.startsAt).toISOString(),
-    endsAt: iso(r.endsAt),
     silencedBy,
     inhibited,
     ack: r.ack && activeAck(r, now) ? { by: r.ack.by, at: new Date(r.ack.at).toISOString(), expiresAt: new Date(r.ack.expiresAt).toISOString(), comment: r.ack.comment } : null,
