@@ -9,7 +9,6 @@ import { type DeadLetter, Headers, isTerminal, SpanAttributes, SpanNames, tokens
 import { type Bus, encode, type NatsClient, type PulledMessage } from '@sb/messaging';
 import { activeSpan, type AppLogger, markSpanError } from '@sb/observability';
 import {
-  holdsLease,
   isPastDeadline,
   markDeadLettered,
   markFailed,
@@ -30,6 +29,7 @@ import type { AbortReason, AbortRegistry } from './abort-registry';
 import type { TenantSlots } from './tenant-slots';
 import { backoffMs, budgetExhausted, type RetryPolicy } from './retry-policy';
 import type { WorkerMetrics } from './worker-metrics';
+import { LeaseFence } from './lease-fence';
 import type { ErrorClass } from '@sb/contracts';
 import { classifyFailure, rateLimitDelayMs } from './breaker-gate-classify';
 import type { OutcomeSink } from './breaker-gate-outcomes';
@@ -56,8 +56,10 @@ const PROGRESS_MIN_INTERVAL_MS = 500;
 
 export class TaskExecutor {
   private readonly now: () => Date;
+  private readonly fence: LeaseFence;
   constructor(private readonly d: ExecutorDeps) {
     this.now = d.now ?? (() => new Date());
+    this.fence = new LeaseFence(d.store, d.aborts, d.logger);
   }
 
   async run(msg: PulledMessage): Promise<void> {
@@ -121,7 +123,7 @@ export class TaskExecutor {
     const deadline = setTimeout(() => this.d.aborts.abort(task.taskId, 'timed_out'), Math.max(0, Date.parse(task.deadlineAt) - this.now().getTime()));
     // Keep-alive only while the record still names this lease: a zombie must not extend a task it lost.
     const lease = started.record.lease;
-    const keepAlive = setInterval(() => void this.keepAlive(task, msg, lease), Math.max(250, Math.floor(this.d.ackWaitMs / 3)));
+    const keepAlive = setInterval(() => void this.fence.keepAlive(task, msg, lease), Math.max(250, Math.floor(this.d.ackWaitMs / 3)));
     let writes: Promise<void> = Promise.resolve();
     let lastProgress = 0;
     const stopTimer = this.d.metrics.startTask(task.capability);
@@ -150,12 +152,12 @@ export class TaskExecutor {
       if (stored === 'stored') this.announce(done!, msg);
       // 'superseded': cancelled, timed out or reclaimed meanwhile, so this result is not stored.
       stopTimer(stored === 'stored' ? 'succeeded' : stored);
-      if (stored === 'superseded') await this.settleSuperseded(task, msg, lease);
+      if (stored === 'superseded') await this.fence.settleSuperseded(task, msg, lease);
       else msg.ack();
     } catch (e) {
       markSpanError(activeSpan(), e);
       await writes;
-      if (await this.lostLease(task, controller.signal, lease)) stopTimer('superseded');
+      if (await this.fence.lost(task, controller.signal, lease)) stopTimer('superseded');
       else {
         await this.onFailure(task, msg, record, revision, e, controller.signal, attempt);
         stopTimer('failed');
@@ -237,34 +239,6 @@ export class TaskExecutor {
       await this.settle(task, msg, (r) => markFailed(r, err, now));
       return 'failed';
     }
-  }
-
-  /**
-   * Fencing: our result lost the compare-and-set. If the task ended, the ack is harmless;
-   * if another worker now holds it (recovery reclaimed it from us), this message's ack would
-   * delete the copy that worker is running, so leave the message alone.
-   */
-  private async settleSuperseded(task: QueuedTask, msg: PulledMessage, lease: TaskRecord['lease']): Promise<void> {
-    const cur = await this.d.store.get(task.tenantId, task.taskId);
-    if (!cur || isTerminal(cur.record.status) || holdsLease(cur.record, lease)) return msg.ack();
-    this.d.logger.warn({ taskId: task.taskId, lease, holder: cur.record.lease }, 'task was reclaimed from this worker; late result dropped');
-  }
-
-  /** True when the task no longer runs under our lease (reclaimed): then we neither settle nor retry it. */
-  private async lostLease(task: QueuedTask, signal: AbortSignal, lease: TaskRecord['lease']): Promise<boolean> {
-    if (signal.aborted && signal.reason === 'lost_lease') return true;
-    if (signal.aborted && signal.reason !== 'timed_out') return false;
-    const cur = await this.d.store.get(task.tenantId, task.taskId).catch(() => undefined);
-    return !!cur && !isTerminal(cur.record.status) && !holdsLease(cur.record, lease);
-  }
-
-  private async keepAlive(task: QueuedTask, msg: PulledMessage, lease: TaskRecord['lease']): Promise<void> {
-    const cur = await this.d.store.get(task.tenantId, task.taskId).catch(() => undefined);
-    if (cur && !holdsLease(cur.record, lease) && !isTerminal(cur.record.status)) {
-      this.d.aborts.abort(task.taskId, 'lost_lease');
-      return;
-    }
-    msg.working();
   }
 
   /** Tell the world the task changed: its event, and the waiting gateway (if any) when it ended. */
