@@ -62,6 +62,9 @@ export class CollectorNatsAdapter implements OnApplicationBootstrap, BeforeAppli
     this.every(this.config.LIVENESS_SWEEP_MS, () => c.sweeper.tick());
     this.every(this.config.FLEET_SAMPLES_MS, async () => this.bus.publish(n.fleet.samples, await c.samples.build()));
     this.every(HOUSEKEEPING_MS, () => c.housekeeping());
+    // One round trip to the server: every subscription above is registered there before the
+    // service reports ready, so an agent registering right after boot finds a responder.
+    await this.client.nc.flush();
     this.logger.info({ agents: c.directory.size, missedBeats: this.config.LIVENESS_MISSED_BEATS }, 'collecting fleet telemetry');
   }
 
