@@ -14,13 +14,13 @@ const moduleNameMapper = {
   '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)$': '<rootDir>/libs/$1/src',
   '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-// NestJS 12 ships as ESM; jest (on Node 20) cannot require() ESM, so those packages are compiled
+// NestJS 12 ships as ESM; jest's own module loader cannot require() ESM (Node 24 itself can), so those packages are compiled
 // to CommonJS by the same swc transform. The built services load them natively (require(esm)).
 const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm', '@kubernetes', 'jose', 'openid-client', 'oauth4webapi', 'agent-base', 'socks-proxy-agent',
   // The OTLP exporter loads node:http with a dynamic import(), which jest's CommonJS sandbox refuses; compiled, it becomes require().
   '@opentelemetry/otlp-exporter-base'];
 const base = {
-  transform: { '^.+\\.(t|m?j)s$': swc },
+  transform: { '^.+\\.(t|[cm]?j)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper,
   testEnvironment: 'node',

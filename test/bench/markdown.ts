@@ -29,7 +29,7 @@ submit-with-\`wait\` of an \`echo\` task through the real fleet (gateway → aut
 rate check → tenancy admit → task record in KV → JetStream → agent-worker → result in KV → task
 event → gateway → reply): more work than the floor by design (a durable record, checked state
 transitions, events), and the ratio is what that costs. The HTTP rows are measured twice, with
-Node's \`fetch\` and with \`node:http\` and a keep-alive agent: on Node 20 \`fetch\` costs the load
+Node's \`fetch\` and with \`node:http\` and a keep-alive agent: \`fetch\` costs the load
 generator several times more CPU per request, so the \`node:http\` row is the fairer view of the
 gateway. A **NO** marks a missed target; the bench reports it and still exits 0. With few CPUs
 the load generator, NATS and the services compete for the same cores (and so does anything

@@ -138,8 +138,7 @@ export function startHttpRoundTrip(gatewayUrl: string, key: string, stages: Stag
 }
 
 /**
- * The same over node:http with a keep-alive agent: far cheaper per request than fetch on
- * Node 20, so the load generator stays out of the way of what is measured.
+ * The same over node:http with a keep-alive agent: far cheaper per request than fetch, so the load generator stays out of the way of what is measured.
  */
 export function startNodeHttpRoundTrip(gatewayUrl: string, key: string, stages: StageRecorder): Target {
   const u = new URL(gatewayUrl);

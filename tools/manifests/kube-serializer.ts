@@ -5,7 +5,7 @@
  * their spec as is, with metadata serialised as V1ObjectMeta.
  *
  * Imported from dist/serializer.js, not the package index: the index also loads the HTTP client
- * (undici 8), which needs Node 22; the serializer alone runs on Node 20 (require(esm)).
+ * (undici 8) and its dependencies, which generating manifests does not need.
  */
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 

@@ -153,7 +153,7 @@ export class RecoveryCoreService implements OnApplicationBootstrap, BeforeApplic
       return new LocalRuntimeAdapter({ request: (subject, body) => this.bus.requestSubject(subject, body), restartSubject: this.client.names.runtime.localRestart });
     }
     if (this.cfg.RECOVERY_RUNTIME === 'kubernetes') {
-      // Loaded only when used: the Kubernetes client is heavy and needs the Node 20 shims.
+      // Loaded only when used: the Kubernetes client is heavy.
       const { KubernetesRuntimeAdapter } = await import('./runtime/kubernetes-runtime.adapter');
       return KubernetesRuntimeAdapter.fromDefault(this.cfg.RECOVERY_K8S_NAMESPACE);
     }

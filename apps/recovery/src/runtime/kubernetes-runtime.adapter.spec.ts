@@ -1,7 +1,6 @@
 /** The Kubernetes adapter against a local HTTP server that records the API calls it receives. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import './node20-shim';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesRuntimeAdapter } from './kubernetes-runtime.adapter';
 

@@ -4,7 +4,6 @@
  * through its scale subresource. The pod is named by the agent's `pod` label, else its host
  * (a pod's hostname is its name); the namespace by its `namespace` label, else the default.
  */
-import './node20-shim';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { AgentRef, RuntimeAdapter, RuntimeResult } from './runtime-adapter';
 

@@ -3,7 +3,7 @@
  * the first failure is logged, later ones are counted until an export succeeds again.
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { AppLogger } from '../logger';
 
 export class QuietExporter implements SpanExporter {

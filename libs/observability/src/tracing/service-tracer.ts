@@ -5,11 +5,11 @@
  * continue the caller's W3C `traceparent`, or start a trace.
  */
 import { type Attributes, context, type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   type ReadableSpan,
@@ -17,11 +17,11 @@ import {
   type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { SpanAttributes } from '@sb/contracts';
 import type { AppLogger } from '../logger';
-import { AlsContextManager } from './als-context-manager';
 import { QuietExporter } from './quiet.exporter';
 import { formatTraceparent, parseTraceparent } from './traceparent';
 
@@ -92,12 +92,12 @@ function installContextManager(): void {
   if (contextManagerInstalled) return;
   contextManagerInstalled = true;
   // Returns false if the process already has one (another OTel setup): that one is used.
-  context.setGlobalContextManager(new AlsContextManager());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
 export class ServiceTracer {
   readonly enabled: boolean;
-  private readonly provider: BasicTracerProvider;
+  private readonly provider: TracerProvider;
   private readonly tracer: Tracer;
   private readonly fanOut = new FanOutProcessor();
   private stopped = false;
@@ -112,7 +112,7 @@ export class ServiceTracer {
     // Disabled: no async context either (its AsyncLocalStorage costs every promise a little).
     if (this.enabled) installContextManager();
     const sampler = this.enabled ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.OTEL_TRACES_SAMPLER_ARG) }) : new AlwaysOffSampler();
-    this.provider = new BasicTracerProvider({
+    this.provider = new TracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service }),
       sampler,
       spanProcessors: [this.fanOut],
@@ -135,7 +135,7 @@ export class ServiceTracer {
     if (!this.enabled) return;
     const quiet = new QuietExporter(exporter, name, this.logger, () => this.onExportFailure(name));
     this.fanOut.processors.push(
-      new BatchSpanProcessor(quiet, { scheduledDelayMillis: this.settings.TRACE_EXPORT_DELAY_MS, maxExportBatchSize: 512, maxQueueSize: 8192, exportTimeoutMillis: 10_000 }),
+      new BatchSpanProcessor({ exporter: quiet, scheduledDelayMillis: this.settings.TRACE_EXPORT_DELAY_MS, maxExportBatchSize: 512, maxQueueSize: 8192, exportTimeoutMillis: 10_000 }),
     );
   }
 

@@ -1,6 +1,6 @@
 /** A finished SDK span as Switchboard stores it: epoch-ms times, service name, safe attributes only. */
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { StoredSpan } from '@sb/contracts';
 
 const KINDS: Record<number, StoredSpan['kind']> = {

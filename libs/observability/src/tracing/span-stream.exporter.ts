@@ -4,7 +4,7 @@
  * by its trace id without an external tracing backend.
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { StoredSpan } from '@sb/contracts';
 import { toStoredSpan } from './span-record';
 
