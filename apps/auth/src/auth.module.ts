@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutd
 import { Endpoints, isSbError, MAX_TOKEN_TTL_S } from '@sb/contracts';
 import { Bus, coreImports, ensureStream, NatsClient, openBucket, securityEventsStreamConfig } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
-import { AuthNatsAdapter } from './auth.nats';
+import { AuthNatsController } from './auth.nats';
 import { AuthorizeHandler } from './authorize/authorize.handler';
 import type { AuthConfig } from './config';
 import { ensureBootstrapAdmin } from './keys/bootstrap-admin';
@@ -124,8 +124,8 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
       { provide: SecurityEventsReader, inject: [NatsClient], useFactory: (c: NatsClient) => new SecurityEventsReader(c.js, c.jsm, c.names.prefix) },
       AuthStartup,
       SigningKeyRotation,
-      AuthNatsAdapter,
     ],
+    controllers: [AuthNatsController],
   };
 }
 

@@ -1,7 +1,8 @@
-/** NATS adapter: serves the auth endpoints. No logic here. */
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { AuthEndpoints, Endpoints } from '@sb/contracts';
-import { Bus } from '@sb/messaging';
+/** NATS adapter: the auth endpoints, declared for the bus transport. No logic here. */
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AuthEndpoints, Endpoints, type ParsedReqOf } from '@sb/contracts';
+import { contract } from '@sb/messaging';
 import { AuthorizeHandler } from './authorize/authorize.handler';
 import { IssueKeyHandler } from './keys/issue-key.handler';
 import { InvalidatedKeysHandler, ListKeysHandler, RevokeKeyHandler } from './keys/revoke-key.handler';
@@ -11,11 +12,12 @@ import { SecurityEventsReader } from './security/security-events.reader';
 import { IssueTokenHandler } from './tokens/issue-token.handler';
 import { SigningKeyRing } from './tokens/signing-keys';
 
-@Injectable()
-export class AuthNatsAdapter implements OnApplicationBootstrap {
+type Req<E> = ParsedReqOf<E>;
+
+@Controller()
+export class AuthNatsController {
   constructor(
-    @Inject(Bus) private readonly bus: Bus,
-    @Inject(AuthorizeHandler) private readonly authorize: AuthorizeHandler,
+    @Inject(AuthorizeHandler) private readonly authorizer: AuthorizeHandler,
     @Inject(IssueKeyHandler) private readonly issue: IssueKeyHandler,
     @Inject(ListKeysHandler) private readonly list: ListKeysHandler,
     @Inject(RevokeKeyHandler) private readonly revoke: RevokeKeyHandler,
@@ -26,19 +28,50 @@ export class AuthNatsAdapter implements OnApplicationBootstrap {
     @Inject(SecurityEventsReader) private readonly events: SecurityEventsReader,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.bus.serve(Endpoints.authorize, (req) => this.authorize.handle(req));
-    this.bus.serve(Endpoints.createKey, (req) => this.issue.handle(req));
-    this.bus.serve(Endpoints.listKeys, (req) => this.list.handle(req.tenantId));
-    this.bus.serve(Endpoints.revokeKey, (req) => this.revoke.handle(req.id));
-    this.bus.serve(AuthEndpoints.rotateKey, (req) => this.rotate.handle(req));
-    this.bus.serve(AuthEndpoints.invalidatedKeys, () => this.invalidated.handle());
-    this.bus.serve(AuthEndpoints.issueToken, (req) => this.tokens.handle(req));
-    this.bus.serve(AuthEndpoints.jwks, async () => this.ring.jwks());
-    this.bus.serve(AuthEndpoints.securityReport, async (req) => {
-      const to = new Date();
-      const from = new Date(to.getTime() - req.hours * 3600_000);
-      return buildSecurityReport(await this.events.read(from), from, to);
-    });
+  @MessagePattern(Endpoints.authorize)
+  authorize(@Payload(contract(Endpoints.authorize)) req: Req<typeof Endpoints.authorize>) {
+    return this.authorizer.handle(req);
+  }
+
+  @MessagePattern(Endpoints.createKey)
+  createKey(@Payload(contract(Endpoints.createKey)) req: Req<typeof Endpoints.createKey>) {
+    return this.issue.handle(req);
+  }
+
+  @MessagePattern(Endpoints.listKeys)
+  listKeys(@Payload(contract(Endpoints.listKeys)) req: Req<typeof Endpoints.listKeys>) {
+    return this.list.handle(req.tenantId);
+  }
+
+  @MessagePattern(Endpoints.revokeKey)
+  revokeKey(@Payload(contract(Endpoints.revokeKey)) req: Req<typeof Endpoints.revokeKey>) {
+    return this.revoke.handle(req.id);
+  }
+
+  @MessagePattern(AuthEndpoints.rotateKey)
+  rotateKey(@Payload(contract(AuthEndpoints.rotateKey)) req: Req<typeof AuthEndpoints.rotateKey>) {
+    return this.rotate.handle(req);
+  }
+
+  @MessagePattern(AuthEndpoints.invalidatedKeys)
+  invalidatedKeys() {
+    return this.invalidated.handle();
+  }
+
+  @MessagePattern(AuthEndpoints.issueToken)
+  issueToken(@Payload(contract(AuthEndpoints.issueToken)) req: Req<typeof AuthEndpoints.issueToken>) {
+    return this.tokens.handle(req);
+  }
+
+  @MessagePattern(AuthEndpoints.jwks)
+  jwks() {
+    return this.ring.jwks();
+  }
+
+  @MessagePattern(AuthEndpoints.securityReport)
+  async securityReport(@Payload(contract(AuthEndpoints.securityReport)) req: Req<typeof AuthEndpoints.securityReport>) {
+    const to = new Date();
+    const from = new Date(to.getTime() - req.hours * 3600_000);
+    return buildSecurityReport(await this.events.read(from), from, to);
   }
 }

@@ -31,3 +31,47 @@ export const Endpoints = {
 export type ReqOf<E> = E extends Endpoint<infer R, unknown> ? z.input<R> : never;
 export type ParsedReqOf<E> = E extends Endpoint<infer R, unknown> ? z.output<R> : never;
 export type ResOf<E> = E extends Endpoint<z.ZodType, infer Res> ? Res : never;
+
+/**
+ * A published message a service subscribes to (core NATS, at most once): its subject, which may
+ * hold wildcards, and the largest body a subscriber decodes. Every replica receives it unless
+ * `shared`, when the service's replicas share it as a queue group. A body that is not JSON or
+ * is too large reaches the handler as `undefined` (an event has no reply to carry an error).
+ */
+export interface EventEndpoint<T = unknown> {
+  readonly kind: 'event';
+  subject: (n: Names) => string;
+  maxBytes: number;
+  shared?: boolean;
+  /** Phantom: the body type. */
+  readonly _body?: T;
+}
+export const eventOf = <T = unknown>(subject: (n: Names) => string, maxBytes: number, opts: { shared?: boolean } = {}): EventEndpoint<T> => ({
+  kind: 'event',
+  subject,
+  maxBytes,
+  ...opts,
+});
+
+/**
+ * A durable JetStream consumer a service runs: stream, durable name, how many messages its
+ * handler works on at once, and the largest body it decodes. Ack policy is explicit: the
+ * transport acks when the handler returns, naks a retryable failure with backoff, and
+ * terminates a message that can never succeed.
+ */
+export interface ConsumerEndpoint<T = unknown> {
+  readonly kind: 'consumer';
+  stream: (n: Names) => string;
+  durable: (n: Names) => string;
+  concurrency: number;
+  maxBytes: number;
+  /** Phantom: the body type. */
+  readonly _body?: T;
+}
+export const consumerOf = <T = unknown>(
+  stream: (n: Names) => string,
+  durable: (n: Names) => string,
+  opts: { concurrency: number; maxBytes: number },
+): ConsumerEndpoint<T> => ({ kind: 'consumer', stream, durable, ...opts });
+
+export type AnyEndpoint = Endpoint<z.ZodType, unknown> | EventEndpoint | ConsumerEndpoint;

@@ -10,3 +10,5 @@ export * from './messaging.module';
 export * from './core-imports';
 export * from './random';
 export * from './security-events';
+export * from './backoff';
+export * from './transport';

@@ -1,10 +1,17 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { type AppLogger, LOGGER, ReadinessRegistry, ServiceTracer, SpanStreamExporter } from '@sb/observability';
+import { type AppLogger, LOGGER, ReadinessRegistry, ServiceMetrics, ServiceTracer, SpanStreamExporter, TRANSPORT_STRATEGY } from '@sb/observability';
 import { Bus } from './bus';
+import { BUS_INTERCEPTORS, type BusInterceptor } from './transport/bus-interceptor';
+import { ErrorMappingBusInterceptor, MetricsBusInterceptor, TimeoutBusInterceptor, TracingBusInterceptor } from './transport/bus-interceptors';
+import { SbClientProxy } from './transport/sb-client.proxy';
+import { SbTransport } from './transport/sb-transport.strategy';
 import { MESSAGING_OPTIONS, type MessagingOptions, NatsClient } from './nats-client';
 import { natsSpanSink } from './trace';
 
-/** NATS connection, JetStream/KV handles and the typed bus, one per service. */
+/**
+ * NATS connection, JetStream/KV handles, the typed bus client, and the bus as a Nest transport
+ * (SbTransport, with its interceptors: metrics, tracing, error mapping, time limits), one per service.
+ */
 @Global()
 @Module({})
 export class MessagingModule {
@@ -28,8 +35,21 @@ export class MessagingModule {
           },
         },
         Bus,
+        SbClientProxy,
+        {
+          provide: BUS_INTERCEPTORS,
+          inject: [ServiceMetrics, LOGGER, { token: ServiceTracer, optional: true }],
+          useFactory: (metrics: ServiceMetrics, logger: AppLogger, tracer?: ServiceTracer): BusInterceptor[] => [
+            new MetricsBusInterceptor(metrics),
+            ...(tracer ? [new TracingBusInterceptor(tracer)] : []),
+            new ErrorMappingBusInterceptor(logger),
+            new TimeoutBusInterceptor(),
+          ],
+        },
+        SbTransport,
+        { provide: TRANSPORT_STRATEGY, useExisting: SbTransport },
       ],
-      exports: [NatsClient, Bus, MESSAGING_OPTIONS],
+      exports: [NatsClient, Bus, SbClientProxy, SbTransport, TRANSPORT_STRATEGY, BUS_INTERCEPTORS, MESSAGING_OPTIONS],
     };
   }
 }

@@ -4,12 +4,14 @@
  * tests that run a service in-process.
  */
 import 'reflect-metadata';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HttpErrorFilter } from './http-error.filter';
 import { type AppLogger, createLogger, PinoNestLogger } from './logger';
 import { ServiceMetrics } from './metrics';
+import { TRANSPORT_STRATEGY } from './tokens';
 import { exitOnConfigError } from '@sb/config';
 
 export interface ServiceBootOptions {
@@ -29,6 +31,10 @@ export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app:
     abortOnError: false,
   });
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  // The bus as a second transport of the same app: its handlers get the app's global filter,
+  // guards and pipes (inheritAppConfig), and are served from bootstrap on.
+  const strategy = optionalGet<CustomTransportStrategy>(app, TRANSPORT_STRATEGY);
+  if (strategy) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
   const metrics = app.get(ServiceMetrics);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (req) => {
@@ -91,4 +97,12 @@ export function launch<C extends ServiceBootOptions['config']>(
     process.stderr.write(`${service} failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
+}
+
+function optionalGet<T>(app: INestApplicationContext, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,12 @@
 /**
- * Every HTTP error leaves as `{"error": {"code", "message", "retryable"}}` with its status.
- * Known errors keep their code; framework errors are mapped; anything else is INTERNAL and
- * logged with its stack, never sent.
+ * One exception filter for HTTP and the bus. Every HTTP error leaves as
+ * `{"error": {"code", "message", "retryable"}}` with its status. Known errors keep their code;
+ * framework errors (a guard's or pipe's HttpException) are mapped; anything else is INTERNAL and
+ * logged with its stack, never sent. On the bus the error goes back to the transport, whose
+ * error-mapping interceptor turns it into the structured reply.
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type Observable, throwError } from 'rxjs';
 import { fromUnexpected, isSbError, type SbError, SbError as Base } from '@sb/contracts';
 import type { AppLogger } from './logger';
 
@@ -60,7 +63,11 @@ function frameworkMessage(e: unknown, status: number): string {
 export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: AppLogger) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') {
+      const known = isSbError(exception) || (statusOf(exception) ?? 500) < 500;
+      return throwError(() => (known ? toSbError(exception, this.logger) : exception));
+    }
     const reply = host.switchToHttp().getResponse<FastifyLikeReply>();
     const err = toSbError(exception, this.logger);
     if (err.retryAfter !== undefined) reply.header('Retry-After', String(err.retryAfter));

@@ -1,0 +1,74 @@
+/**
+ * The bus interceptors every service runs, outermost first: metrics (RED per endpoint), tracing
+ * (a server span continuing the message's `traceparent`), error mapping (anything thrown becomes
+ * an SbError, the unexpected logged with its stack, never sent), and the handler's time limit.
+ */
+import { Headers, SpanAttributes, TimeoutError } from '@sb/contracts';
+import { activeSpan, type AppLogger, markSpanError, type ServiceMetrics, type ServiceTracer } from '@sb/observability';
+import { asSbError } from '../wire-errors';
+import type { BusCall, BusInterceptor } from './bus-interceptor';
+
+/** `sb_requests_total` and `sb_request_duration_seconds` with transport="nats", per endpoint pattern (bounded). */
+export class MetricsBusInterceptor implements BusInterceptor {
+  constructor(private readonly metrics: ServiceMetrics) {}
+
+  async around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
+    const start = process.hrtime.bigint();
+    let code = '';
+    try {
+      return await next();
+    } catch (e) {
+      code = asSbError(e).err.code;
+      throw e;
+    } finally {
+      this.metrics.observe('nats', call.ctx.pattern, start, code);
+    }
+  }
+}
+
+/**
+ * A span per message that carries a `traceparent`; a message outside any trace is served without
+ * one (internal calls would otherwise each start a trace of one span).
+ */
+export class TracingBusInterceptor implements BusInterceptor {
+  constructor(private readonly tracer: ServiceTracer) {}
+
+  around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
+    const parent = call.ctx.header(Headers.TraceParent);
+    if (!parent || !this.tracer.enabled) return next();
+    const kind = call.kind === 'request' ? 'server' : 'consumer';
+    return this.tracer.inSpan(call.ctx.pattern, { kind, root: true, parent, attributes: { [SpanAttributes.Subject]: call.ctx.pattern } }, next);
+  }
+}
+
+/** Anything a handler throws leaves as an SbError; what was not one is logged here, once, with its stack. */
+export class ErrorMappingBusInterceptor implements BusInterceptor {
+  constructor(private readonly logger: AppLogger) {}
+
+  async around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return await next();
+    } catch (e) {
+      const { err, unexpected } = asSbError(e);
+      markSpanError(activeSpan(), err);
+      if (unexpected) {
+        const what = call.kind === 'request' ? 'handler failed' : `${call.kind} handler failed`;
+        this.logger.error({ err: e, subject: call.ctx.subject }, err.status === 503 ? 'dependency failure' : what);
+      }
+      throw err;
+    }
+  }
+}
+
+/** `@MessagePattern(endpoint, { timeoutMs })`: the caller gets SERVICE.TIMEOUT when the handler takes longer. */
+export class TimeoutBusInterceptor implements BusInterceptor {
+  around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
+    const ms = call.ctx.timeoutMs;
+    if (!ms) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(`${call.ctx.pattern} did not finish within ${ms} ms`, { retryAfter: 1 })), ms);
+    });
+    return Promise.race([next(), limit]).finally(() => clearTimeout(timer));
+  }
+}
