@@ -4,20 +4,22 @@
  *
  *  - plain:      nats.js `nc.request()` (one muxed reply inbox) and a subscription that
  *                answers; JSON encode/decode by hand. The floor.
- *  - switchboard: `Bus.request(Endpoints.authorize)` → `Bus.serve(Endpoints.authorize)`, each
- *                in a minimal Nest app built from `coreImports()` like every service's root
- *                module (schema validation, RED metrics and error mapping included).
+ *  - switchboard: `Bus.request(Endpoints.authorize)` → a controller method declared with
+ *                `@MessagePattern(Endpoints.authorize)` and served by the SbTransport strategy,
+ *                each in a minimal Nest app built from `coreImports()` like every service's root
+ *                module (contract pipe validation, guards/pipes pipeline, RED metrics, error
+ *                mapping and time-limit interceptors included).
  *  - nest:       Nest's stock NATS `ClientProxy` → a Nest NATS microservice with a
  *                `@MessagePattern` handler, both with their default options.
  */
 import 'reflect-metadata';
-import { Controller, type DynamicModule, type INestApplication, type INestMicroservice, Module } from '@nestjs/common';
+import { Controller, type DynamicModule, type INestApplication, type INestMicroservice, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, MessagePattern, type MicroserviceOptions, Payload, Transport } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { Endpoints, type Principal } from '@sb/contracts';
-import { Bus, coreImports, NatsClient } from '@sb/messaging';
+import { Bus, contract, coreImports } from '@sb/messaging';
 import { createServiceApp } from '@sb/observability';
 import { firstValueFrom } from 'rxjs';
 import type { Target } from './floor';
@@ -59,28 +61,33 @@ export async function startPlainRequestReply(natsUrl: string): Promise<Target> {
 @Module({})
 class BusBenchModule {}
 
-async function busApp(service: string, natsUrl: string): Promise<INestApplication> {
+@Controller()
+class BusAuthorizeController {
+  @MessagePattern(Endpoints.authorize)
+  authorize(@Payload(contract(Endpoints.authorize)) _req: { credential: string }): Principal {
+    return PRINCIPAL;
+  }
+}
+
+async function busApp(service: string, natsUrl: string, controllers: Type[] = []): Promise<INestApplication> {
   const config = { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 1_000 };
   const core = { NATS_URL: natsUrl, SB_PREFIX: BUS_PREFIX, REQUEST_TIMEOUT_MS: TIMEOUT_MS };
-  const module = (logger: Parameters<typeof coreImports>[2]): DynamicModule => ({ module: BusBenchModule, imports: coreImports(service, core, logger) });
+  const module = (logger: Parameters<typeof coreImports>[2]): DynamicModule => ({ module: BusBenchModule, imports: coreImports(service, core, logger), controllers });
   const { app } = await createServiceApp({ service, config, module });
   await app.init();
   return app;
 }
 
-/** Switchboard's own path: Bus.request → Bus.serve, as gateway → auth. */
+/** Switchboard's own path: Bus.request → @MessagePattern on SbTransport, as gateway → auth. */
 export async function startSwitchboardBus(natsUrl: string): Promise<Target> {
   // Service names of their own, so their NATS connections are not mistaken for the fleet's.
-  const auth = await busApp('bus-auth', natsUrl);
+  // The transport subscribes at bootstrap and flushes, so the handler is known to the server here.
+  const auth = await busApp('bus-auth', natsUrl, [BusAuthorizeController]);
   const gateway = await busApp('bus-gateway', natsUrl);
-  const sub = auth.get(Bus).serve(Endpoints.authorize, async () => PRINCIPAL);
   const bus = gateway.get(Bus);
-  // The subscription must have reached the server before the first request.
-  await auth.get(NatsClient).nc.flush();
   return {
     op: () => bus.request(Endpoints.authorize, REQUEST),
     close: async () => {
-      sub.unsubscribe();
       await gateway.close().catch(() => undefined);
       await auth.close().catch(() => undefined);
     },

@@ -1,10 +1,13 @@
-/** The bus and the no-wait pull against a real NATS server with JetStream. */
+/**
+ * The bus client and the no-wait pull against a real NATS server with JetStream. Serving (replies,
+ * errors on the wire, shutdown) is the transport's: see transport/sb-transport.int-spec.ts.
+ */
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AckPolicy } from '@nats-io/jetstream';
-import { ConflictError, Endpoints, names } from '@sb/contracts';
+import { Endpoints } from '@sb/contracts';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { createLogger, ServiceMetrics } from '@sb/observability';
+import { createLogger } from '@sb/observability';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { Bus } from './bus';
 import { coreImports } from './core-imports';
@@ -28,27 +31,6 @@ describe('Bus over real NATS', () => {
   afterAll(async () => {
     await cleanupJetStream(client.nc, prefix);
     await app.close();
-  });
-
-  it('validates, answers, and maps errors to headers and back', async () => {
-    bus.serve(Endpoints.getTenant, async (req) => {
-      if (req.id === 'taken') throw new ConflictError('already there');
-      if (req.id === 'crash') throw new Error('secret internals');
-      return { id: req.id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' };
-    });
-    await expect(bus.request(Endpoints.getTenant, { id: 'a' })).resolves.toMatchObject({ id: 'a' });
-    await expect(bus.request(Endpoints.getTenant, { id: 'taken' })).rejects.toMatchObject({ code: 'RESOURCE.CONFLICT', status: 409 });
-    await expect(bus.request(Endpoints.getTenant, { id: 'bad id!' })).rejects.toMatchObject({ code: 'REQUEST.INVALID', status: 400 });
-    const crash = await bus.request(Endpoints.getTenant, { id: 'crash' }).catch((e) => e);
-    expect(crash).toMatchObject({ code: 'INTERNAL', status: 500 });
-    expect(crash.message).not.toContain('secret');
-    // The raw reply carries the Nats-Service-Error headers a plain client reads.
-    const raw = await client.nc.request(names(prefix).internal.tenantsGet, new TextEncoder().encode('not json'));
-    expect(raw.headers?.get('Nats-Service-Error-Code')).toBe('400');
-    expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({ error: { code: 'REQUEST.MALFORMED', retryable: false } });
-    // And it was counted.
-    const metrics = await app.get(ServiceMetrics).registry.metrics();
-    expect(metrics).toMatch(/sb_requests_total\{[^}]*code="RESOURCE.CONFLICT"[^}]*\} 1/);
   });
 
   it('turns "nobody is serving" into a retryable 503', async () => {
@@ -76,34 +58,5 @@ describe('Bus over real NATS', () => {
     expect(again).toHaveLength(1);
     expect(again[0].info.deliveryCount).toBe(2);
     again[0].ack();
-  });
-
-  it('on shutdown stops taking requests but lets the ones being served reply', async () => {
-    const logger = createLogger('test', 'silent');
-    const p2 = uniquePrefix();
-    const mod = await Test.createTestingModule({ imports: coreImports('test', { NATS_URL: testEnv().natsUrl, SB_PREFIX: p2, REQUEST_TIMEOUT_MS: 2000, SHUTDOWN_GRACE_MS: 5000 }, logger) }).compile();
-    const other = mod.createNestApplication(new FastifyAdapter());
-    await other.init();
-    let started!: () => void;
-    const handlerStarted = new Promise<void>((r) => (started = r));
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    other.get(Bus).serve(Endpoints.getTenant, async (req) => {
-      started();
-      await released;
-      return { id: req.id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' };
-    });
-    const reply = client.nc.request(names(p2).internal.tenantsGet, new TextEncoder().encode('{"id":"slow"}'), { timeout: 5000 });
-    await handlerStarted;
-    const closing = other.close();
-    // Release the handler only once this instance has stopped taking requests (nobody answers the subject any more).
-    await eventually(async () => {
-      const r = await client.nc.request(names(p2).internal.tenantsGet, new TextEncoder().encode('{"id":"probe"}'), { timeout: 500 }).then(() => false, (e: Error) => /no responders/i.test(`${e.message} ${(e.cause as Error)?.message ?? ''}`));
-      return r;
-    });
-    release();
-    const msg = await reply;
-    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({ id: 'slow' });
-    await closing;
   });
 });

@@ -18,6 +18,7 @@ import { activeSpan, type AppLogger, LOGGER, markSpanError, ServiceMetrics, Serv
 import type { z } from 'zod';
 import { decode, encode, validate } from './codec';
 import { NatsClient } from './nats-client';
+import { RequestMux } from './request-mux';
 import { asSbError, errorFromReply, errorReply } from './wire-errors';
 
 export interface RequestContext {
@@ -47,6 +48,7 @@ export interface CallOptions {
 export class Bus implements BeforeApplicationShutdown {
   private readonly subs: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private mux?: RequestMux;
 
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
@@ -141,10 +143,8 @@ export class Bus implements BeforeApplicationShutdown {
   private async requestOnce(subject: string, payload: unknown, opts: CallOptions): Promise<unknown> {
     let reply: Msg;
     try {
-      reply = await this.client.nc.request(subject, encode(payload), {
-        timeout: opts.timeoutMs ?? this.client.options.requestTimeoutMs,
-        headers: opts.headers,
-      });
+      this.mux ??= new RequestMux(this.client.nc);
+      reply = await this.mux.request(subject, encode(payload), opts.timeoutMs ?? this.client.options.requestTimeoutMs, opts.headers);
     } catch (e) {
       throw mapRequestFailure(e, subject);
     }

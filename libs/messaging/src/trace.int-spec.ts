@@ -1,23 +1,56 @@
 /** Trace context across the bus against real NATS, and spans landing in the span stream. */
-import type { INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Controller, Inject, type INestApplication, Module, type Type } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { headers } from '@nats-io/nats-core';
-import { Endpoints, Headers, names, SpanBatchSchema, type StoredSpan, TenancyEndpoints } from '@sb/contracts';
-import { createLogger, parseTraceparent, ServiceTracer } from '@sb/observability';
+import { Endpoints, Headers, names, type ParsedReqOf, SpanBatchSchema, type StoredSpan, TenancyEndpoints } from '@sb/contracts';
+import { createLogger, createServiceApp, parseTraceparent, ServiceTracer } from '@sb/observability';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
 import { Bus } from './bus';
 import { coreImports } from './core-imports';
 import { NatsClient } from './nats-client';
+import { contract } from './transport/contract.pipe';
+import type { SbContext } from './transport/sb-context';
 
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 jest.setTimeout(30_000);
 
-async function boot(service: string, prefix: string, exportDelayMs = 20): Promise<INestApplication> {
+/** What the served handlers saw. */
+const seen: { header?: string; active?: string; usage: (string | undefined)[] } = { usage: [] };
+
+@Controller()
+class TenancyProbe {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(ServiceTracer) private readonly tracer: ServiceTracer,
+  ) {}
+
+  @MessagePattern(Endpoints.getTenant)
+  get(@Payload(contract(Endpoints.getTenant)) req: ParsedReqOf<typeof Endpoints.getTenant>, @Ctx() ctx: SbContext) {
+    seen.header = ctx.header(Headers.TraceParent);
+    seen.active = this.tracer.activeTraceparent();
+    this.bus.publish(`${this.bus.names.prefix}.test.announce`, { id: req.id });
+    return { id: req.id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' };
+  }
+
+  @MessagePattern(TenancyEndpoints.usage)
+  usage() {
+    seen.usage.push(this.tracer.activeTraceparent());
+    throw new Error('secret internals');
+  }
+}
+
+@Module({})
+class ProbeModule {}
+
+async function boot(service: string, prefix: string, exportDelayMs = 20, controllers: Type[] = []): Promise<INestApplication> {
   const logger = createLogger(service, 'silent');
   const config = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, REQUEST_TIMEOUT_MS: 2000, TRACE_EXPORT_DELAY_MS: exportDelayMs };
-  const mod = await Test.createTestingModule({ imports: coreImports(service, config, logger) }).compile();
-  const app = mod.createNestApplication(new FastifyAdapter());
+  const { app } = await createServiceApp({
+    service,
+    config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: 5_000 },
+    module: () => ({ module: ProbeModule, imports: coreImports(service, config, logger), controllers }),
+    logger,
+  });
   await app.init();
   return app;
 }
@@ -41,7 +74,7 @@ describe('tracing over the bus', () => {
   let server: INestApplication;
 
   beforeAll(async () => {
-    server = await boot('tenancy', prefix);
+    server = await boot('tenancy', prefix, 20, [TenancyProbe]);
     caller = await boot('gateway', prefix);
   });
   afterAll(async () => {
@@ -51,14 +84,6 @@ describe('tracing over the bus', () => {
   });
 
   it('carries traceparent through request, serve and publish, with a span for each call in the span stream', async () => {
-    const serverBus = server.get(Bus);
-    const seen: { header?: string; active?: string } = {};
-    serverBus.serve(Endpoints.getTenant, async (req, ctx) => {
-      seen.header = ctx.headers?.get(Headers.TraceParent);
-      seen.active = server.get(ServiceTracer).activeTraceparent();
-      serverBus.publish(`${prefix}.test.announce`, { id: req.id });
-      return { id: req.id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' };
-    });
     const announced = waitForMessage(caller.get(NatsClient).nc, `${prefix}.test.announce`, { timeoutMs: 5000 });
     await announced.ready;
     const tracer = caller.get(ServiceTracer);
@@ -96,21 +121,17 @@ describe('tracing over the bus', () => {
   });
 
   it('serves a request outside any trace without a span, and marks a failed traced one', async () => {
-    const seen: (string | undefined)[] = [];
-    server.get(Bus).serve(TenancyEndpoints.usage, async () => {
-      seen.push(server.get(ServiceTracer).activeTraceparent());
-      throw new Error('secret internals');
-    });
+    const usageSeen = seen.usage;
     const nc = caller.get(NatsClient).nc;
     const body = new TextEncoder().encode(JSON.stringify({ id: 'acme' }));
     const untraced = await nc.request(names(prefix).internal.tenantsUsage, body, { timeout: 2000 });
     expect(untraced.headers?.get('Nats-Service-Error-Code')).toBe('500');
-    expect(seen).toEqual([undefined]);
+    expect(usageSeen).toEqual([undefined]);
     const h = headers();
     h.set(Headers.TraceParent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     const traced = await nc.request(names(prefix).internal.tenantsUsage, body, { timeout: 2000, headers: h });
     expect(traced.headers?.get('Nats-Service-Error-Code')).toBe('500');
-    const traceId = parseTraceparent(seen[1])!.traceId;
+    const traceId = parseTraceparent(usageSeen[1])!.traceId;
     expect(traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     const [span] = await eventually(async () => {
       const all = await storedSpans(caller.get(NatsClient), traceId);

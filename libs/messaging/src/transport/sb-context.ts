@@ -43,11 +43,11 @@ export class SbContext extends BaseRpcContext<[WireMessage]> {
     this.jsMsg.nak(delayMs);
   }
 
-  /** Consumer handlers: never redeliver. */
-  term(reason?: string): void {
+  /** Consumer handlers: never redeliver. (No reason text: nats-server 2.9 ignores `+TERM <reason>`.) */
+  term(): void {
     if (!this.jsMsg || this.done) return;
     this.done = true;
-    this.jsMsg.term(reason);
+    this.jsMsg.term();
   }
 
   /** The JetStream delivery count (1 on the first delivery); 0 for core messages. */

@@ -175,7 +175,8 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
       if (ctx.settled) return;
       const err = asSbError(e).err;
       if (err.retryable) m.nak(backoffMs(CONSUMER_RETRY, m.info.deliveryCount));
-      else m.term(err.code);
+      // No reason text: `+TERM <reason>` needs nats-server 2.10.4+; 2.9 ignores it and the message stays pending.
+      else m.term();
     }
   }
 
