@@ -129,7 +129,7 @@ describe('SbTransport over real NATS', () => {
     await expect(bus.request(Endpoints.getTenant, { id: 'a' })).resolves.toMatchObject({ id: 'a' });
     await expect(bus.request(Endpoints.getTenant, { id: 'taken' })).rejects.toMatchObject({ code: 'RESOURCE.CONFLICT', status: 409 });
     await expect(bus.request(Endpoints.getTenant, { id: 'bad id!' })).rejects.toMatchObject({ code: 'REQUEST.INVALID', status: 400 });
-    const crash = await bus.request(Endpoints.getTenant, { id: 'crash' }).catch((e: Error) => e);
+    const crash = await bus.request(Endpoints.getTenant, { id: 'crash' }).then(() => new Error('answered'), (e: Error) => e);
     expect(crash).toMatchObject({ code: 'INTERNAL', status: 500 });
     expect(crash.message).not.toContain('secret');
     // What a plain NATS client sees: the Nats-Service-Error headers and the {error} body.
@@ -146,7 +146,7 @@ describe('SbTransport over real NATS', () => {
   it('runs guards before the contract pipe: a refused caller gets 403, whatever the body', async () => {
     const h = natsHeaders();
     h.set('X-Role', 'nobody');
-    const raw = await client.nc.request(n.internal.tenantsGet, enc.encode('{"id":"bad id!"}'), { headers: h });
+    const raw = await client.nc.request(n.internal.tenantsGet, enc.encode('{"id":"bad id!"}'), { headers: h, timeout: 2_000 });
     expect(raw.headers?.get('Nats-Service-Error-Code')).toBe('403');
     expect(JSON.parse(dec.decode(raw.data))).toMatchObject({ error: { code: 'AUTH.FORBIDDEN', message: 'Not for you' } });
   });
