@@ -1,11 +1,8 @@
 /** Task status changes as events on `<prefix>.v1.tasks.events.<tenant>.<task>.<status>` (kept in a stream). */
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { Headers, type TaskEvent, type TaskRecord } from '@sb/contracts';
+import { Headers, type TaskRecord } from '@sb/contracts';
 import type { Bus } from '@sb/messaging';
-
-export function toTaskEvent(r: TaskRecord, now: Date): TaskEvent {
-  return { taskId: r.taskId, tenantId: r.tenantId, status: r.status, capability: r.capability, agentId: r.agentId ?? null, attempts: r.attempts, at: now.toISOString() };
-}
+import { toTaskEvent } from './task-announcer';
 
 export function publishTaskEvent(bus: Bus, r: TaskRecord, now: Date = new Date()): void {
   let h;

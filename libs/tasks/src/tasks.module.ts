@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { NatsClient } from '@sb/messaging';
+import { Bus, NatsClient } from '@sb/messaging';
+import { TaskAnnouncer } from './task-announcer';
 import { type TaskInfraOptions, TaskInfrastructure } from './task-infrastructure';
+import { TaskLifecycle } from './task-lifecycle';
+import { TaskQueue } from './task-queue';
 
 @Module({})
 export class TasksModule {
@@ -17,8 +20,15 @@ export class TasksModule {
             return infra;
           },
         },
+        { provide: TaskQueue, inject: [NatsClient], useFactory: (c: NatsClient) => new TaskQueue(c.js, c.nc, c.names) },
+        { provide: TaskAnnouncer, inject: [Bus], useFactory: (bus: Bus) => new TaskAnnouncer(bus) },
+        {
+          provide: TaskLifecycle,
+          inject: [TaskInfrastructure, TaskQueue, TaskAnnouncer],
+          useFactory: (infra: TaskInfrastructure, queue: TaskQueue, announcer: TaskAnnouncer) => new TaskLifecycle(infra.store, queue, announcer),
+        },
       ],
-      exports: [TaskInfrastructure],
+      exports: [TaskInfrastructure, TaskQueue, TaskAnnouncer, TaskLifecycle],
     };
   }
 }

@@ -63,6 +63,25 @@ export function markReclaimed(r: TaskRecord, lease: TaskRecord['lease']): TaskRe
   return { ...r, status: 'queued' };
 }
 
+/** A dead-lettered task queued again (redrive): a fresh attempt cycle with the redriven input, priority and deadline. */
+export function markRedriven(r: TaskRecord, task: Pick<QueuedTask, 'input' | 'priority' | 'deadlineAt'>): TaskRecord | undefined {
+  if (r.status !== 'dead_lettered') return undefined;
+  return {
+    ...r,
+    status: 'queued',
+    input: task.input,
+    priority: task.priority,
+    deadlineAt: task.deadlineAt,
+    errors: [],
+    error: null,
+    attempts: 0,
+    result: undefined,
+    progress: undefined,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
 export function withProgress(r: TaskRecord, progress: unknown): TaskRecord | undefined {
   if (r.status !== 'running') return undefined;
   return { ...r, progress };

@@ -1,0 +1,70 @@
+/**
+ * The work queue, written in one place: a queued task is a JetStream message on
+ * `<prefix>.q.<capability>.<priority>` carrying the task, with headers that tell a worker how to
+ * start it (the record revision for a start without a read, a reclaim copy's revision, the
+ * tenant's running-task ceiling, the waiting gateway) and a dedupe id. Dead letters go to their
+ * own stream. Nothing else in the codebase publishes either.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { type DeadLetter, Headers, type Names, type QueuedTask, type TaskRecord } from '@sb/contracts';
+import { encode } from '@sb/messaging';
+
+export interface EnqueueOptions {
+  /** Dedupe id for JetStream (`Nats-Msg-Id`); the task id for a first submit. */
+  msgId: string;
+  traceparent?: string;
+  /** The record's KV revision when queued: the worker moves it to running without reading it. */
+  recordRevision?: number;
+  /** A copy recovery republished: it may only start from this record revision. */
+  reclaimedFromRevision?: number;
+  /** The completion subject of the gateway waiting for the outcome (see TaskCompletion in the contract). */
+  notify?: string;
+  /** The tenant's ceiling on running tasks; absent or null = unlimited (workers then need no slot). */
+  maxConcurrent?: number | null;
+}
+
+export class TaskQueue {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly nc: NatsConnection,
+    private readonly n: Names,
+  ) {}
+
+  async enqueue(task: QueuedTask, o: EnqueueOptions): Promise<void> {
+    const h = natsHeaders();
+    h.set(Headers.TaskId, task.taskId);
+    h.set(Headers.TenantId, task.tenantId);
+    if (o.traceparent) h.set(Headers.TraceParent, o.traceparent);
+    if (o.recordRevision !== undefined) h.set(Headers.RecordRevision, String(o.recordRevision));
+    if (o.reclaimedFromRevision !== undefined) h.set(Headers.Reclaimed, String(o.reclaimedFromRevision));
+    if (o.notify) h.set(Headers.Notify, o.notify);
+    if (typeof o.maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(o.maxConcurrent));
+    await this.js.publish(this.n.queue.subject(task.capability, task.priority), encode(task), { msgID: o.msgId, headers: h });
+    // A hint for idle workers; they also poll, so a lost hint only delays.
+    this.nc.publish(this.n.internal.taskReady(task.capability, task.priority));
+  }
+
+  /** Dead letters are deduplicated per attempt cycle: a redriven task can dead-letter again. */
+  async deadLetter(entry: DeadLetter): Promise<void> {
+    const t = entry.task;
+    await this.js.publish(this.n.deadLetters.subject(t.capability), encode(entry), { msgID: `dlq-${t.taskId}-${Date.parse(t.deadlineAt)}` });
+  }
+}
+
+/** The queued form of a record (what a reclaim copy or a redrive puts back on the queue). */
+export function queuedTaskOf(r: TaskRecord): QueuedTask {
+  const task: QueuedTask = {
+    taskId: r.taskId,
+    tenantId: r.tenantId,
+    capability: r.capability,
+    priority: r.priority,
+    input: r.input,
+    metadata: r.metadata,
+    timeoutMs: r.timeoutMs,
+    deadlineAt: r.deadlineAt,
+    createdAt: r.createdAt,
+  };
+  if (r.idempotencyKey) task.idempotencyKey = r.idempotencyKey;
+  return task;
+}
