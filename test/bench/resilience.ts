@@ -100,7 +100,7 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
       if (pubs.length >= 500) await Promise.all(pubs.splice(0));
     }
     await Promise.all(pubs);
-    const handler = new DeadLettersHandler({ store: new DlqStore(js, jsm, n), tasks: undefined as never, scanMax: 1_000_000, enqueue: async () => undefined, announce: () => undefined });
+    const handler = new DeadLettersHandler({ store: new DlqStore(js, jsm, n), tasks: undefined as never, scanMax: 1_000_000 }); // listing only: no redrive
     const t0 = process.hrtime.bigint();
     const listed = await handler.list({ tenantId: 'tn3', limit: 100 });
     const listMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -10,7 +10,7 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { Headers, names, type QueuedTask } from '@sb/contracts';
 import { Bus, DEFAULT_STREAM_SETTINGS, encode, ensureStream, NatsClient, NoWaitPuller, openBucket, type PulledMessage, streamConfigs } from '@sb/messaging';
 import { createLogger, ReadinessRegistry, ServiceMetrics } from '@sb/observability';
-import { queuedRecord, TaskStore } from '@sb/tasks';
+import { queuedRecord, TaskAnnouncer, TaskQueue, TaskStore } from '@sb/tasks';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import type { Agent, AgentContext } from '../../apps/agent-worker/src/agents/agent';
 import { AgentRegistry } from '../../apps/agent-worker/src/agents/agent-registry';
@@ -68,10 +68,12 @@ describe('fencing a worker that lost its task', () => {
 
   function executor(workerId: string, agent: LatchAgent, aborts = new AbortRegistry()): TaskExecutor {
     const metrics = new ServiceMetrics(`fencing-${workerId}`);
+    const bus = new Bus(client);
     return new TaskExecutor({
-      client,
-      bus: new Bus(client, metrics, logger),
+      bus,
       store,
+      queue: new TaskQueue(client.js, client.nc, n),
+      announcer: new TaskAnnouncer(bus),
       agents: new AgentRegistry().register(agent),
       aborts,
       retry: { maxAttempts: 3, baseMs: 100, maxMs: 1000 },

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import { type AgentLivenessEvent, type Heartbeat, names } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
-import { collectMessages, waitForMessage } from '@sb/testing';
+import { collectMessages, eventually, waitForMessage } from '@sb/testing';
 import { loadMetricsCollectorConfig } from '../../apps/metrics-collector/src/config';
 import { metricsCollectorModule } from '../../apps/metrics-collector/src/metrics-collector.module';
 import { type Fleet, startFleet } from './support/fleet';
@@ -42,11 +42,16 @@ describe('fleet telemetry', () => {
     await up.ready;
     const victim = await fleet.spawnWorker({ ...workerEnv, WORKER_ID: 'e2e-victim' });
     expect((await up).data).toMatchObject({ reason: 'registered', labels: { zone: 'e2e', pool: 'cpu' }, capabilities: expect.arrayContaining(['sleep', 'echo']) });
-    // A collector that lost its state asks; the worker registers again.
-    const again = waitForMessage<AgentLivenessEvent>(fleet.nc, n.agents.up('e2e-victim'), { timeoutMs: 10_000 });
-    await again.ready;
-    fleet.nc.publish(n.fleetApi.reregister('e2e-victim'), JSON.stringify({ agentId: 'e2e-victim' }));
-    expect((await again).data).toMatchObject({ reason: 'registered', host: expect.any(String) });
+    // A collector that lost its state asks; the worker registers again. The collector announces
+    // `up` before it answers the registration, so an ask sent on seeing `up` can reach the worker
+    // while that registration is still in flight, which answers it: ask until a new `up` comes.
+    const again = await eventually(async () => {
+      const next = waitForMessage<AgentLivenessEvent>(fleet.nc, n.agents.up('e2e-victim'), { timeoutMs: 2_000 });
+      await next.ready;
+      fleet.nc.publish(n.fleetApi.reregister('e2e-victim'), JSON.stringify({ agentId: 'e2e-victim' }));
+      return next.then((m) => m.data, () => false as const);
+    }, { timeoutMs: 10_000 });
+    expect(again).toMatchObject({ reason: 'registered', host: expect.any(String) });
 
     const { key } = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
     const holding = waitForMessage<Heartbeat>(fleet.nc, n.agents.heartbeat('e2e-victim'), { timeoutMs: 20_000, filter: (m) => m.data.tasks.length === 3 });

@@ -18,6 +18,9 @@ import { WatchedKv } from './store/watched-kv';
 
 const NANOS_PER_MS = 1_000_000;
 
+/** The assembled engine and config handler, as the service module provides them. */
+export const ALERTING_PARTS = Symbol('ALERTING_PARTS');
+
 export interface AlertingParts {
   engine: AlertingEngine;
   config: AlertingConfigHandler;

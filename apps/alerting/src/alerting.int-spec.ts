@@ -8,7 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type AlertEvent, AlertingEndpoints, names } from '@sb/contracts';
-import { createServiceApp } from '@sb/observability';
+import { createServiceApp, ServiceMetrics } from '@sb/observability';
 import { cleanupJetStream, collectMessages, testEnv, uniquePrefix } from '@sb/testing';
 import { alertingModule } from './alerting.module';
 import { loadAlertingConfig } from './config';
@@ -125,6 +125,11 @@ describe('alerting service', () => {
     expect(stream.state.messages - storedBefore).toBe(3); // firing, acknowledged, resolved: kept for replay
     expect(events.messages.filter((m) => m.subject.endsWith('.firing'))).toHaveLength(1);
     await events.stop();
+    // The malformed down event was counted by input, and by the transport as a refused event of that subject.
+    const metrics = await app.get(ServiceMetrics).registry.metrics();
+    expect(metrics).toMatch(/sb_alerting_invalid_inputs_total\{[^}]*input="liveness"[^}]*\} 1\n/);
+    const downPattern = n.agents.livenessOf('down').replace(/[.*]/g, (c) => `\\${c}`);
+    expect(metrics).toMatch(new RegExp(`sb_requests_total\\{[^}]*endpoint="${downPattern}"[^}]*code="REQUEST.INVALID"[^}]*\\} 1\n`));
   });
 });
 

@@ -4,8 +4,11 @@ import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import type { AlertingConfig } from './config';
 import { ChannelsModule } from './channels/channels.module';
 import { NOTIFICATION_OUTBOX, type NotificationOutbox } from './channels/notification-outbox';
-import { createAlerting } from './alerting.factory';
-import { ALERTING_PARTS, ALERTING_RUNTIME, AlertingNatsAdapter, type AlertingRuntime } from './alerts/alerting.nats';
+import { ALERTING_PARTS, type AlertingParts, createAlerting } from './alerting.factory';
+import { AlertingNatsController } from './alerts/alerting.nats';
+import { AlertingTicker } from './alerts/alerting-ticker';
+import { EngineInputsHandler } from './alerts/engine-inputs.handler';
+import { EngineInputsController } from './alerts/engine-inputs.nats';
 import { systemClock } from './engine/clock';
 
 /** Alert rules and their evaluation, the alert lifecycle, escalation, and (ChannelsModule) notification delivery. */
@@ -13,6 +16,7 @@ export function alertingModule(config: AlertingConfig, logger: AppLogger): Dynam
   return {
     module: AlertingModule,
     imports: [...coreImports('alerting', config, logger), ChannelsModule.forRoot(config)],
+    controllers: [AlertingNatsController, EngineInputsController],
     providers: [
       {
         provide: ALERTING_PARTS,
@@ -49,14 +53,18 @@ export function alertingModule(config: AlertingConfig, logger: AppLogger): Dynam
         },
       },
       {
-        provide: ALERTING_RUNTIME,
-        inject: [ServiceMetrics],
-        useFactory: (metrics: ServiceMetrics): AlertingRuntime => {
+        provide: EngineInputsHandler,
+        inject: [ALERTING_PARTS, ServiceMetrics],
+        useFactory: (parts: AlertingParts, metrics: ServiceMetrics) => {
           const invalid = metrics.counter('sb_alerting_invalid_inputs_total', 'Malformed messages the engine dropped, by input', ['input']);
-          return { tickMs: config.ALERTING_TICK_MS, onInvalid: (input) => invalid.inc({ input }) };
+          return new EngineInputsHandler(parts.engine, (input) => invalid.inc({ input }));
         },
       },
-      AlertingNatsAdapter,
+      {
+        provide: AlertingTicker,
+        inject: [ALERTING_PARTS, LOGGER],
+        useFactory: (parts: AlertingParts, log: AppLogger) => new AlertingTicker(parts, config.ALERTING_TICK_MS, log),
+      },
     ],
   };
 }

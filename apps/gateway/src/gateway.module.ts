@@ -8,8 +8,11 @@ import { AdminHttpController } from './admin/admin.http';
 import { ALERT_CONTROLLERS } from './alerts/alerts.http';
 import { AlertsService } from './alerts/alerts.service';
 import { AdminService } from './admin/admin.service';
+import { AuthEventsNatsController } from './auth/auth-events.nats';
+import { AuthGuard } from './auth/auth.guard';
 import { GatewayAuthenticator } from './auth/authenticator.provider';
 import { RequestContextInterceptor } from './auth/request-context';
+import { RequestSpanInterceptor, RequestSpans } from './auth/request-span';
 import type { GatewayConfig } from './config';
 import { ConsoleHttpController } from './console/console.http';
 import { DeadLettersHttpController } from './dead-letters/dead-letters.http';
@@ -19,7 +22,7 @@ import { FleetService } from './fleet/fleet.service';
 import { OpenApiController } from './openapi/openapi.http';
 import { TaskEventsHttpController } from './task-events/task-events.http';
 import { TasksHttpController } from './tasks/tasks.http';
-import { TasksNatsAdapter } from './tasks/tasks.nats';
+import { TasksNatsController } from './tasks/tasks.nats';
 import { taskProviders } from './tasks/tasks.providers';
 import { TenantsHttpController } from './tenants/tenants.http';
 import { TaskTraceHttpController } from './traces/task-trace.http';
@@ -38,20 +41,37 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       TasksModule.forRoot(taskInfraOptions(config)),
       RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
-    controllers: [...ALERT_CONTROLLERS, DeadLettersHttpController, FleetHttpController, ConsoleHttpController, TaskEventsHttpController, TasksHttpController, TaskTraceHttpController, AdminHttpController, OpenApiController, TenantsHttpController, IncidentsHttpController, NotificationChannelsHttpController],
+    controllers: [
+      ...ALERT_CONTROLLERS,
+      DeadLettersHttpController,
+      FleetHttpController,
+      ConsoleHttpController,
+      TaskEventsHttpController,
+      TasksHttpController,
+      TaskTraceHttpController,
+      AdminHttpController,
+      OpenApiController,
+      TenantsHttpController,
+      IncidentsHttpController,
+      NotificationChannelsHttpController,
+      TasksNatsController,
+      AuthEventsNatsController,
+    ],
     providers: [
       GatewayAuthenticator,
-      { provide: DeadLettersService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new DeadLettersService(a, b, config.MAX_INPUT_BYTES) },
+      AuthGuard,
+      RequestSpans,
+      RequestSpanInterceptor,
+      { provide: DeadLettersService, inject: [Bus], useFactory: (b: Bus) => new DeadLettersService(b, config.MAX_INPUT_BYTES) },
       { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ...taskProviders,
       ...traceProviders,
-      TasksNatsAdapter,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
-      { provide: TenantsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new TenantsService(a, b) },
-      { provide: AlertsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AlertsService(a, b) },
-      { provide: FleetService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new FleetService(a, b) },
-      { provide: NotificationChannelsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new NotificationChannelsService(a, b) },
-      { provide: IncidentsService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new IncidentsService(a, b) },
+      { provide: TenantsService, inject: [Bus], useFactory: (b: Bus) => new TenantsService(b) },
+      { provide: AlertsService, inject: [Bus], useFactory: (b: Bus) => new AlertsService(b) },
+      { provide: FleetService, inject: [Bus], useFactory: (b: Bus) => new FleetService(b) },
+      { provide: NotificationChannelsService, inject: [Bus], useFactory: (b: Bus) => new NotificationChannelsService(b) },
+      { provide: IncidentsService, inject: [Bus], useFactory: (b: Bus) => new IncidentsService(b) },
     ],
   };
 }

@@ -16,6 +16,7 @@ import { loadMetricsCollectorConfig } from './config';
 import { metricsCollectorModule } from './metrics-collector.module';
 
 const INTERVAL = 200;
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 jest.setTimeout(30_000);
 
 async function bootCollector(prefix: string, redisUrl = testEnv().redisUrl): Promise<{ app: INestApplication; url: string }> {
@@ -178,6 +179,11 @@ describe('metrics-collector', () => {
     expect(own).toContain('sb_collector_heartbeats_total{verdict="invalid",service="metrics-collector"} 1');
     expect(own).toContain('sb_collector_heartbeats_total{verdict="mismatch",service="metrics-collector"} 1');
     expect(own).toContain('sb_collector_samples_dropped_total{reason="invalid",service="metrics-collector"} 1');
+    // RED per subscription, labelled with its wildcard subject (bounded), never with one agent's subject.
+    for (const endpoint of [f.n.agents.heartbeatAll, f.n.agents.metricsAll]) {
+      expect(own).toMatch(new RegExp(`sb_requests_total\\{[^}]*endpoint="${escapeRegExp(endpoint)}"[^}]*outcome="ok"`));
+    }
+    expect(own).not.toContain(`endpoint="${f.n.agents.heartbeat('metrics-1')}"`);
     const res = await fetch(`${f.url}/metrics/fleet`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();

@@ -1,6 +1,7 @@
 /**
  * The collector's parts wired together, free of NATS and Nest: the transport adapter
- * (collector.nats.ts) feeds it messages and ticks, tests feed it directly with their own clock.
+ * (collector.nats.ts) feeds it messages and CollectorJobs its ticks; tests feed it directly with
+ * their own clock.
  */
 import type { AgentLivenessEvent, Heartbeat } from '@sb/contracts';
 import type { Clock } from './clock';
@@ -113,6 +114,11 @@ export class FleetCollector {
   /** A liveness event, ours or another replica's. */
   applyLiveness(ev: Pick<AgentLivenessEvent, 'agentId' | 'state'>): void {
     this.directory.applyLiveness(ev, this.clock());
+  }
+
+  /** One message from `sb.v1.agents.<agentId>.<state>`: applied only if its body says the same state. Never throws. */
+  onLivenessEvent(state: AgentLivenessEvent['state'], body: Partial<AgentLivenessEvent> | undefined): void {
+    if (body && typeof body.agentId === 'string' && body.state === state) this.applyLiveness({ agentId: body.agentId, state });
   }
 
   /** A registry record from the KV snapshot (boot, or another replica's registration). */

@@ -5,7 +5,8 @@ import { RedisClient, RedisModule } from '@sb/redis';
 import { systemClock, type Clock } from './clock';
 import { FleetCollector } from './collector';
 import { CollectorMetrics } from './collector-metrics';
-import { CollectorNatsAdapter } from './collector.nats';
+import { CollectorJobs } from './collector-jobs';
+import { CollectorNatsController } from './collector.nats';
 import type { MetricsCollectorConfig } from './config';
 import { JetStreamQueueProbe } from './fleet-samples/queue-probe';
 import { FleetMetricsHttpController } from './ingestion/fleet-metrics.http';
@@ -22,7 +23,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
   return {
     module: MetricsCollectorModule,
     imports: [...coreImports('metrics-collector', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'metrics-collector' })],
-    controllers: [FleetMetricsHttpController],
+    controllers: [FleetMetricsHttpController, CollectorNatsController],
     providers: [
       {
         provide: KvRegistryStore,
@@ -63,7 +64,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
           );
         },
       },
-      CollectorNatsAdapter,
+      CollectorJobs,
     ],
   };
 }

@@ -6,13 +6,15 @@ import type { RecoveryConfig } from './config';
 import { KvIncidentStore } from './incidents/incident-store';
 import { IncidentLog } from './incidents/incident-log';
 import { leaderLeaseProvider } from './leader/leader.provider';
-import { RecoveryCoreService } from './recovery-core.service';
+import { recoveryCoreControllers, recoveryCoreProviders } from './recovery-core.providers';
 import { RECOVERY_CONFIG } from './recovery.tokens';
-import { resilienceProviders } from './breakers/resilience.providers';
+import { resilienceControllers, resilienceProviders } from './breakers/resilience.providers';
 
 /**
  * Recovery: one leader (LeaderLease) reclaims down agents' tasks, finalises expired tasks,
- * records incidents (IncidentLog, injectable by every recovery feature) and links alerts.
+ * records incidents (IncidentLog, injectable by every recovery feature) and links alerts; it
+ * also runs the circuit breakers, load shedding and the dead letters. Every replica hears the
+ * events its controllers declare; the handlers act on the leader only.
  */
 export function recoveryModule(config: RecoveryConfig, logger: AppLogger): DynamicModule {
   return {
@@ -29,9 +31,10 @@ export function recoveryModule(config: RecoveryConfig, logger: AppLogger): Dynam
           return new IncidentLog(new KvIncidentStore(kv), (inc) => bus.publish(client.names.recoveryCore.incidentChanged(inc.id), inc));
         },
       },
-      RecoveryCoreService,
+      ...recoveryCoreProviders,
       ...resilienceProviders,
     ],
+    controllers: [...recoveryCoreControllers, ...resilienceControllers],
     exports: [IncidentLog, leaderLeaseProvider.provide],
   };
 }

@@ -4,16 +4,19 @@ import { type AppLogger, LOGGER } from '@sb/observability';
 import { ConcurrencySlots, RedisClient, RedisModule, UsageStore } from '@sb/redis';
 import type { TenancyConfig } from './config';
 import { SlotsHandler } from './slots/slots.handler';
+import { TenancySetup } from './tenancy.setup';
 import { KvTenantStore } from './tenants/tenant-store';
 import { TenantsHandler } from './tenants/tenants.handler';
-import { TenantsNatsAdapter } from './tenants/tenants.nats';
-import { UsageConsumer } from './usage/usage.consumer';
+import { TenantsNatsController } from './tenants/tenants.nats';
+import { RecordUsageHandler } from './usage/record-usage.handler';
+import { UsageNatsController } from './usage/usage.nats';
 import { UsageReportHandler } from './usage/usage-report.handler';
 
 export function tenancyModule(config: TenancyConfig, logger: AppLogger): DynamicModule {
   return {
     module: TenancyModule,
     imports: [...coreImports('tenancy', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'tenancy' })],
+    controllers: [TenantsNatsController, UsageNatsController],
     providers: [
       {
         provide: KvTenantStore,
@@ -24,12 +27,12 @@ export function tenancyModule(config: TenancyConfig, logger: AppLogger): Dynamic
       { provide: SlotsHandler, inject: [KvTenantStore, RedisClient], useFactory: (store: KvTenantStore, r: RedisClient) => new SlotsHandler(store, new ConcurrencySlots(r)) },
       { provide: UsageStore, inject: [RedisClient], useFactory: (r: RedisClient) => new UsageStore(r) },
       { provide: UsageReportHandler, inject: [TenantsHandler, UsageStore], useFactory: (t: TenantsHandler, u: UsageStore) => new UsageReportHandler(t, u) },
+      { provide: RecordUsageHandler, inject: [UsageStore, LOGGER], useFactory: (u: UsageStore, l: AppLogger) => new RecordUsageHandler(u, l) },
       {
-        provide: UsageConsumer,
-        inject: [NatsClient, UsageStore, LOGGER],
-        useFactory: (c: NatsClient, u: UsageStore, l: AppLogger) => new UsageConsumer(c, u, l, config.JETSTREAM_REPLICAS),
+        provide: TenancySetup,
+        inject: [TenantsHandler, NatsClient],
+        useFactory: (t: TenantsHandler, c: NatsClient) => new TenancySetup(t, c, config.JETSTREAM_REPLICAS),
       },
-      TenantsNatsAdapter,
     ],
   };
 }

@@ -38,15 +38,21 @@ export type ResOf<E> = E extends Endpoint<z.ZodType, infer Res> ? Res : never;
  * `shared`, when the service's replicas share it as a queue group. A body that is not JSON or
  * is too large reaches the handler as `undefined` (an event has no reply to carry an error).
  */
+/** Who subscribes: the service, and this process of it (for subjects addressed to one instance). */
+export interface Subscriber {
+  service: string;
+  instanceId: string;
+}
+
 export interface EventEndpoint<T = unknown> {
   readonly kind: 'event';
-  subject: (n: Names) => string;
+  subject: (n: Names, self: Subscriber) => string;
   maxBytes: number;
   shared?: boolean;
   /** Phantom: the body type. */
   readonly _body?: T;
 }
-export const eventOf = <T = unknown>(subject: (n: Names) => string, maxBytes: number, opts: { shared?: boolean } = {}): EventEndpoint<T> => ({
+export const eventOf = <T = unknown>(subject: (n: Names, self: Subscriber) => string, maxBytes: number, opts: { shared?: boolean } = {}): EventEndpoint<T> => ({
   kind: 'event',
   subject,
   maxBytes,

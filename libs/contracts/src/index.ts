@@ -18,3 +18,5 @@ export * from './resilience-classes';
 export * from './resilience-schemas';
 export * from './resilience-errors';
 export * from './resilience-endpoints';
+export * from './tenancy-events';
+export * from './events';

@@ -229,7 +229,7 @@ export const Headers = {
   MsgId: 'Nats-Msg-Id',
   TaskId: 'Sb-Task-Id',
   TenantId: 'Sb-Tenant-Id',
-  /** On a queued task: the subject to send the finished task to (a waiting gateway). */
+  /** On a queued task: the waiting gateway's completion subject (`Events.taskCompletion`); the finished task goes there. */
   Notify: 'Sb-Notify',
   /** On a queued task: the KV revision of its record when it was queued. */
   RecordRevision: 'Sb-Record-Revision',

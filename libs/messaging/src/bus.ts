@@ -1,43 +1,25 @@
 /**
- * Typed request/reply over core NATS, by contract endpoint. `serve` validates with the
- * endpoint's schema, times and counts every request, and turns every failure into the
- * structured error reply; `request` turns an error reply back into the same SbError.
+ * The bus client: typed request/reply over core NATS by contract endpoint, and publish. `request`
+ * turns an error reply back into the same SbError the server threw; requests inside a trace get a
+ * client span and carry its `traceparent`. Serving is the transport's (transport/): handlers are
+ * declared with `@MessagePattern`, `@EventPattern` and `@JetStreamConsumer`.
  */
-import { type BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
-import { headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from '@nats-io/nats-core';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/nats-core';
 import {
   type Endpoint,
   Headers,
-  type ParsedReqOf,
   type ResOf,
   SpanAttributes,
   TimeoutError as SbTimeoutError,
   UnavailableError,
 } from '@sb/contracts';
-import { activeSpan, type AppLogger, LOGGER, markSpanError, ServiceMetrics, ServiceTracer } from '@sb/observability';
+import { activeSpan, ServiceTracer } from '@sb/observability';
 import type { z } from 'zod';
-import { decode, encode, validate } from './codec';
+import { decode, encode } from './codec';
 import { NatsClient } from './nats-client';
 import { RequestMux } from './request-mux';
-import { asSbError, errorFromReply, errorReply } from './wire-errors';
-
-export interface RequestContext {
-  headers?: MsgHdrs;
-  msg: Msg;
-  subject: string;
-  /** Headers a handler wants on its reply (success or error), e.g. RateLimit-*. */
-  replyHeaders?: MsgHdrs;
-}
-export type Handler<E> = (req: ParsedReqOf<E>, ctx: RequestContext) => Promise<ResOf<E>>;
-export type RawHandler<E> = (body: unknown, ctx: RequestContext) => Promise<ResOf<E>>;
-
-export interface ServeOptions {
-  /** Queue group; defaults to the service's own so replicas share the load. */
-  queue?: string;
-  maxPayloadBytes?: number;
-  /** Subject override (e.g. a test's prefix is already in NatsClient.names). */
-  subject?: string;
-}
+import { errorFromReply } from './wire-errors';
 
 export interface CallOptions {
   headers?: MsgHdrs;
@@ -45,16 +27,12 @@ export interface CallOptions {
 }
 
 @Injectable()
-export class Bus implements BeforeApplicationShutdown {
-  private readonly subs: Subscription[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+export class Bus {
   private mux?: RequestMux;
 
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
-    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-    @Inject(LOGGER) private readonly logger: AppLogger,
-    /** Spans for what this service serves, requests and publishes (absent in bare test setups). */
+    /** Spans for the requests and publishes this service makes (absent in bare test setups). */
     @Optional() @Inject(ServiceTracer) readonly tracer?: ServiceTracer,
   ) {}
 
@@ -62,68 +40,9 @@ export class Bus implements BeforeApplicationShutdown {
     return this.client.names;
   }
 
-  serve<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: Handler<E>, opts: ServeOptions = {}): Subscription {
-    return this.subscribe(endpoint, (body, ctx) => handler(validate(endpoint.request, body) as ParsedReqOf<E>, ctx), opts);
-  }
-
-  /**
-   * Like `serve`, but the handler gets the decoded body unvalidated: for edges that must
-   * authenticate before they validate (so a bad credential wins over a bad body).
-   */
-  serveRaw<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: RawHandler<E>, opts: ServeOptions = {}): Subscription {
-    return this.subscribe(endpoint, handler, opts);
-  }
-
-  private subscribe<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, handler: RawHandler<E>, opts: ServeOptions): Subscription {
-    const subject = opts.subject ?? endpoint.subject(this.client.names);
-    const queue = opts.queue ?? this.client.names.queueGroup(this.client.options.service);
-    const maxBytes = opts.maxPayloadBytes ?? 1024 * 1024;
-    const sub = this.client.nc.subscribe(subject, {
-      queue,
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.error({ err, subject }, 'subscription error');
-          return;
-        }
-        const p = this.dispatch(handler, msg, subject, maxBytes);
-        this.inFlight.add(p);
-        void p.finally(() => this.inFlight.delete(p));
-      },
-    });
-    this.subs.push(sub);
-    return sub;
-  }
-
-  private dispatch<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number): Promise<void> {
-    const tracer = this.tracer;
-    // The parent is what the message carries, never whatever context the socket callback ran in. A
-    // request outside any trace is served without a span: internal calls would otherwise each start a
-    // trace of one span (the public task submit starts its trace itself, in the gateway).
-    const parent = msg.headers?.get(Headers.TraceParent) || undefined;
-    if (!tracer || !parent) return this.serveOne(handler, msg, subject, maxBytes);
-    return tracer.inSpan(subject, { kind: 'server', root: true, parent, attributes: { [SpanAttributes.Subject]: subject } }, () => this.serveOne(handler, msg, subject, maxBytes));
-  }
-
-  private async serveOne<E>(handler: RawHandler<E>, msg: Msg, subject: string, maxBytes: number) {
-    const start = process.hrtime.bigint();
-    let code = '';
-    const ctx: RequestContext = { headers: msg.headers, msg, subject };
-    try {
-      const res = await handler(decode(msg.data, maxBytes), ctx);
-      if (msg.reply) msg.respond(encode(res), ctx.replyHeaders ? { headers: ctx.replyHeaders } : undefined);
-    } catch (e) {
-      const { err, unexpected } = asSbError(e);
-      markSpanError(activeSpan(), err);
-      if (unexpected) this.logger.error({ err: e, subject }, err.status === 503 ? 'dependency failure' : 'handler failed');
-      code = err.code;
-      if (msg.reply) {
-        const { data, headers } = errorReply(err);
-        for (const [k, v] of ctx.replyHeaders ?? []) if (!headers.has(k)) headers.set(k, v.join(','));
-        msg.respond(data, { headers });
-      }
-    } finally {
-      this.metrics.observe('nats', subject, start, code);
-    }
+  /** This process of the service (see NatsClient.self). */
+  get self() {
+    return this.client.self;
   }
 
   async request<E extends Endpoint<z.ZodType, unknown>>(endpoint: E, payload: z.input<E['request']>, opts: CallOptions = {}): Promise<ResOf<E>> {
@@ -160,19 +79,6 @@ export class Bus implements BeforeApplicationShutdown {
     const span = this.tracer && !headers?.has(Headers.TraceParent) ? activeSpan() : undefined;
     if (span && this.tracer) headers = withHeader(headers, Headers.TraceParent, this.tracer.traceparentOf(span));
     this.client.nc.publish(subject, encode(payload), headers ? { headers } : undefined);
-  }
-
-  /**
-   * Shutdown: stop taking requests (replicas in the queue group take them), then give the
-   * ones being served up to the grace period to reply before the connection drains.
-   */
-  async beforeApplicationShutdown(): Promise<void> {
-    for (const s of this.subs.splice(0)) s.unsubscribe();
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.client.options.drainGraceMs ?? 10_000)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
-    clearTimeout(timer);
   }
 }
 

@@ -7,12 +7,14 @@ export interface CoreConfig {
   SB_PREFIX: string;
   REQUEST_TIMEOUT_MS: number;
   SHUTDOWN_GRACE_MS?: number;
+  /** This process's id on subjects addressed to one instance (random when absent; a worker uses its WORKER_ID). */
+  INSTANCE_ID?: string;
 }
 
 /** What every service's root module imports: logging/metrics/health, and its NATS connection. */
 export function coreImports(service: string, config: CoreConfig, logger: AppLogger): DynamicModule[] {
   return [
     ObservabilityModule.forRoot({ service, logger, config }),
-    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, drainGraceMs: config.SHUTDOWN_GRACE_MS }),
+    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, drainGraceMs: config.SHUTDOWN_GRACE_MS, instanceId: config.INSTANCE_ID }),
   ];
 }

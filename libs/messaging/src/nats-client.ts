@@ -8,7 +8,8 @@ import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManage
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { names, type Names } from '@sb/contracts';
+import { randomBytes } from 'node:crypto';
+import { names, type Names, type Subscriber } from '@sb/contracts';
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
 
 export interface MessagingOptions {
@@ -18,6 +19,8 @@ export interface MessagingOptions {
   requestTimeoutMs: number;
   /** On shutdown, how long requests already being served may take to finish. */
   drainGraceMs?: number;
+  /** This process's id on subjects addressed to one instance; random when absent. */
+  instanceId?: string;
 }
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
@@ -28,6 +31,8 @@ export class NatsClient implements OnApplicationShutdown {
   private jsManager?: JetStreamManager;
   private kvManager?: Kvm;
   readonly names: Names;
+  /** This process of the service: subjects addressed to one instance (a gateway's task completions) carry it. */
+  readonly self: Subscriber;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) readonly options: MessagingOptions,
@@ -35,6 +40,7 @@ export class NatsClient implements OnApplicationShutdown {
     @Inject(ReadinessRegistry) private readonly readiness: ReadinessRegistry,
   ) {
     this.names = names(options.prefix);
+    this.self = { service: options.service, instanceId: options.instanceId ?? randomBytes(8).toString('hex') };
   }
 
   /** Called by the module's provider factory, so everything that injects NatsClient gets it connected. */

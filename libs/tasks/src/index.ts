@@ -7,4 +7,3 @@ export * from './task-announcer';
 export * from './task-lifecycle';
 export * from './task-run';
 export * from './tasks.module';
-export * from './task-events';

@@ -101,7 +101,7 @@ export class TaskLifecycle {
       record = queuedRecord(task, undefined);
       revision = await this.store.create(record).catch(() => undefined);
     }
-    if (revision === undefined) return { conflict: 'This dead letter is being redriven already' };
+    if (revision === undefined) return { conflict: `Task ${task.taskId} is being redriven already` };
     try {
       await this.queue.enqueue(task, { msgId, traceparent: record.traceparent, recordRevision: revision });
     } catch (e) {

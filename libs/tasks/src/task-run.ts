@@ -201,8 +201,7 @@ export class TaskRun {
     if (budgetExhausted(this.d.retry, this.attempt)) return deadLetter(this.d, this.task, this.msg, this.record, err);
     const next = markRetrying(this.record, err);
     if (next && (await this.d.store.replace(next, this.revision)) !== undefined) this.d.announcer.changed(next);
-    const delay = backoffMs(this.d.retry, this.attempt);
-    this.msg.nak(f.minDelayMs !== undefined ? Math.max(delay, Math.min(f.minDelayMs, Math.max(delay, this.d.retry.maxMs))) : delay);
+    this.msg.nak(retryDelayMs(backoffMs(this.d.retry, this.attempt), f.minDelayMs, this.d.retry.maxMs));
   }
 
   /** The task's deadline passed while it ran. */
@@ -271,4 +270,10 @@ function taskError(d: RunDeps, code: string, message: string, retryable: boolean
   const err: TaskError = { code, message: message.slice(0, 2000), retryable, attempt, agentId: d.workerId, at: d.now().toISOString() };
   if (cls) err.class = cls;
   return err;
+}
+
+/** The wait before the next attempt: the backoff, or a provider's hint when longer, capped at the backoff ceiling (never below the backoff). */
+export function retryDelayMs(backoff: number, hintMs: number | undefined, maxMs: number): number {
+  if (!hintMs) return backoff;
+  return Math.min(Math.max(backoff, maxMs), Math.max(backoff, hintMs));
 }

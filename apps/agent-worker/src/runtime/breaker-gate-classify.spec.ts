@@ -1,5 +1,8 @@
 import { NonRetryableTaskError, RetryableTaskError } from '../agents/agent';
-import { classifyFailure, rateLimitDelayMs } from './breaker-gate-classify';
+import { retryDelayMs } from '@sb/tasks';
+import { classifyFailure, retryAfterHintMs } from './breaker-gate-classify';
+
+const rateLimitDelayMs = (e: unknown, backoff: number, maxMs: number) => retryDelayMs(backoff, retryAfterHintMs(e), maxMs);
 
 describe('classifyFailure', () => {
   it("an agent's own failures are agent_error", () => {
@@ -38,7 +41,7 @@ describe('classifyFailure', () => {
   });
 });
 
-describe('rateLimitDelayMs', () => {
+describe('rate-limited retry delay (retryAfterHintMs + retryDelayMs)', () => {
   it("waits the provider's hint, never less than the backoff, capped", () => {
     expect(rateLimitDelayMs({ retryAfterMs: 5_000 }, 1_000, 60_000)).toBe(5_000);
     expect(rateLimitDelayMs({ retryAfter: 3 }, 1_000, 60_000)).toBe(3_000);

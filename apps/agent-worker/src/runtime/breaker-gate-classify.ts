@@ -33,14 +33,14 @@ export function classifyFailure(e: unknown, abortReason?: string): ErrorClass {
 }
 
 /**
- * How long to wait before retrying a rate-limited attempt: the provider's own hint when the
- * error carries one (`retryAfterMs`, or `retryAfter` in seconds, also under `headers['retry-after']`),
- * never less than the normal backoff, at most `maxMs`.
+ * The provider's own hint of how long to wait before retrying a rate-limited attempt:
+ * `retryAfterMs`, or `retryAfter` in seconds, also under `headers['retry-after']`; 0 when there
+ * is none. The task lifecycle waits at least this long, never less than the normal backoff and
+ * at most the backoff ceiling.
  */
-export function rateLimitDelayMs(e: unknown, backoff: number, maxMs: number): number {
+export function retryAfterHintMs(e: unknown): number {
   const err = (e ?? {}) as Record<string, unknown>;
   const headers = (err.headers ?? (err.response as Record<string, unknown> | undefined)?.headers) as Record<string, unknown> | undefined;
   const secs = Number(err.retryAfter ?? headers?.['retry-after']);
-  const hint = typeof err.retryAfterMs === 'number' ? err.retryAfterMs : Number.isFinite(secs) ? secs * 1000 : 0;
-  return Math.min(maxMs, Math.max(backoff, hint));
+  return typeof err.retryAfterMs === 'number' ? err.retryAfterMs : Number.isFinite(secs) ? secs * 1000 : 0;
 }

@@ -1,11 +1,12 @@
 /**
  * The worker alone against real NATS: it takes a task put straight on the queue, records the
- * result once, and on shutdown finishes the task it is running before it lets go.
+ * result once, stops a running task when an abort is broadcast, and on shutdown finishes the task
+ * it is running before it lets go.
  */
 import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { names, type QueuedTask, type TaskRecord } from '@sb/contracts';
+import { type Heartbeat, names, type QueuedTask, type TaskRecord } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { newTaskId, TaskInfrastructure } from '@sb/tasks';
 import { cleanupJetStream, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
@@ -32,7 +33,7 @@ describe('agent worker', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: testEnv().natsUrl });
-    const config = loadWorkerConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'echo,sleep', WORKER_TENANT_SLOTS: 'false', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'silent' });
+    const config = loadWorkerConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'echo,sleep', WORKER_TENANT_SLOTS: 'false', SHUTDOWN_GRACE_MS: '10000', AGENT_HEARTBEAT_MS: '200', LOG_LEVEL: 'silent' });
     const { app } = await createServiceApp({ service: 'agent-worker', config, module: (l) => agentWorkerModule(config, l), logger: createLogger('agent-worker', 'silent') });
     await app.init();
     worker = app;
@@ -58,6 +59,22 @@ describe('agent worker', () => {
     expect(event.subject).toContain(task.taskId);
     const stored = await infra.store.get('tn_int', task.taskId);
     expect(stored?.record).toMatchObject({ status: 'succeeded', result: { echo: { n: 1 } }, attempts: 1 });
+  });
+
+  it('aborts a running task when its abort is broadcast', async () => {
+    const running = waitForMessage(nc, `${prefix}.v1.tasks.events.tn_int.*.running`, { timeoutMs: 10_000 });
+    await running.ready;
+    const task = await enqueue('sleep', { ms: 600_000 });
+    await running;
+    const holds = (m: { data: Heartbeat }) => m.data.tasks.some((t) => t.taskId === task.taskId);
+    // The worker's heartbeats list the tasks it holds: the task, then (aborted and acked) no longer.
+    const held = waitForMessage<Heartbeat>(nc, n.agents.heartbeatAll, { filter: holds, timeoutMs: 10_000 });
+    await held.ready;
+    await held;
+    const released = waitForMessage<Heartbeat>(nc, n.agents.heartbeatAll, { filter: (m) => !holds(m), timeoutMs: 10_000 });
+    await released.ready;
+    nc.publish(n.internal.taskAbort(task.taskId));
+    expect((await released).data).toMatchObject({ inFlight: 0, tasks: [] });
   });
 
   it('finishes the task it is running before shutting down', async () => {

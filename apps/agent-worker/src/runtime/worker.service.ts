@@ -1,13 +1,13 @@
 /**
- * The worker's lifecycle: declare consumers and capabilities, listen for aborts, pull and run
- * tasks; on shutdown stop pulling, let running tasks finish within the grace period, and hand
- * back the rest for another worker.
+ * The worker's lifecycle: declare consumers and capabilities, pull and run tasks; on shutdown
+ * stop pulling, let running tasks finish within the grace period, and hand back the rest for
+ * another worker. Aborts of running tasks arrive through TaskAbortNatsController (task-abort.nats.ts),
+ * which shares this service's AbortRegistry.
  */
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from '@nats-io/nats-core';
 import { Bus, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
-import { TaskInfrastructure } from '@sb/tasks';
+import { TaskAnnouncer, TaskInfrastructure, TaskQueue } from '@sb/tasks';
 import { AgentRegistry } from '../agents/agent-registry';
 import { HeldTasks } from '../telemetry/held-tasks';
 import type { WorkerConfig } from '../config';
@@ -22,9 +22,7 @@ import { WorkerMetrics } from './worker-metrics';
 @Injectable()
 export class WorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private puller?: TaskPuller;
-  private abortSub?: Subscription;
   private breakers?: BreakerWiring;
-  private readonly aborts = new AbortRegistry();
 
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
@@ -35,6 +33,9 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(LOGGER) private readonly logger: AppLogger,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(HeldTasks) private readonly held: HeldTasks,
+    @Inject(AbortRegistry) private readonly aborts: AbortRegistry,
+    @Inject(TaskQueue) private readonly queue: TaskQueue,
+    @Inject(TaskAnnouncer) private readonly announcer: TaskAnnouncer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,9 +47,10 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       ? await startBreakerGate(this.client, c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, c.JETSTREAM_REPLICAS, () => this.puller?.wakeUp(), this.logger)
       : undefined;
     const executor = new TaskExecutor({
-      client: this.client,
       bus: this.bus,
       store: this.infra.store,
+      queue: this.queue,
+      announcer: this.announcer,
       agents: this.agents,
       aborts: this.aborts,
       retry: { maxAttempts: c.TASK_MAX_ATTEMPTS, baseMs: c.TASK_BACKOFF_BASE_MS, maxMs: c.TASK_BACKOFF_MAX_MS },
@@ -58,11 +60,6 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       metrics: new WorkerMetrics(this.metrics),
       slots: c.WORKER_TENANT_SLOTS ? new TenantSlots(this.bus, c.TASK_ACK_WAIT_MS, this.logger) : undefined,
       outcomes: this.breakers?.outcomes,
-    });
-    this.abortSub = this.client.nc.subscribe(this.client.names.internal.taskAbortAll, {
-      callback: (_e, msg) => {
-        this.aborts.abort(msg.subject.slice(msg.subject.lastIndexOf('.') + 1), 'cancelled');
-      },
     });
     this.puller = new TaskPuller(this.client.nc, this.client.names, { capabilities, concurrency: c.WORKER_CONCURRENCY, idlePollMs: c.WORKER_IDLE_POLL_MS, gate: this.breakers?.gate }, (m) => this.held.track(m, () => executor.run(m)), this.logger);
     this.puller.start();
@@ -77,7 +74,6 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
       this.aborts.abortAll('shutdown');
       await this.puller.stop(2_000);
     }
-    this.abortSub?.unsubscribe();
     this.breakers?.stop();
   }
 }

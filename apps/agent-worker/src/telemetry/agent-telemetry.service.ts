@@ -1,23 +1,29 @@
 /**
  * The worker's side of fleet telemetry. On boot it registers with the collector (retried with
- * backoff while no collector answers; never blocks taking tasks), then heartbeats from a timer
- * on the event loop, which keeps beating while tasks run, and sends metric batches. When the
- * collector asks (it lost its state and does not know this agent), it registers again. The
- * beats themselves go out from a thread of their own (heartbeat-thread.ts), so CPU-heavy work
- * on the main loop cannot make a busy worker look dead. On
- * shutdown it beats `draining` until its tasks are finished or handed back, then deregisters,
- * so its departure raises no down alarm.
+ * backoff while no collector answers; never blocks taking tasks), and registers again when the
+ * collector asks (it lost its state and does not know this agent).
+ *
+ * Heartbeats: a timer on the main event loop composes the current heartbeat (held tasks, status)
+ * every AGENT_HEARTBEAT_MS and hands it to the heartbeat thread (heartbeat-sender.ts starts
+ * heartbeat-thread.ts), which sends the beats on its own timer and NATS connection. CPU-heavy
+ * work that stalls the main loop therefore cannot make a busy worker look dead, while a main
+ * loop that hands nothing over for AGENT_STALL_MS (hung) goes quiet and is declared down. If the
+ * thread cannot start, this loop sends the beats itself. Metric batches go out from this loop
+ * every AGENT_METRICS_MS.
+ *
+ * On shutdown it beats `draining` until its tasks are finished or handed back, then sends a
+ * final metric batch and deregisters on the thread's connection, so its departure raises no
+ * down alarm.
  */
 import { hostname } from 'node:os';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Subscription } from '@nats-io/nats-core';
 import { FleetEndpoints, type MetricBatch } from '@sb/contracts';
 import { Bus, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { AgentRegistry } from '../agents/agent-registry';
 import type { WorkerConfig } from '../config';
 import { HeartbeatComposer, registerBackoffBeats } from './heartbeat-composer';
-import { DirectHeartbeatSender, type HeartbeatSender, ThreadHeartbeatSender } from './heartbeat-thread';
+import { DirectHeartbeatSender, type HeartbeatSender, ThreadHeartbeatSender } from './heartbeat-sender';
 import { HeldTasks } from './held-tasks';
 import { gaugeSamples, taskSamples } from './metric-batch';
 import { packageVersion } from './package-version';
@@ -30,7 +36,6 @@ export class AgentTelemetry implements OnApplicationBootstrap, BeforeApplication
   private readonly stats = new ProcessStats();
   private beatTimer?: NodeJS.Timeout;
   private metricsTimer?: NodeJS.Timeout;
-  private reregisterSub?: Subscription;
   private registered = false;
   private registering = false;
   private failures = 0;
@@ -59,12 +64,6 @@ export class AgentTelemetry implements OnApplicationBootstrap, BeforeApplication
       heartbeatIntervalMs: c.AGENT_HEARTBEAT_MS,
       startedAt: new Date().toISOString(),
     });
-    this.reregisterSub = this.client.nc.subscribe(this.client.names.fleetApi.reregister(c.WORKER_ID), {
-      callback: () => {
-        this.registered = false;
-        void this.register();
-      },
-    });
     this.sender = await this.startSender();
     void this.register();
     this.beat(true);
@@ -90,7 +89,6 @@ export class AgentTelemetry implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     clearInterval(this.beatTimer);
     clearInterval(this.metricsTimer);
-    this.reregisterSub?.unsubscribe();
     const n = this.client.names;
     const finalMetrics = await this.metricBatch().catch(() => undefined);
     await this.sender?.close([
@@ -100,7 +98,7 @@ export class AgentTelemetry implements OnApplicationBootstrap, BeforeApplication
     this.logger.info({ agentId: this.config.WORKER_ID }, 'deregistered from the fleet');
   }
 
-  /** Heartbeats from their own thread (see heartbeat-thread.ts), or from this loop if it cannot start. */
+  /** Heartbeats from their own thread (see heartbeat-sender.ts), or from this loop if it cannot start. */
   private async startSender(): Promise<HeartbeatSender> {
     const c = this.config;
     try {
@@ -134,6 +132,17 @@ export class AgentTelemetry implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn({ err }, 'heartbeat not sent');
     }
     if (!this.registered && !this.registering && --this.beatsUntilRetry <= 0) void this.register();
+  }
+
+  /**
+   * The collector does not know this agent (it lost its state): register again. An ask that comes
+   * while a registration is in flight is answered by that registration (the collector asks when a
+   * beat from an agent it does not know yet arrives first).
+   */
+  askedToRegister(): void {
+    if (this.registering) return;
+    this.registered = false;
+    void this.register();
   }
 
   private async register(): Promise<void> {

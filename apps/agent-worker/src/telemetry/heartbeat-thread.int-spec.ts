@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Heartbeat } from '@sb/contracts';
 import { collectMessages, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
-import { ThreadHeartbeatSender } from './heartbeat-thread';
+import { ThreadHeartbeatSender } from './heartbeat-sender';
 
 /** Synchronous CPU work, as an agent parsing a large input does. */
 function blockFor(ms: number): void {

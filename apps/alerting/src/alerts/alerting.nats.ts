@@ -1,68 +1,101 @@
-/** NATS adapter for alerting: the internal CRUD/query endpoints, the engine's input subscriptions and its clock tick. No logic here. */
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from '@nats-io/nats-core';
-import { AlertingEndpoints } from '@sb/contracts';
-import { Bus, NatsClient } from '@sb/messaging';
-import { type AppLogger, LOGGER } from '@sb/observability';
-import type { AlertingParts } from '../alerting.factory';
-import { subscribeEngineInputs } from './engine-inputs.nats';
+/**
+ * NATS adapter: alerting's internal endpoints (rules, silences, policies, alerts), declared for
+ * the bus transport. No logic here.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AlertingEndpoints as E, type ParsedReqOf } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import { ALERTING_PARTS, type AlertingParts } from '../alerting.factory';
 
-export const ALERTING_PARTS = Symbol('ALERTING_PARTS');
-export const ALERTING_RUNTIME = Symbol('ALERTING_RUNTIME');
-export interface AlertingRuntime {
-  tickMs: number;
-  onInvalid: (input: string) => void;
-}
+type Req<X> = ParsedReqOf<X>;
 
-const SILENCE_KEEP_MS = 24 * 3600_000;
+@Controller()
+export class AlertingNatsController {
+  constructor(@Inject(ALERTING_PARTS) private readonly parts: AlertingParts) {}
 
-@Injectable()
-export class AlertingNatsAdapter implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private subs: Subscription[] = [];
-  private ticker?: NodeJS.Timeout;
-
-  constructor(
-    @Inject(Bus) private readonly bus: Bus,
-    @Inject(NatsClient) private readonly client: NatsClient,
-    @Inject(ALERTING_PARTS) private readonly parts: AlertingParts,
-    @Inject(ALERTING_RUNTIME) private readonly runtime: AlertingRuntime,
-    @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const { config: c, engine } = this.parts;
-    const E = AlertingEndpoints;
-    this.bus.serve(E.createRule, (req) => c.createRule(req));
-    this.bus.serve(E.listRules, async () => c.rules.list());
-    this.bus.serve(E.getRule, (req) => c.rules.get(req.id));
-    this.bus.serve(E.updateRule, (req) => c.updateRule(req.id, req.rule));
-    this.bus.serve(E.deleteRule, (req) => c.rules.delete(req.id));
-    this.bus.serve(E.createSilence, (req) => c.silences.create(req));
-    this.bus.serve(E.listSilences, async () => c.silences.list());
-    this.bus.serve(E.getSilence, (req) => c.silences.get(req.id));
-    this.bus.serve(E.updateSilence, (req) => c.silences.update(req.id, { silence: req.silence, createdBy: req.createdBy }));
-    this.bus.serve(E.deleteSilence, (req) => c.silences.delete(req.id));
-    this.bus.serve(E.createPolicy, (req) => c.policies.create(req));
-    this.bus.serve(E.listPolicies, async () => c.policies.list());
-    this.bus.serve(E.getPolicy, (req) => c.policies.get(req.id));
-    this.bus.serve(E.updatePolicy, (req) => c.policies.update(req.id, req.policy));
-    this.bus.serve(E.deletePolicy, (req) => c.deletePolicy(req.id));
-    this.bus.serve(E.listAlerts, async (req) => engine.list(req));
-    this.bus.serve(E.ackAlert, (req) => engine.ack(req.fingerprint, req.by, req.expiresInMs, req.comment));
-
-    this.subs = subscribeEngineInputs(this.client.nc, this.client.names, engine, this.runtime.onInvalid);
-    let ticks = 0;
-    this.ticker = setInterval(() => {
-      ticks += 1;
-      void engine.tick().catch((err) => this.logger.error({ err }, 'alerting tick failed'));
-      if (ticks % 3600 === 0) void c.pruneSilences(SILENCE_KEEP_MS).catch((err) => this.logger.warn({ err }, 'pruning silences failed'));
-    }, this.runtime.tickMs);
+  @MessagePattern(E.createRule)
+  createRule(@Payload(contract(E.createRule)) req: Req<typeof E.createRule>) {
+    return this.parts.config.createRule(req);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.ticker);
-    for (const s of this.subs.splice(0)) s.unsubscribe();
-    await this.parts.engine.settle();
-    this.parts.stop();
+  @MessagePattern(E.listRules)
+  listRules(@Payload(contract(E.listRules)) _req: Req<typeof E.listRules>) {
+    return this.parts.config.rules.list();
+  }
+
+  @MessagePattern(E.getRule)
+  getRule(@Payload(contract(E.getRule)) req: Req<typeof E.getRule>) {
+    return this.parts.config.rules.get(req.id);
+  }
+
+  @MessagePattern(E.updateRule)
+  updateRule(@Payload(contract(E.updateRule)) req: Req<typeof E.updateRule>) {
+    return this.parts.config.updateRule(req.id, req.rule);
+  }
+
+  @MessagePattern(E.deleteRule)
+  deleteRule(@Payload(contract(E.deleteRule)) req: Req<typeof E.deleteRule>) {
+    return this.parts.config.rules.delete(req.id);
+  }
+
+  @MessagePattern(E.createSilence)
+  createSilence(@Payload(contract(E.createSilence)) req: Req<typeof E.createSilence>) {
+    return this.parts.config.silences.create(req);
+  }
+
+  @MessagePattern(E.listSilences)
+  listSilences(@Payload(contract(E.listSilences)) _req: Req<typeof E.listSilences>) {
+    return this.parts.config.silences.list();
+  }
+
+  @MessagePattern(E.getSilence)
+  getSilence(@Payload(contract(E.getSilence)) req: Req<typeof E.getSilence>) {
+    return this.parts.config.silences.get(req.id);
+  }
+
+  @MessagePattern(E.updateSilence)
+  updateSilence(@Payload(contract(E.updateSilence)) req: Req<typeof E.updateSilence>) {
+    return this.parts.config.silences.update(req.id, { silence: req.silence, createdBy: req.createdBy });
+  }
+
+  @MessagePattern(E.deleteSilence)
+  deleteSilence(@Payload(contract(E.deleteSilence)) req: Req<typeof E.deleteSilence>) {
+    return this.parts.config.silences.delete(req.id);
+  }
+
+  @MessagePattern(E.createPolicy)
+  createPolicy(@Payload(contract(E.createPolicy)) req: Req<typeof E.createPolicy>) {
+    return this.parts.config.policies.create(req);
+  }
+
+  @MessagePattern(E.listPolicies)
+  listPolicies(@Payload(contract(E.listPolicies)) _req: Req<typeof E.listPolicies>) {
+    return this.parts.config.policies.list();
+  }
+
+  @MessagePattern(E.getPolicy)
+  getPolicy(@Payload(contract(E.getPolicy)) req: Req<typeof E.getPolicy>) {
+    return this.parts.config.policies.get(req.id);
+  }
+
+  @MessagePattern(E.updatePolicy)
+  updatePolicy(@Payload(contract(E.updatePolicy)) req: Req<typeof E.updatePolicy>) {
+    return this.parts.config.policies.update(req.id, req.policy);
+  }
+
+  @MessagePattern(E.deletePolicy)
+  deletePolicy(@Payload(contract(E.deletePolicy)) req: Req<typeof E.deletePolicy>) {
+    return this.parts.config.deletePolicy(req.id);
+  }
+
+  @MessagePattern(E.listAlerts)
+  listAlerts(@Payload(contract(E.listAlerts)) req: Req<typeof E.listAlerts>) {
+    return this.parts.engine.list(req);
+  }
+
+  @MessagePattern(E.ackAlert)
+  ackAlert(@Payload(contract(E.ackAlert)) req: Req<typeof E.ackAlert>) {
+    return this.parts.engine.ack(req.fingerprint, req.by, req.expiresInMs, req.comment);
   }
 }

@@ -9,7 +9,7 @@ export const channelsConfigShape = {
   NOTIFY_DEDUPE_WINDOW_MS: env.int(10 * 60_000, 120_000, DAY_MS),
   /** How long notifications stay in the outbox stream (for replay). */
   NOTIFY_RETENTION_MS: env.int(7 * DAY_MS, 60_000, 365 * DAY_MS),
-  /** First retry delay; each further retry doubles it (with jitter) up to NOTIFY_BACKOFF_MAX_MS. */
+  /** First retry delay; each further retry doubles it up to NOTIFY_BACKOFF_MAX_MS, then ±20% jitter (backoffMs). */
   NOTIFY_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
   NOTIFY_BACKOFF_MAX_MS: env.int(5 * 60_000, 10, 24 * 3600_000),
   /** Deliveries in flight per channel per replica (a slow receiver only ever holds its own). */

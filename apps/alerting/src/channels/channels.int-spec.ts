@@ -7,13 +7,13 @@
 import { createHmac } from 'node:crypto';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { type AlertNotification, type DeliveryRecord, names } from '@sb/contracts';
 import { baseConfigShape, parseConfig } from '@sb/config';
 import { coreImports } from '@sb/messaging';
 import { type AppLogger, createLogger, createServiceApp, ServiceMetrics } from '@sb/observability';
-import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
+import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { z } from 'zod';
 import { channelsConfigShape } from './channels-config';
 import { ChannelsModule } from './channels.module';
@@ -100,9 +100,9 @@ describe('notification channels', () => {
       expect(attempts).toHaveLength(4);
       const liveAt = live.received.find((r) => r.body.id === id)!.at;
       expect(liveAt).toBeLessThan(attempts[1]);
-      // Gap k is at least half of base * 2^(k-1) (equal jitter), so the delays grow.
+      // Gap k is at least base * 2^(k-1) less 20% (backoffMs' jitter), so the delays grow.
       const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
-      gaps.forEach((g, k) => expect(g).toBeGreaterThanOrEqual((BASE_MS / 2) * 2 ** k - 5));
+      gaps.forEach((g, k) => expect(g).toBeGreaterThanOrEqual(0.8 * BASE_MS * 2 ** k - 5));
       expect(gaps[2]).toBeGreaterThan(gaps[0]);
     }
     expect(dead.received).toHaveLength(12); // given up: no fifth attempt was made
@@ -115,7 +115,11 @@ describe('notification channels', () => {
       [3, 'retrying', 500],
       [4, 'gave_up', 500],
     ]);
-    expect(d1[0].retryInMs).toBeGreaterThanOrEqual(BASE_MS / 2);
+    for (const d of d1.slice(0, 3)) {
+      // The recorded delay is backoffMs': base · 2^(attempt-1) (far below the 5 s cap here), ±20%.
+      expect(d.retryInMs).toBeGreaterThanOrEqual(0.8 * BASE_MS * 2 ** (d.attempt - 1));
+      expect(d.retryInMs).toBeLessThanOrEqual(1.2 * BASE_MS * 2 ** (d.attempt - 1));
+    }
     const refusedLog = (await deliveries(refusedId)).filter((d) => d.notificationId === 'd2').reverse();
     expect(refusedLog.map((d) => [d.attempt, d.outcome, d.status])).toEqual([
       [1, 'retrying', null],
@@ -143,6 +147,22 @@ describe('notification channels', () => {
     expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]); // nothing scheduled for later
     expect(refusing.received).toHaveLength(1);
     expect(refusing.received[0].body).toMatchObject({ text: expect.stringContaining('AgentDown'), attachments: [{ color: expect.any(String) }] });
+  });
+
+  it('terminates an outbox message that is not a notification, and fans out the next one', async () => {
+    const app = apps[0];
+    const live = await receiver(() => 200);
+    const id = await createChannel({ type: 'webhook', url: live.url });
+    const terminated = collectMessages(nc, `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${n.channels.outboxStream}.${n.channels.fanoutConsumer}`);
+    await terminated.ready;
+    await jetstream(nc).publish(n.channels.outbox, enc.encode('not json'));
+    await jetstream(nc).publish(n.channels.outbox, enc.encode(JSON.stringify({ id: 'no-channels' })));
+    await outboxOf(app).enqueue(notification({ id: 'after-junk', channelIds: [id] }));
+    expect((await live.waitFor(1)).map((r) => r.body.id)).toEqual(['after-junk']);
+    await terminated.waitForCount(2);
+    const info = await (await jetstreamManager(nc)).consumers.info(n.channels.outboxStream, n.channels.fanoutConsumer);
+    expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
+    await terminated.stop();
   });
 
   it('does not let a retried trigger reach the receiver after a later resolve of the same group', async () => {

@@ -10,12 +10,12 @@ import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import type { ChannelsConfig } from './channels-config';
 import { KvChannelStore } from './channel-store';
 import { ChannelsHandler } from './channels.handler';
-import { ChannelsNatsAdapter } from './channels.nats';
+import { ChannelsNatsController } from './channels.nats';
 import { DeliveryAttemptHandler } from './delivery-attempt.handler';
 import { JetStreamDeliveryLog } from './delivery-log';
 import { DeliveryRunners } from './delivery-runners';
 import { deliveryMetrics } from './delivery-metrics';
-import { FanoutConsumer } from './fanout.consumer';
+import { FanoutHandler } from './fanout.handler';
 import { FetchHttpSender } from './http-sender';
 import { GROUP_PROGRESS_TTL_MS, KvGroupProgress } from './group-progress';
 import { JetStreamOutbox } from './jetstream-outbox';
@@ -27,6 +27,7 @@ export class ChannelsModule {
   static forRoot(config: ChannelsConfig): DynamicModule {
     return {
       module: ChannelsModule,
+      controllers: [ChannelsNatsController],
       providers: [
         {
           provide: KvChannelStore,
@@ -75,12 +76,12 @@ export class ChannelsModule {
             new DeliveryRunners({ js: () => c.js, jsm: () => c.jsm, n: c.names, store, attempts, logger }, config.NOTIFY_CHANNEL_CONCURRENCY),
         },
         {
-          provide: FanoutConsumer,
+          // NOTIFICATION_OUTBOX: the outbox stream and the fan-out consumer exist before the transport consumes it.
+          provide: FanoutHandler,
           inject: [NatsClient, KvChannelStore, DeliveryRunners, DeliveryAttemptHandler, LOGGER, NOTIFICATION_OUTBOX],
           useFactory: (c: NatsClient, store: KvChannelStore, runners: DeliveryRunners, attempts: DeliveryAttemptHandler, logger: AppLogger) =>
-            new FanoutConsumer(() => c.js, c.names, async (id) => runners.channel(id) ?? store.get(id), attempts, logger),
+            new FanoutHandler(() => c.js, c.names, async (id) => runners.channel(id) ?? store.get(id), attempts, logger),
         },
-        ChannelsNatsAdapter,
       ],
       exports: [NOTIFICATION_OUTBOX],
     };

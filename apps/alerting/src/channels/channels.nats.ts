@@ -1,34 +1,61 @@
-/** NATS adapter for notification channels: serves the internal endpoints and runs the consumers. No logic here. */
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { ChannelsEndpoints } from '@sb/contracts';
-import { Bus } from '@sb/messaging';
+/**
+ * NATS adapter for notification channels, declared for the bus transport: the internal channel
+ * endpoints and the notification fan-out consumer. No logic here. The per-channel delivery
+ * consumers are not declared: channels come and go at runtime, so DeliveryRunners opens them.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { Consumers, ChannelsEndpoints as E, type ParsedReqOf } from '@sb/contracts';
+import { contract, JetStreamConsumer, SbContext } from '@sb/messaging';
 import { ChannelsHandler } from './channels.handler';
-import { DeliveryRunners } from './delivery-runners';
-import { FanoutConsumer } from './fanout.consumer';
+import { FanoutHandler } from './fanout.handler';
 
-@Injectable()
-export class ChannelsNatsAdapter implements OnApplicationBootstrap, BeforeApplicationShutdown {
+type Req<X> = ParsedReqOf<X>;
+
+@Controller()
+export class ChannelsNatsController {
   constructor(
-    @Inject(Bus) private readonly bus: Bus,
     @Inject(ChannelsHandler) private readonly channels: ChannelsHandler,
-    @Inject(DeliveryRunners) private readonly runners: DeliveryRunners,
-    @Inject(FanoutConsumer) private readonly fanout: FanoutConsumer,
+    @Inject(FanoutHandler) private readonly fanout: FanoutHandler,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.bus.serve(ChannelsEndpoints.create, (req) => this.channels.create(req));
-    this.bus.serve(ChannelsEndpoints.list, () => this.channels.list());
-    this.bus.serve(ChannelsEndpoints.get, (req) => this.channels.get(req.id));
-    this.bus.serve(ChannelsEndpoints.update, (req) => this.channels.update(req.id, req.patch));
-    this.bus.serve(ChannelsEndpoints.delete, (req) => this.channels.delete(req.id));
-    this.bus.serve(ChannelsEndpoints.deliveries, (req) => this.channels.deliveries(req.id, req.limit));
-    this.bus.serve(ChannelsEndpoints.test, (req) => this.channels.test(req.id));
-    await this.runners.start();
-    await this.fanout.start();
+  @MessagePattern(E.create)
+  create(@Payload(contract(E.create)) req: Req<typeof E.create>) {
+    return this.channels.create(req);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.fanout.stop();
-    await this.runners.stop();
+  @MessagePattern(E.list)
+  list(@Payload(contract(E.list)) _req: Req<typeof E.list>) {
+    return this.channels.list();
+  }
+
+  @MessagePattern(E.get)
+  get(@Payload(contract(E.get)) req: Req<typeof E.get>) {
+    return this.channels.get(req.id);
+  }
+
+  @MessagePattern(E.update)
+  update(@Payload(contract(E.update)) req: Req<typeof E.update>) {
+    return this.channels.update(req.id, req.patch);
+  }
+
+  @MessagePattern(E.delete)
+  delete(@Payload(contract(E.delete)) req: Req<typeof E.delete>) {
+    return this.channels.delete(req.id);
+  }
+
+  @MessagePattern(E.deliveries)
+  deliveries(@Payload(contract(E.deliveries)) req: Req<typeof E.deliveries>) {
+    return this.channels.deliveries(req.id, req.limit);
+  }
+
+  @MessagePattern(E.test)
+  test(@Payload(contract(E.test)) req: Req<typeof E.test>) {
+    return this.channels.test(req.id);
+  }
+
+  @JetStreamConsumer(Consumers.notificationFanout)
+  notificationFanout(@Payload() body: unknown, @Ctx() ctx: SbContext) {
+    return this.fanout.handle(body, ctx);
   }
 }

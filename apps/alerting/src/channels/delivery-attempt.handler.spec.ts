@@ -57,10 +57,11 @@ describe('DeliveryAttemptHandler', () => {
 
   it('naks a 5xx with the backoff delay, and gives up at the last attempt', async () => {
     const { handler, records } = setup({ kind: 'response', status: 503, snippet: 'busy' });
-    expect(await handler.handle(channel(), work, 2)).toEqual({ action: 'nak', delayMs: 100 });
+    // backoffMs at attempt 2 with the lowest jitter: 100 · 2 · 0.8.
+    expect(await handler.handle(channel(), work, 2)).toEqual({ action: 'nak', delayMs: 160 });
     expect(await handler.handle(channel(), work, 3)).toEqual({ action: 'term' });
     expect(records.map((r) => [r.outcome, r.status, r.error, r.retryInMs])).toEqual([
-      ['retrying', 503, 'HTTP 503: busy', 100],
+      ['retrying', 503, 'HTTP 503: busy', 160],
       ['gave_up', 503, 'HTTP 503: busy', null],
     ]);
   });

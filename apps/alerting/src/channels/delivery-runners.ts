@@ -5,8 +5,13 @@
  * NOTIFY_CHANNEL_CONCURRENCY attempts in flight (one alert group's in order), so a slow
  * receiver only slows itself; a failed attempt is NAKed with its backoff delay and the server
  * redelivers it then, so retries hold no loop and no slot while they wait.
+ *
+ * These consumers are not declared with @JetStreamConsumer: there is one per channel, made and
+ * dropped at runtime as channels are, so they cannot be listed on a controller. The loops start
+ * with the app and stop before the transport and the connection do.
  */
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Names, NotificationChannel } from '@sb/contracts';
 import type { AppLogger } from '@sb/observability';
 import type { ChannelChange, KvChannelStore } from './channel-store';
@@ -105,7 +110,7 @@ export interface RunnerDeps {
   logger: AppLogger;
 }
 
-export class DeliveryRunners {
+export class DeliveryRunners implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly channels = new Map<string, NotificationChannel>();
   private readonly loops = new Map<string, ChannelLoop>();
   private readonly abort = new AbortController();
@@ -116,6 +121,14 @@ export class DeliveryRunners {
     readonly deps: RunnerDeps,
     readonly concurrency: number,
   ) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
 
   channel(id: string): NotificationChannel | undefined {
     return this.channels.get(id);

@@ -1,27 +1,17 @@
 /**
  * When a failed delivery is tried again. 2xx is delivered; a network error, a timeout, 408,
- * 429 and 5xx are retried with exponential backoff and jitter (429/503 no sooner than their
- * Retry-After); any other 4xx is a permanent refusal (a bad routing key will not heal by
- * itself). After `maxAttempts` the delivery is given up.
+ * 429 and 5xx are retried with the shared exponential backoff (`backoffMs` of @sb/messaging:
+ * base·2^(attempt-1), capped at maxMs, ±20% jitter; 429/503 no sooner than their Retry-After);
+ * any other 4xx is a permanent refusal (a bad routing key will not heal by itself). After
+ * `maxAttempts` the delivery is given up.
  */
 import type { DeliveryOutcome } from '@sb/contracts';
+import { backoffMs, type RetryPolicy } from '@sb/messaging';
 
-export interface BackoffSettings {
-  baseMs: number;
-  maxMs: number;
-}
+/** NOTIFY_BACKOFF_BASE_MS / NOTIFY_BACKOFF_MAX_MS. */
+export type BackoffSettings = Pick<RetryPolicy, 'baseMs' | 'maxMs'>;
 /** Retry-After beyond this is not honoured as given (a receiver cannot park a delivery for a day). */
 export const MAX_RETRY_AFTER_MS = 3600_000;
-
-/**
- * Delay before attempt `attempt + 1` after attempt `attempt` (1-based) failed: "equal jitter",
- * half of `base * 2^(attempt-1)` fixed and half random, capped at `maxMs`. Each step's
- * shortest delay is the previous step's longest, so below the cap delays never shrink while still spreading.
- */
-export function backoffDelay(attempt: number, s: BackoffSettings, random: () => number = Math.random): number {
-  const exp = Math.min(s.maxMs, s.baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 40));
-  return Math.round(exp / 2 + (exp / 2) * random());
-}
 
 /** `Retry-After` as seconds or an HTTP date, in ms from `nowMs`; undefined if absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
@@ -50,7 +40,7 @@ export function decide(r: AttemptResult, attempt: number, maxAttempts: number, s
   if (r.kind === 'response' && r.status >= 200 && r.status < 300) return { outcome: 'delivered', retryInMs: null };
   if (!isRetryable(r)) return { outcome: 'failed', retryInMs: null };
   if (attempt >= maxAttempts) return { outcome: 'gave_up', retryInMs: null };
-  const backoff = backoffDelay(attempt, s, random);
+  const backoff = backoffMs(s, attempt, random);
   const floor = r.kind === 'response' ? (r.retryAfterMs ?? 0) : 0;
   return { outcome: 'retrying', retryInMs: Math.max(backoff, floor) };
 }

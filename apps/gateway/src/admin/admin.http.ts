@@ -1,6 +1,19 @@
-/** HTTP adapter for tenants, API keys, access tokens, the JWKS and the security report. */
+/** HTTP adapter for tenants, API keys, access tokens, the JWKS and the security report. No logic here. */
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import {
+  type CreateKeyRequest,
+  CreateKeyRequestSchema,
+  type CreateTenantRequest,
+  CreateTenantRequestSchema,
+  ListKeysRequestSchema,
+  type Principal,
+  SecurityReportQuerySchema,
+} from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import type { z } from 'zod';
+import { ANY_KEY, RequireScope } from '../auth/auth.guard';
 import { GatewayAuthenticator } from '../auth/authenticator.provider';
+import { CurrentPrincipal } from '../auth/request-state';
 import { AdminService } from './admin.service';
 
 @Controller()
@@ -12,51 +25,62 @@ export class AdminHttpController {
 
   @Post('/v1/tenants')
   @HttpCode(201)
-  createTenant(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
-    return this.admin.createTenant(auth, body);
+  @RequireScope('admin')
+  createTenant(@Body(contract(CreateTenantRequestSchema)) body: CreateTenantRequest) {
+    return this.admin.createTenant(body);
   }
 
   @Get('/v1/tenants')
-  listTenants(@Headers('authorization') auth: string | undefined) {
-    return this.admin.listTenants(auth);
+  @RequireScope('admin')
+  listTenants() {
+    return this.admin.listTenants();
   }
 
+  /** A tenant's own key may read it (any permission); an admin reads every tenant. */
   @Get('/v1/tenants/:id')
-  getTenant(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.admin.getTenant(auth, id);
+  @RequireScope(...ANY_KEY)
+  getTenant(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.admin.getTenant(principal, id);
   }
 
   @Post('/v1/keys')
   @HttpCode(201)
-  createKey(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
-    return this.admin.createKey(auth, body);
+  @RequireScope('admin')
+  createKey(@Body(contract(CreateKeyRequestSchema)) body: CreateKeyRequest) {
+    return this.admin.createKey(body);
   }
 
   @Get('/v1/keys')
-  listKeys(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.admin.listKeys(auth, query);
+  @RequireScope('admin')
+  listKeys(@Query(contract(ListKeysRequestSchema)) query: z.output<typeof ListKeysRequestSchema>) {
+    return this.admin.listKeys(query);
   }
 
   @Delete('/v1/keys/:id')
-  revokeKey(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.admin.revokeKey(auth, id);
+  @RequireScope('admin')
+  revokeKey(@Param('id') id: string) {
+    return this.admin.revokeKey(id);
   }
 
   @Post('/v1/keys/:id/rotate')
   @HttpCode(201)
-  rotateKey(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
-    return this.admin.rotateKey(auth, id, body);
+  @RequireScope('admin')
+  rotateKey(@Param('id') id: string, @Body() body: unknown) {
+    return this.admin.rotateKey(id, body);
   }
 
+  /** Key → access token: any key may ask, for itself (the credential itself is exchanged). */
   @Post('/v1/tokens')
   @HttpCode(200)
+  @RequireScope(...ANY_KEY)
   issueToken(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
     return this.admin.issueToken(auth, body);
   }
 
   @Get('/v1/security/report')
-  securityReport(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.admin.securityReport(auth, query);
+  @RequireScope('admin')
+  securityReport(@Query(contract(SecurityReportQuerySchema)) query: z.output<typeof SecurityReportQuerySchema>) {
+    return this.admin.securityReport(query);
   }
 
   /** Public: the keys access tokens are signed with (no auth). */

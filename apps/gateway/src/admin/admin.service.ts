@@ -1,8 +1,12 @@
-/** Tenants, keys, tokens and the security report at the edge: authenticate, check admin (or own tenant), forward to the owning service. */
+/**
+ * Tenants, keys, tokens and the security report at the edge, behind the AuthGuard (admin, or
+ * any key for its own tenant and its own token): validate what the pipes did not, scope, forward
+ * to the owning service.
+ */
 import {
   AuthEndpoints,
-  CreateKeyRequestSchema,
-  CreateTenantRequestSchema,
+  type CreateKeyRequest,
+  type CreateTenantRequest,
   Endpoints,
   InvalidCredentialsError,
   KeyIdRequestSchema,
@@ -15,6 +19,7 @@ import {
   TokenBodySchema,
 } from '@sb/contracts';
 import { type Bus, validate } from '@sb/messaging';
+import type { z } from 'zod';
 import { type Authenticator, isAdmin, parseBearer } from '../auth/authenticator';
 import { looksLikeJwt } from '../auth/token-verifier';
 
@@ -24,19 +29,16 @@ export class AdminService {
     private readonly bus: Bus,
   ) {}
 
-  async createTenant(authorization: string | undefined, body: unknown) {
-    await this.auth.authenticate(authorization, 'admin');
-    return this.bus.request(Endpoints.createTenant, validate(CreateTenantRequestSchema, body));
+  createTenant(req: CreateTenantRequest) {
+    return this.bus.request(Endpoints.createTenant, req);
   }
 
-  async listTenants(authorization: string | undefined) {
-    await this.auth.authenticate(authorization, 'admin');
+  listTenants() {
     return this.bus.request(Endpoints.listTenants, {});
   }
 
   /** A tenant may read itself; any other tenant's id is "not found", never "forbidden" (and a security event). */
-  async getTenant(authorization: string | undefined, id: string) {
-    const p = await this.anyKey(authorization);
+  async getTenant(p: Principal, id: string) {
     const { id: tenantId } = validate(TenantIdRequestSchema, { id });
     if (!isAdmin(p) && p.tenantId !== tenantId) {
       this.auth.crossTenant(p, tenantId);
@@ -45,41 +47,31 @@ export class AdminService {
     return this.bus.request(Endpoints.getTenant, { id: tenantId });
   }
 
-  async createKey(authorization: string | undefined, body: unknown) {
-    await this.auth.authenticate(authorization, 'admin');
-    return this.bus.request(Endpoints.createKey, validate(CreateKeyRequestSchema, body));
+  createKey(req: CreateKeyRequest) {
+    return this.bus.request(Endpoints.createKey, req);
   }
 
-  async listKeys(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'admin');
-    return this.bus.request(Endpoints.listKeys, validate(ListKeysRequestSchema, query));
+  listKeys(query: z.output<typeof ListKeysRequestSchema>) {
+    return this.bus.request(Endpoints.listKeys, query);
   }
 
-  async revokeKey(authorization: string | undefined, id: string) {
-    await this.auth.authenticate(authorization, 'admin');
+  revokeKey(id: string) {
     return this.bus.request(Endpoints.revokeKey, validate(KeyIdRequestSchema, { id }));
   }
 
-  async rotateKey(authorization: string | undefined, id: string, body: unknown) {
-    await this.auth.authenticate(authorization, 'admin');
+  rotateKey(id: string, body: unknown) {
     const { id: keyId } = validate(KeyIdRequestSchema, { id });
     return this.bus.request(AuthEndpoints.rotateKey, { id: keyId, ...validate(RotateKeyBodySchema, body ?? {}) });
   }
 
-  /** Key → access token. The credential must be an API key (a token cannot mint tokens). */
-  async issueToken(authorization: string | undefined, body: unknown) {
-    await this.anyKey(authorization);
+  /** Key → access token. The credential (already authenticated) must be an API key: a token cannot mint tokens. */
+  issueToken(authorization: string | undefined, body: unknown) {
     const credential = parseBearer(authorization);
     if (looksLikeJwt(credential)) throw new InvalidCredentialsError('An API key is required to obtain an access token');
     return this.bus.request(AuthEndpoints.issueToken, { credential, ...validate(TokenBodySchema, body ?? {}) });
   }
 
-  async securityReport(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'admin');
-    return this.bus.request(AuthEndpoints.securityReport, validate(SecurityReportQuerySchema, query ?? {}), { timeoutMs: 15_000 });
-  }
-
-  private anyKey(authorization: string | undefined): Promise<Principal> {
-    return this.auth.authenticate(authorization, 'admin', 'tasks:read', 'tasks:submit', 'fleet:read', 'alerts:read', 'alerts:write');
+  securityReport(query: z.output<typeof SecurityReportQuerySchema>) {
+    return this.bus.request(AuthEndpoints.securityReport, query, { timeoutMs: 15_000 });
   }
 }

@@ -1,6 +1,10 @@
 /** HTTP adapters for /v1/alerts, /v1/alert-rules, /v1/silences and /v1/escalation-policies. No logic here. */
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { AlertsService } from './alerts.service';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import type { Principal } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import { RequireScope } from '../auth/auth.guard';
+import { CurrentPrincipal } from '../auth/request-state';
+import { type AlertsQuery, AlertsService, ListAlertsQuerySchema } from './alerts.service';
 
 @Controller('/v1/alerts')
 export class AlertsHttpController {
@@ -8,47 +12,57 @@ export class AlertsHttpController {
 
   /** `?state=pending|firing|resolved|acknowledged|silenced|inhibited&severity=&label=name=value&limit=` */
   @Get()
-  list(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.alerts.listAlerts(auth, query);
+  @RequireScope('alerts:read')
+  list(@Query(contract(ListAlertsQuerySchema)) query: AlertsQuery) {
+    return this.alerts.listAlerts(query);
   }
 
   @Post('/:fingerprint/ack')
   @HttpCode(200)
-  ack(@Headers('authorization') auth: string | undefined, @Param('fingerprint') fp: string, @Body() body: unknown) {
-    return this.alerts.ack(auth, fp, body);
+  @RequireScope('alerts:write')
+  ack(@CurrentPrincipal() principal: Principal, @Param('fingerprint') fp: string, @Body() body: unknown) {
+    return this.alerts.ack(principal, fp, body);
   }
 }
 
+/** Rules and policies are platform configuration (admin); silences are an operator's tool (alerts:write). */
 function crud(path: string, kind: 'rules' | 'silences' | 'policies') {
+  const writer = kind === 'silences' ? 'alerts:write' : 'admin';
+
   @Controller(path)
   class CrudController {
     constructor(@Inject(AlertsService) readonly alerts: AlertsService) {}
 
     @Post()
     @HttpCode(201)
-    create(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
-      return this.alerts.create(kind, auth, body);
+    @RequireScope(writer)
+    create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+      return this.alerts.create(kind, principal, body);
     }
 
     @Get()
-    list(@Headers('authorization') auth: string | undefined) {
-      return this.alerts.list(kind, auth);
+    @RequireScope('alerts:read')
+    list() {
+      return this.alerts.list(kind);
     }
 
     @Get('/:id')
-    get(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-      return this.alerts.get(kind, auth, id);
+    @RequireScope('alerts:read')
+    get(@Param('id') id: string) {
+      return this.alerts.get(kind, id);
     }
 
     /** Replaces the whole definition (same body as create). */
     @Put('/:id')
-    replace(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
-      return this.alerts.replace(kind, auth, id, body);
+    @RequireScope(writer)
+    replace(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+      return this.alerts.replace(kind, principal, id, body);
     }
 
     @Delete('/:id')
-    remove(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-      return this.alerts.remove(kind, auth, id);
+    @RequireScope(writer)
+    remove(@Param('id') id: string) {
+      return this.alerts.remove(kind, id);
     }
   }
   return CrudController;

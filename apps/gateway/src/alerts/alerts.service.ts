@@ -1,6 +1,6 @@
 /**
- * Alerts, alert rules, silences and escalation policies at the edge: authenticate (admin to
- * change rules and policies; alerts:write to silence and acknowledge; alerts:read to read),
+ * Alerts, alert rules, silences and escalation policies at the edge, behind the AuthGuard (admin
+ * to change rules and policies; alerts:write to silence and acknowledge; alerts:read to read):
  * validate strictly with the contract schemas (bad input → 400 naming the field, nothing
  * forwarded), forward to the alerting service. Who silenced or acknowledged is the caller's key id.
  */
@@ -16,10 +16,9 @@ import {
 } from '@sb/contracts';
 import { type Bus, validate } from '@sb/messaging';
 import { z } from 'zod';
-import type { Authenticator } from '../auth/authenticator';
 
 /** `?state=&severity=&label=agent=w1&label=host=h1&limit=` */
-const ListAlertsQuerySchema = z
+export const ListAlertsQuerySchema = z
   .object({
     state: z.string().optional(),
     severity: z.string().optional(),
@@ -27,19 +26,15 @@ const ListAlertsQuerySchema = z
     limit: z.coerce.number().optional(),
   })
   .strict();
+export type AlertsQuery = z.output<typeof ListAlertsQuerySchema>;
 const FingerprintSchema = z.object({ fingerprint: z.string().regex(/^[0-9a-f]{16,64}$/, 'fingerprint must be hex') });
 
 type Kind = 'rules' | 'silences' | 'policies';
 
 export class AlertsService {
-  constructor(
-    private readonly auth: Authenticator,
-    private readonly bus: Bus,
-  ) {}
+  constructor(private readonly bus: Bus) {}
 
-  async listAlerts(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'alerts:read');
-    const q = validate(ListAlertsQuerySchema, query ?? {});
+  listAlerts(q: AlertsQuery) {
     const labels: Record<string, string> = {};
     for (const l of q.label === undefined ? [] : Array.isArray(q.label) ? q.label : [q.label]) {
       const i = l.indexOf('=');
@@ -49,15 +44,13 @@ export class AlertsService {
     return this.bus.request(AlertingEndpoints.listAlerts, req);
   }
 
-  async ack(authorization: string | undefined, fingerprint: string, body: unknown) {
-    const p = await this.auth.authenticate(authorization, 'alerts:write');
+  ack(p: Principal, fingerprint: string, body: unknown) {
     const { fingerprint: fp } = validate(FingerprintSchema, { fingerprint });
     const b = validate(AckBodySchema, body ?? {});
     return this.bus.request(AlertingEndpoints.ackAlert, { fingerprint: fp, by: who(p), expiresInMs: b.expiresInMs, comment: b.comment });
   }
 
-  async create(kind: Kind, authorization: string | undefined, body: unknown) {
-    const p = await this.writer(kind, authorization);
+  create(kind: Kind, p: Principal, body: unknown) {
     switch (kind) {
       case 'rules':
         return this.bus.request(AlertingEndpoints.createRule, validate(AlertRuleInputSchema, body));
@@ -68,20 +61,17 @@ export class AlertsService {
     }
   }
 
-  async list(kind: Kind, authorization: string | undefined) {
-    await this.auth.authenticate(authorization, 'alerts:read');
+  list(kind: Kind) {
     const E = AlertingEndpoints;
     return this.bus.request(kind === 'rules' ? E.listRules : kind === 'silences' ? E.listSilences : E.listPolicies, {});
   }
 
-  async get(kind: Kind, authorization: string | undefined, id: string) {
-    await this.auth.authenticate(authorization, 'alerts:read');
+  get(kind: Kind, id: string) {
     const E = AlertingEndpoints;
     return this.bus.request(kind === 'rules' ? E.getRule : kind === 'silences' ? E.getSilence : E.getPolicy, validate(RuleIdRequestSchema, { id }));
   }
 
-  async replace(kind: Kind, authorization: string | undefined, id: string, body: unknown) {
-    const p = await this.writer(kind, authorization);
+  replace(kind: Kind, p: Principal, id: string, body: unknown) {
     const req = validate(RuleIdRequestSchema, { id });
     switch (kind) {
       case 'rules':
@@ -93,15 +83,9 @@ export class AlertsService {
     }
   }
 
-  async remove(kind: Kind, authorization: string | undefined, id: string) {
-    await this.writer(kind, authorization);
+  remove(kind: Kind, id: string) {
     const E = AlertingEndpoints;
     return this.bus.request(kind === 'rules' ? E.deleteRule : kind === 'silences' ? E.deleteSilence : E.deletePolicy, validate(RuleIdRequestSchema, { id }));
-  }
-
-  /** Rules and policies are platform configuration (admin); silences are an operator's tool (alerts:write). */
-  private writer(kind: Kind, authorization: string | undefined): Promise<Principal> {
-    return this.auth.authenticate(authorization, kind === 'silences' ? 'alerts:write' : 'admin');
   }
 }
 

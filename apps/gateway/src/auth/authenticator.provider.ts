@@ -1,12 +1,15 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AuthEndpoints, Endpoints, type Jwks, type KeyInvalidation } from '@sb/contracts';
-import { Bus, decode, NatsClient, publishSecurityEvent } from '@sb/messaging';
+import { Bus, NatsClient, publishSecurityEvent } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import type { GatewayConfig } from '../config';
 import { Authenticator } from './authenticator';
 import { TokenVerifier } from './token-verifier';
 
-/** The gateway's Authenticator: API keys checked by auth over NATS, tokens verified locally, invalidations pushed. */
+/**
+ * The gateway's Authenticator: API keys checked by auth over NATS, tokens verified locally,
+ * invalidations pushed (served as events in auth-events.nats.ts).
+ */
 @Injectable()
 export class GatewayAuthenticator extends Authenticator implements OnApplicationBootstrap {
   private readonly tokens: TokenVerifier;
@@ -14,7 +17,8 @@ export class GatewayAuthenticator extends Authenticator implements OnApplication
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
-    @Inject(NatsClient) private readonly client: NatsClient,
+    // Unused since the notices became declared events; kept so test/bench/auth-limits.ts, which builds this as Nest does, still compiles.
+    @Inject(NatsClient) _client: NatsClient,
     @Inject(APP_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
@@ -27,22 +31,21 @@ export class GatewayAuthenticator extends Authenticator implements OnApplication
   }
 
   onApplicationBootstrap(): void {
-    this.client.nc.subscribe(this.client.names.internal.keyRevoked, {
-      callback: (_err, msg) => {
-        const body = safeDecode(msg.data) as Partial<KeyInvalidation> | undefined;
-        if (body && typeof body === 'object') this.invalidate(body);
-      },
-    });
-    this.client.nc.subscribe(this.client.names.internal.jwksChanged, {
-      callback: (_err, msg) => {
-        const body = safeDecode(msg.data) as Jwks | undefined;
-        if (body && Array.isArray(body.keys)) this.tokens.setJwks(body);
-        else void this.tokens.refresh(true).catch(() => undefined);
-      },
-    });
     // Best effort at boot; a token arriving before auth answers triggers the same fetches.
     void this.tokens.refresh(true).catch((err) => this.logger.warn({ err }, 'JWKS not loaded at boot; will fetch on first token'));
     void this.loadInvalidations().catch(() => undefined);
+  }
+
+  /** Auth's notice that a key was revoked or shortened (`Events.keyRevoked`); anything else is ignored. */
+  keyRevoked(notice: unknown): void {
+    if (notice && typeof notice === 'object') this.invalidate(notice as Partial<KeyInvalidation>);
+  }
+
+  /** Auth's notice that the signing keys changed (`Events.jwksChanged`): the new set, or fetch it when the body is not one. */
+  jwksChanged(notice: unknown): void {
+    const body = notice as Jwks | null | undefined;
+    if (body && Array.isArray(body.keys)) this.tokens.setJwks(body);
+    else void this.tokens.refresh(true).catch(() => undefined);
   }
 
   /** The public key set, as the gateway serves it at /.well-known/jwks.json. */
@@ -61,13 +64,5 @@ export class GatewayAuthenticator extends Authenticator implements OnApplication
       },
     );
     return this.invalidationsLoaded;
-  }
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try {
-    return decode(data);
-  } catch {
-    return undefined; // malformed notice: nothing to do
   }
 }

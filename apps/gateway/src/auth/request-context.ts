@@ -1,6 +1,7 @@
 /**
  * Which transport and route a request came in on, for security events. HTTP requests set it in
- * an interceptor; a request without one came over NATS (the task subjects).
+ * an interceptor (and the AuthGuard, which runs before interceptors, for its own check); a
+ * request without one came over NATS (the task subjects).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
@@ -21,18 +22,21 @@ export function runWithRequest<T>(info: RequestInfo, fn: () => T): T {
   return storage.run(info, fn);
 }
 
-interface RouteRequest {
+export interface RouteRequest {
   method?: string;
   routeOptions?: { url?: string };
   url?: string;
+}
+
+/** An HTTP request's transport and route (its pattern, e.g. `GET /v1/tasks/:id`), for security events. */
+export function httpRequestInfo(req: RouteRequest): RequestInfo {
+  return { transport: 'http', route: `${req.method ?? ''} ${req.routeOptions?.url ?? (req.url ?? '').split('?')[0]}`.slice(0, 256) };
 }
 
 @Injectable()
 export class RequestContextInterceptor implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
-    const req = ctx.switchToHttp().getRequest<RouteRequest>();
-    const route = `${req.method ?? ''} ${req.routeOptions?.url ?? (req.url ?? '').split('?')[0]}`.slice(0, 256);
-    return runWithRequest({ transport: 'http', route }, () => next.handle());
+    return runWithRequest(httpRequestInfo(ctx.switchToHttp().getRequest<RouteRequest>()), () => next.handle());
   }
 }

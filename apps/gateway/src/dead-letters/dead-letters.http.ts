@@ -1,5 +1,13 @@
-/** HTTP adapter for dead letters. No logic here. */
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+/**
+ * HTTP adapter for dead letters. An admin acts on every tenant's; a tenant's key on its own:
+ * tasks:read (or tasks:submit) to look, tasks:submit to act. No logic here.
+ */
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ListDeadLettersQuerySchema, type Principal, PurgeDeadLettersQuerySchema } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import type { z } from 'zod';
+import { RequireScope } from '../auth/auth.guard';
+import { CurrentPrincipal } from '../auth/request-state';
 import { DeadLettersService } from './dead-letters.service';
 
 @Controller('/v1/dead-letters')
@@ -8,30 +16,35 @@ export class DeadLettersHttpController {
 
   /** `?capability=&tenant=&limit=1..1000&since=<ISO time>`, newest first, with poison fingerprints. */
   @Get()
-  list(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.deadLetters.list(auth, query);
+  @RequireScope('admin', 'tasks:read', 'tasks:submit')
+  list(@CurrentPrincipal() principal: Principal, @Query(contract(ListDeadLettersQuerySchema)) query: z.output<typeof ListDeadLettersQuerySchema>) {
+    return this.deadLetters.list(principal, query);
   }
 
   /** `?capability=`: remove every dead letter (of one capability) the caller may see. */
   @Delete()
-  purge(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.deadLetters.purge(auth, query);
+  @RequireScope('admin', 'tasks:submit')
+  purge(@CurrentPrincipal() principal: Principal, @Query(contract(PurgeDeadLettersQuerySchema)) query: z.output<typeof PurgeDeadLettersQuerySchema>) {
+    return this.deadLetters.purge(principal, query);
   }
 
   @Get('/:id')
-  get(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.deadLetters.get(auth, id);
+  @RequireScope('admin', 'tasks:read', 'tasks:submit')
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.deadLetters.get(principal, id);
   }
 
   /** Body optional: `{"input"?: any, "priority"?: "low|normal|high"}`. */
   @Post('/:id/redrive')
   @HttpCode(202)
-  redrive(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
-    return this.deadLetters.redrive(auth, id, body);
+  @RequireScope('admin', 'tasks:submit')
+  redrive(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.deadLetters.redrive(principal, id, body);
   }
 
   @Delete('/:id')
-  delete(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.deadLetters.delete(auth, id);
+  @RequireScope('admin', 'tasks:submit')
+  delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.deadLetters.delete(principal, id);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Dead letters at the edge: authenticate, validate with the contract's schemas (unknown
+ * Dead letters at the edge, behind the AuthGuard: validate with the contract's schemas (unknown
  * parameters or fields → 400, nothing changed), scope, forward to recovery. An admin sees and
  * acts on every tenant's dead letters (optionally filtered by `tenant`); a tenant's key
  * (tasks:read to look, tasks:submit to act) only on its own: another tenant's entry is 404.
@@ -7,37 +7,33 @@
  */
 import {
   DeadLetterIdSchema,
-  ListDeadLettersQuerySchema,
+  type ListDeadLettersQuerySchema,
   type Principal,
-  PurgeDeadLettersQuerySchema,
+  type PurgeDeadLettersQuerySchema,
   RedriveBodySchema,
   ResilienceEndpoints,
   ValidationError,
 } from '@sb/contracts';
 import { type Bus, validate } from '@sb/messaging';
-import { type Authenticator, isAdmin } from '../auth/authenticator';
+import type { z } from 'zod';
+import { isAdmin } from '../auth/authenticator';
 
 export class DeadLettersService {
   constructor(
-    private readonly auth: Authenticator,
     private readonly bus: Bus,
     private readonly maxInputBytes: number,
   ) {}
 
-  async list(authorization: string | undefined, query: unknown) {
-    const p = await this.auth.authenticate(authorization, 'admin', 'tasks:read', 'tasks:submit');
-    const q = validate(ListDeadLettersQuerySchema, query ?? {});
+  async list(p: Principal, q: z.output<typeof ListDeadLettersQuerySchema>) {
     if (!isAdmin(p) && q.tenant !== undefined && q.tenant !== p.tenantId) return [];
     return this.bus.request(ResilienceEndpoints.listDeadLetters, { ...q, tenantId: scope(p) });
   }
 
-  async get(authorization: string | undefined, id: string) {
-    const p = await this.auth.authenticate(authorization, 'admin', 'tasks:read', 'tasks:submit');
+  get(p: Principal, id: string) {
     return this.bus.request(ResilienceEndpoints.getDeadLetter, { id: this.id(id), tenantId: scope(p) });
   }
 
-  async redrive(authorization: string | undefined, id: string, body: unknown) {
-    const p = await this.auth.authenticate(authorization, 'admin', 'tasks:submit');
+  redrive(p: Principal, id: string, body: unknown) {
     const deadLetterId = this.id(id);
     const b = validate(RedriveBodySchema, body ?? {});
     const edited = body !== null && typeof body === 'object' && Object.prototype.hasOwnProperty.call(body, 'input');
@@ -50,14 +46,11 @@ export class DeadLettersService {
     });
   }
 
-  async delete(authorization: string | undefined, id: string) {
-    const p = await this.auth.authenticate(authorization, 'admin', 'tasks:submit');
+  delete(p: Principal, id: string) {
     return this.bus.request(ResilienceEndpoints.deleteDeadLetter, { id: this.id(id), tenantId: scope(p) });
   }
 
-  async purge(authorization: string | undefined, query: unknown) {
-    const p = await this.auth.authenticate(authorization, 'admin', 'tasks:submit');
-    const q = validate(PurgeDeadLettersQuerySchema, query ?? {});
+  purge(p: Principal, q: z.output<typeof PurgeDeadLettersQuerySchema>) {
     return this.bus.request(ResilienceEndpoints.purgeDeadLetters, { capability: q.capability, tenantId: scope(p) });
   }
 

@@ -1,5 +1,9 @@
-/** HTTP adapter for the fleet: agents, overview, performance report. No logic here. */
-import { Controller, Get, Headers, Inject, Query } from '@nestjs/common';
+/** HTTP adapter for the fleet: agents, overview, performance report (fleet:read or admin). No logic here. */
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { FleetReportRequestSchema, ListAgentsRequestSchema } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import type { z } from 'zod';
+import { RequireScope } from '../auth/auth.guard';
 import { FleetService } from './fleet.service';
 
 @Controller('/v1')
@@ -8,18 +12,21 @@ export class FleetHttpController {
 
   /** `?status=up|down|left` */
   @Get('/agents')
-  agents(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.fleet.agents(auth, query);
+  @RequireScope('fleet:read', 'admin')
+  agents(@Query(contract(ListAgentsRequestSchema)) query: z.output<typeof ListAgentsRequestSchema>) {
+    return this.fleet.agents(query);
   }
 
   @Get('/fleet/overview')
-  overview(@Headers('authorization') auth: string | undefined) {
-    return this.fleet.overview(auth);
+  @RequireScope('fleet:read', 'admin')
+  overview() {
+    return this.fleet.overview();
   }
 
   /** `?hours=1..168` (default 1) */
   @Get('/fleet/report')
-  report(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.fleet.report(auth, query);
+  @RequireScope('fleet:read', 'admin')
+  report(@Query(contract(FleetReportRequestSchema)) query: z.output<typeof FleetReportRequestSchema>) {
+    return this.fleet.report(query);
   }
 }

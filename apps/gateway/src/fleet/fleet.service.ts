@@ -1,29 +1,23 @@
 /**
- * The fleet at the edge: authenticate (fleet:read or admin), validate the query with the
- * contract's schema, forward to the metrics-collector.
+ * The fleet at the edge, behind the AuthGuard (fleet:read or admin) and the contract's query
+ * schemas: forward to the metrics-collector.
  */
-import { FleetEndpoints, FleetReportRequestSchema, ListAgentsRequestSchema } from '@sb/contracts';
-import { type Bus, validate } from '@sb/messaging';
-import type { Authenticator } from '../auth/authenticator';
+import { FleetEndpoints, type FleetReportRequestSchema, type ListAgentsRequestSchema } from '@sb/contracts';
+import type { Bus } from '@sb/messaging';
+import type { z } from 'zod';
 
 export class FleetService {
-  constructor(
-    private readonly auth: Authenticator,
-    private readonly bus: Bus,
-  ) {}
+  constructor(private readonly bus: Bus) {}
 
-  async agents(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'fleet:read', 'admin');
-    return this.bus.request(FleetEndpoints.agents, validate(ListAgentsRequestSchema, query ?? {}));
+  agents(query: z.output<typeof ListAgentsRequestSchema>) {
+    return this.bus.request(FleetEndpoints.agents, query);
   }
 
-  async overview(authorization: string | undefined) {
-    await this.auth.authenticate(authorization, 'fleet:read', 'admin');
+  overview() {
     return this.bus.request(FleetEndpoints.overview, {});
   }
 
-  async report(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'fleet:read', 'admin');
-    return this.bus.request(FleetEndpoints.report, validate(FleetReportRequestSchema, query ?? {}));
+  report(query: z.output<typeof FleetReportRequestSchema>) {
+    return this.bus.request(FleetEndpoints.report, query);
   }
 }

@@ -1,5 +1,9 @@
-/** HTTP adapter for incidents. No logic here. */
-import { Controller, Get, Headers, Inject, Param, Query } from '@nestjs/common';
+/** HTTP adapter for incidents (fleet:read or admin). No logic here. */
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { IncidentListRequestSchema } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import type { z } from 'zod';
+import { RequireScope } from '../auth/auth.guard';
 import { IncidentsService } from './incidents.service';
 
 @Controller('/v1/incidents')
@@ -8,12 +12,14 @@ export class IncidentsHttpController {
 
   /** `?status=open|resolved&since=<ISO time>&limit=1..500` (default 50), newest first. */
   @Get()
-  list(@Headers('authorization') auth: string | undefined, @Query() query: unknown) {
-    return this.incidents.list(auth, query);
+  @RequireScope('fleet:read', 'admin')
+  list(@Query(contract(IncidentListRequestSchema)) query: z.output<typeof IncidentListRequestSchema>) {
+    return this.incidents.list(query);
   }
 
   @Get('/:id')
-  get(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.incidents.get(auth, id);
+  @RequireScope('fleet:read', 'admin')
+  get(@Param('id') id: string) {
+    return this.incidents.get(id);
   }
 }

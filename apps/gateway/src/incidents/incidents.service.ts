@@ -1,24 +1,19 @@
 /**
- * Incidents at the edge: authenticate (fleet:read or admin), validate the query with the
- * contract's schema (unknown parameters → 400), forward to recovery.
+ * Incidents at the edge, behind the AuthGuard (fleet:read or admin) and the contract's query
+ * schema (unknown parameters → 400): forward to recovery.
  */
-import { IncidentIdRequestSchema, IncidentListRequestSchema, RecoveryIncidentEndpoints } from '@sb/contracts';
+import { IncidentIdRequestSchema, type IncidentListRequestSchema, RecoveryIncidentEndpoints } from '@sb/contracts';
 import { type Bus, validate } from '@sb/messaging';
-import type { Authenticator } from '../auth/authenticator';
+import type { z } from 'zod';
 
 export class IncidentsService {
-  constructor(
-    private readonly auth: Authenticator,
-    private readonly bus: Bus,
-  ) {}
+  constructor(private readonly bus: Bus) {}
 
-  async list(authorization: string | undefined, query: unknown) {
-    await this.auth.authenticate(authorization, 'fleet:read', 'admin');
-    return this.bus.request(RecoveryIncidentEndpoints.list, validate(IncidentListRequestSchema, query ?? {}));
+  list(query: z.output<typeof IncidentListRequestSchema>) {
+    return this.bus.request(RecoveryIncidentEndpoints.list, query);
   }
 
-  async get(authorization: string | undefined, id: string) {
-    await this.auth.authenticate(authorization, 'fleet:read', 'admin');
+  get(id: string) {
     return this.bus.request(RecoveryIncidentEndpoints.get, validate(IncidentIdRequestSchema, { id }));
   }
 }

@@ -1,5 +1,9 @@
-/** HTTP adapter for /v1/notification-channels. No logic here. */
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+/** HTTP adapter for /v1/notification-channels (admin to change or test, alerts:read to read). No logic here. */
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import { CreateChannelSchema } from '@sb/contracts';
+import { contract } from '@sb/messaging';
+import type { z } from 'zod';
+import { RequireScope } from '../auth/auth.guard';
 import { NotificationChannelsService } from './notification-channels.service';
 
 @Controller('/v1/notification-channels')
@@ -8,40 +12,47 @@ export class NotificationChannelsHttpController {
 
   @Post()
   @HttpCode(201)
-  create(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
-    return this.channels.create(auth, body);
+  @RequireScope('admin')
+  create(@Body(contract(CreateChannelSchema)) body: z.output<typeof CreateChannelSchema>) {
+    return this.channels.create(body);
   }
 
   @Get()
-  list(@Headers('authorization') auth: string | undefined) {
-    return this.channels.list(auth);
+  @RequireScope('alerts:read')
+  list() {
+    return this.channels.list();
   }
 
   @Get('/:id')
-  get(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.channels.get(auth, id);
+  @RequireScope('alerts:read')
+  get(@Param('id') id: string) {
+    return this.channels.get(id);
   }
 
   @Patch('/:id')
-  update(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
-    return this.channels.update(auth, id, body);
+  @RequireScope('admin')
+  update(@Param('id') id: string, @Body() body: unknown) {
+    return this.channels.update(id, body);
   }
 
   @Delete('/:id')
-  remove(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.channels.remove(auth, id);
+  @RequireScope('admin')
+  remove(@Param('id') id: string) {
+    return this.channels.remove(id);
   }
 
   /** `?limit=1..500` (default 50): the channel's delivery attempts, newest first. */
   @Get('/:id/deliveries')
-  deliveries(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Query() query: unknown) {
-    return this.channels.deliveries(auth, id, query);
+  @RequireScope('alerts:read')
+  deliveries(@Param('id') id: string, @Query() query: unknown) {
+    return this.channels.deliveries(id, query);
   }
 
   /** Sends a test notification through the normal outbox and retries. */
   @Post('/:id/test')
   @HttpCode(202)
-  test(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.channels.test(auth, id);
+  @RequireScope('admin')
+  test(@Param('id') id: string) {
+    return this.channels.test(id);
   }
 }

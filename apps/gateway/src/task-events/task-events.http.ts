@@ -3,16 +3,17 @@
  * its own tenant's tasks; an admin sees every tenant's, or one with `?tenantId=`. Errors before
  * the stream opens (credentials, bad query, too many streams) are ordinary JSON errors.
  */
-import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import type { Subscription } from '@nats-io/nats-core';
-import { NotFoundError, type TaskEvent, TaskEventsQuerySchema, UnavailableError } from '@sb/contracts';
-import { NatsClient, validate } from '@sb/messaging';
+import { NotFoundError, type Principal, type TaskEvent, TaskEventsQuerySchema, UnavailableError } from '@sb/contracts';
+import { contract, NatsClient } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { Gauge } from 'prom-client';
-import { GatewayAuthenticator } from '../auth/authenticator.provider';
+import type { z } from 'zod';
+import { RequireScope } from '../auth/auth.guard';
 import { isAdmin } from '../auth/authenticator';
+import { CurrentPrincipal } from '../auth/request-state';
 import type { GatewayConfig } from '../config';
-import { httpMeta } from '../tasks/tasks.http';
 import { TaskEventStream } from './event-stream';
 
 interface RawResponse {
@@ -34,7 +35,6 @@ export class TaskEventsHttpController {
   private readonly gauge: Gauge;
 
   constructor(
-    @Inject(GatewayAuthenticator) private readonly auth: GatewayAuthenticator,
     @Inject(NatsClient) private readonly client: NatsClient,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
@@ -44,9 +44,8 @@ export class TaskEventsHttpController {
   }
 
   @Get('/events')
-  async events(@Query() query: unknown, @Req() req: { headers: Record<string, string | string[] | undefined> }, @Res() reply: Reply): Promise<void> {
-    const principal = await this.auth.authenticate(httpMeta(req).authorization, 'tasks:read', 'admin');
-    const q = validate(TaskEventsQuerySchema, query ?? {});
+  @RequireScope('tasks:read', 'admin')
+  async events(@CurrentPrincipal() principal: Principal, @Query(contract(TaskEventsQuerySchema)) q: z.output<typeof TaskEventsQuerySchema>, @Res() reply: Reply): Promise<void> {
     let subject: string;
     if (isAdmin(principal)) subject = q.tenantId ? this.client.names.tasks.eventsOfTenant(q.tenantId) : this.client.names.tasks.eventsAll;
     else if (q.tenantId && q.tenantId !== principal.tenantId) throw new NotFoundError(`Tenant ${q.tenantId} not found`);

@@ -35,6 +35,12 @@ export class Admission {
     return policy;
   }
 
+  /** Tenancy's change notice (`{id, status}`); anything without a tenant id is ignored. */
+  tenantChanged(notice: unknown): void {
+    const id = (notice as { id?: unknown } | null | undefined)?.id;
+    if (typeof id === 'string') this.forget(id);
+  }
+
   /** Tenancy said this tenant changed. */
   forget(tenantId: string): void {
     this.cache.delete(tenantId);

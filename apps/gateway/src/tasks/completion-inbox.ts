@@ -1,12 +1,11 @@
 /**
  * Where this gateway hears that a task it waits on has finished, without a subscription per
  * task (subscription churn costs the server on every publish). Workers send the finished task
- * straight to this gateway's inbox subject (named on the queued message); tasks that another
- * gateway ends (cancel, timeout) are announced on one shared subject.
+ * straight to this gateway process (`Events.taskCompletion`, whose subject ends in this process's
+ * instance id and is named on the queued message); tasks ended elsewhere (cancel, timeout) are
+ * announced to every gateway (`Events.taskEnded`). Both arrive through tasks.nats.ts.
  */
-import { randomBytes } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import type { Names, PublicTask } from '@sb/contracts';
+import type { PublicTask } from '@sb/contracts';
 
 export interface Completion {
   /** The finished task when a worker sent it; `null` when it ended elsewhere (read the store); `undefined` on timeout. */
@@ -19,33 +18,23 @@ interface Waiter {
 }
 
 export class CompletionInbox {
-  readonly id = randomBytes(8).toString('hex');
-  readonly subject: string;
   private readonly waiters = new Map<string, Waiter>();
-  private readonly subs: Subscription[] = [];
 
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly names: Names,
-  ) {
-    this.subject = names.internal.taskDone(this.id);
+    /** This process's completion subject, for the queued message's `Sb-Notify` header. */
+    readonly subject: string,
+  ) {}
+
+  /** A worker finished a task this process waits on (`Events.taskCompletion`). */
+  completed(task: unknown): void {
+    const id = (task as PublicTask | null | undefined)?.taskId;
+    if (typeof id === 'string' && id) this.waiters.get(id)?.resolve(task as PublicTask);
   }
 
-  start(): void {
-    this.subs.push(
-      this.nc.subscribe(this.subject, {
-        callback: (_e, msg) => {
-          const task = parse<PublicTask>(msg.data);
-          if (task?.taskId) this.waiters.get(task.taskId)?.resolve(task);
-        },
-      }),
-      this.nc.subscribe(this.names.internal.taskEnded, {
-        callback: (_e, msg) => {
-          const id = parse<{ taskId?: string }>(msg.data)?.taskId;
-          if (id) this.waiters.get(id)?.resolve(null);
-        },
-      }),
-    );
+  /** A task ended elsewhere (`Events.taskEnded`, `{taskId}`): its waiter here reads the store. */
+  ended(notice: unknown): void {
+    const id = (notice as { taskId?: unknown } | null | undefined)?.taskId;
+    if (typeof id === 'string' && id) this.waiters.get(id)?.resolve(null);
   }
 
   expect(taskId: string, timeoutMs: number): Completion {
@@ -67,21 +56,6 @@ export class CompletionInbox {
 
   /** Waiters still here are answered from the store (`null`), never treated as timed out. */
   stop(): void {
-    for (const s of this.subs.splice(0)) {
-      try {
-        s.unsubscribe();
-      } catch {
-        /* the connection is already closed */
-      }
-    }
     for (const w of [...this.waiters.values()]) w.resolve(null);
-  }
-}
-
-function parse<T>(data: Uint8Array): T | undefined {
-  try {
-    return JSON.parse(new TextDecoder().decode(data)) as T;
-  } catch {
-    return undefined;
   }
 }

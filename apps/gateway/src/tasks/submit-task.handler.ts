@@ -1,12 +1,12 @@
 /**
  * Accepting a task: permission and admission are checked by the caller's adapter; here the
- * capability is checked, the idempotency key claimed, the record stored, and the task put on
- * the work queue for its capability and priority. With `wait`, the reply is the final record.
+ * capability is checked and the idempotency key claimed, then the task lifecycle (libs/tasks)
+ * stores the record and queues the task for its capability and priority. With `wait`, the reply
+ * is the final record, sent to this gateway process by the worker that finished it.
  */
 import { createHash } from 'node:crypto';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
 import {
-  Headers,
   PayloadTooLargeError,
   type PublicTask,
   type QueuedTask,
@@ -14,13 +14,12 @@ import {
   SpanNames,
   type SubmitReply,
   type SubmitTaskRequest,
-  type TaskRecord,
   UnavailableError,
   UnknownCapabilityError,
 } from '@sb/contracts';
-import { Bus, NatsClient } from '@sb/messaging';
+import type { Bus } from '@sb/messaging';
 import { activeSpan } from '@sb/observability';
-import { newTaskId, publishTaskEvent, queuedRecord, TaskInfrastructure } from '@sb/tasks';
+import { newTaskId, type TaskLifecycle } from '@sb/tasks';
 import type { CapabilityCatalog } from './capability-catalog';
 import type { CompletionInbox } from './completion-inbox';
 import type { IntakeCheck } from './intake-guard';
@@ -39,9 +38,10 @@ const dec = new TextDecoder();
 
 export class SubmitTaskHandler {
   constructor(
-    private readonly client: NatsClient,
+    /** For its tracer: the enqueue span. */
     private readonly bus: Bus,
-    private readonly infra: TaskInfrastructure,
+    private readonly lifecycle: TaskLifecycle,
+    private readonly idempotency: KV,
     private readonly catalog: CapabilityCatalog,
     private readonly queries: TaskQueries,
     private readonly inbox: CompletionInbox,
@@ -76,54 +76,39 @@ export class SubmitTaskHandler {
       createdAt: now.toISOString(),
     };
     if (ctx.idempotencyKey) task.idempotencyKey = ctx.idempotencyKey;
-    const record = queuedRecord(task, ctx.traceparent);
     // Expect the answer before enqueueing, so a fast finish is not missed.
     const waiting = req.wait ? this.inbox.expect(taskId, req.timeoutMs) : undefined;
     const attributes = { [SpanAttributes.TaskId]: taskId, [SpanAttributes.TenantId]: ctx.tenantId, [SpanAttributes.Capability]: req.capability };
     activeSpan()?.setAttributes(attributes);
-    const put = async () => {
-      const revision = await this.infra.store.create(record);
-      await this.enqueue(task, record, revision, waiting !== undefined, ctx.maxConcurrent);
-    };
+    const key = ctx.idempotencyKey;
+    const put = () =>
+      this.lifecycle.submit(task, { traceparent: ctx.traceparent, notify: waiting ? this.inbox.subject : undefined, maxConcurrent: ctx.maxConcurrent }, async () => {
+        if (key) await this.idempotency.purge(idempotencyKeyOf(ctx.tenantId, key));
+      });
     try {
       await (this.bus.tracer ? this.bus.tracer.inSpan(SpanNames.Enqueue, { kind: 'producer', attributes }, put) : put());
     } catch (e) {
       waiting?.cancel();
-      await this.rollback(record).catch(() => undefined);
       throw new UnavailableError('The task could not be queued; retry', { cause: e, retryAfter: 1 });
     }
-    publishTaskEvent(this.bus, record, now);
     if (!waiting) return { taskId, status: 'queued' };
     return this.queries.finishCompletion(ctx.tenantId, taskId, waiting);
   }
 
-  private async enqueue(task: QueuedTask, r: TaskRecord, revision: number, notify: boolean, maxConcurrent?: number | null): Promise<void> {
-    const h = natsHeaders();
-    h.set(Headers.TraceParent, r.traceparent ?? '');
-    h.set(Headers.TaskId, r.taskId);
-    h.set(Headers.RecordRevision, String(revision));
-    if (notify) h.set(Headers.Notify, this.inbox.subject);
-    if (typeof maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(maxConcurrent));
-    await this.client.js.publish(this.client.names.queue.subject(r.capability, r.priority), enc.encode(JSON.stringify(task)), { msgID: r.taskId, headers: h });
-    // A hint for idle workers; they also poll, so a lost hint only delays.
-    this.client.nc.publish(this.client.names.internal.taskReady(r.capability, r.priority));
-  }
-
   /** Returns the task id already bound to this key, or undefined if we claimed it for `taskId`. */
   private async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string | undefined> {
-    const k = `${tenantId}.${createHash('sha256').update(key).digest('hex')}`;
+    const k = idempotencyKeyOf(tenantId, key);
     try {
-      await this.infra.idempotency.create(k, enc.encode(taskId));
+      await this.idempotency.create(k, enc.encode(taskId));
       return undefined;
     } catch {
-      const e = await this.infra.idempotency.get(k);
+      const e = await this.idempotency.get(k);
       if (e && e.operation === 'PUT') return dec.decode(e.value);
       throw new UnavailableError('Idempotency store unavailable', { retryAfter: 1 });
     }
   }
+}
 
-  private async rollback(r: TaskRecord): Promise<void> {
-    await this.infra.store.delete(r.tenantId, r.taskId);
-    if (r.idempotencyKey) await this.infra.idempotency.purge(`${r.tenantId}.${createHash('sha256').update(r.idempotencyKey).digest('hex')}`);
-  }
+function idempotencyKeyOf(tenantId: string, key: string): string {
+  return `${tenantId}.${createHash('sha256').update(key).digest('hex')}`;
 }

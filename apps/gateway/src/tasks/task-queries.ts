@@ -8,8 +8,8 @@ import {
   type TaskRecord,
   toPublicTask,
 } from '@sb/contracts';
-import { Bus, NatsClient } from '@sb/messaging';
-import { isPastDeadline, markCancelled, markTimedOut, publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import type { NatsClient } from '@sb/messaging';
+import { isPastDeadline, type TaskInfrastructure, type TaskLifecycle } from '@sb/tasks';
 import type { Completion } from './completion-inbox';
 import { finished, type Waiting, watchForFinish } from './task-waiter';
 
@@ -19,8 +19,8 @@ const DEADLINE_GRACE_MS = 1_000;
 export class TaskQueries {
   constructor(
     private readonly client: NatsClient,
-    private readonly bus: Bus,
     private readonly infra: TaskInfrastructure,
+    private readonly lifecycle: TaskLifecycle,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -34,10 +34,9 @@ export class TaskQueries {
   }
 
   async cancel(tenantId: string, taskId: string): Promise<PublicTask> {
-    const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => markCancelled(r, this.now()));
+    const { applied, current } = await this.lifecycle.cancel(tenantId, taskId);
     if (!current) throw new NotFoundError(`Task ${taskId} not found`);
     if (!applied) throw new TaskNotCancellableError(`Task ${taskId} already ended ${current.record.status}`);
-    this.ended(current.record);
     return toPublicTask(current.record);
   }
 
@@ -87,20 +86,8 @@ export class TaskQueries {
   }
 
   private async expire(tenantId: string, taskId: string, atDeadline: boolean): Promise<TaskRecord> {
-    const now = this.now();
-    const { applied, current } = await this.infra.store.transition(tenantId, taskId, (r) => (atDeadline || isPastDeadline(r, now) ? markTimedOut(r, now) : undefined));
+    const { current } = await this.lifecycle.timeOut(tenantId, taskId, atDeadline);
     if (!current) throw new NotFoundError(`Task ${taskId} not found`);
-    if (applied) this.ended(current.record);
     return current.record;
-  }
-
-  /**
-   * This gateway ended a task: a running agent gets an abort signal (a queued task is dropped
-   * when a worker takes it), waiters on every gateway hear of it, and the event goes out.
-   */
-  private ended(r: TaskRecord): void {
-    this.client.nc.publish(this.client.names.internal.taskAbort(r.taskId));
-    this.bus.publish(this.client.names.internal.taskEnded, { tenantId: r.tenantId, taskId: r.taskId });
-    publishTaskEvent(this.bus, r, this.now());
   }
 }

@@ -1,6 +1,20 @@
-/** HTTP adapter for tasks. Headers in, TasksService, JSON out. */
-import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { Headers } from '@sb/contracts';
+/** HTTP adapter for tasks. Guard, pipes, TasksService, JSON out. No logic here. */
+import { Body, Controller, Delete, Get, Inject, Param, type PipeTransform, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Headers,
+  ListTasksQuerySchema,
+  type ListTasksQuery,
+  type Principal,
+  SpanNames,
+  type SubmitTaskRequest,
+  SubmitTaskRequestSchema,
+  TaskIdRequestSchema,
+  WaitQuerySchema,
+} from '@sb/contracts';
+import { contract, validate } from '@sb/messaging';
+import { RequireScope } from '../auth/auth.guard';
+import { RequestSpan, SpanTraceparent } from '../auth/request-span';
+import { CurrentPrincipal } from '../auth/request-state';
 import { type RateLimitInfo, rateLimitHeaders } from './submit-limits';
 import { type RequestMeta, TasksService } from './tasks.service';
 
@@ -13,14 +27,12 @@ function header(req: HttpRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function httpMeta(req: HttpRequest): RequestMeta {
-  return {
-    authorization: header(req, Headers.Authorization),
-    idempotencyKey: header(req, Headers.IdempotencyKey),
-    traceparent: header(req, Headers.TraceParent),
-    transport: 'http',
-  };
+function httpMeta(req: HttpRequest): RequestMeta {
+  return { idempotencyKey: header(req, Headers.IdempotencyKey), traceparent: header(req, Headers.TraceParent), transport: 'http' };
 }
+
+/** `:id` checked as the NATS body's `taskId` is (same schema, same message). */
+const taskIdParam: PipeTransform<unknown, string> = { transform: (id) => validate(TaskIdRequestSchema, { taskId: id }).taskId };
 
 @Controller('/v1/tasks')
 export class TasksHttpController {
@@ -28,33 +40,47 @@ export class TasksHttpController {
 
   /** 202 with `{taskId, status: "queued"}`; 200 with the finished record when `wait` is true. */
   @Post()
-  async submit(@Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: { status(code: number): unknown; header(name: string, value: string): unknown }) {
+  @RequireScope('tasks:submit')
+  @RequestSpan(SpanNames.Submit)
+  async submit(
+    @Body(contract(SubmitTaskRequestSchema)) body: SubmitTaskRequest,
+    @CurrentPrincipal() principal: Principal,
+    @SpanTraceparent() spanTraceparent: string | undefined,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) res: { status(code: number): unknown; header(name: string, value: string): unknown },
+  ) {
     // RateLimit-* go on refusals as well: set before the error filter sends the reply.
     const onRateLimit = (info: RateLimitInfo) => {
       for (const [k, v] of Object.entries(rateLimitHeaders(info))) res.header(k, v);
     };
-    const out = await this.tasks.submit(body, { ...httpMeta(req), onRateLimit });
+    const out = await this.tasks.submit(body, principal, { ...httpMeta(req), spanTraceparent, onRateLimit });
     res.status('capability' in out ? 200 : 202);
     return out;
   }
 
+  /** Reading tasks needs tasks:read, or tasks:submit (a submitter may follow its own tasks). */
   @Get()
-  list(@Query() query: unknown, @Req() req: HttpRequest) {
-    return this.tasks.list(query, httpMeta(req));
+  @RequireScope('tasks:read', 'tasks:submit')
+  list(@Query(contract(ListTasksQuerySchema)) query: ListTasksQuery, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.list(principal, query);
   }
 
   @Get('/:id')
-  get(@Param('id') id: string, @Req() req: HttpRequest) {
-    return this.tasks.get({ taskId: id }, httpMeta(req));
+  @RequireScope('tasks:read', 'tasks:submit')
+  get(@Param('id', taskIdParam) taskId: string, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.get(principal, taskId);
   }
 
+  /** The query is checked before the id. */
   @Get('/:id/wait')
-  wait(@Param('id') id: string, @Query() query: unknown, @Req() req: HttpRequest) {
-    return this.tasks.wait(id, query, httpMeta(req));
+  @RequireScope('tasks:read', 'tasks:submit')
+  wait(@Query(contract(WaitQuerySchema)) query: { timeoutMs: number }, @Param('id', taskIdParam) taskId: string, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.wait(principal, taskId, query.timeoutMs);
   }
 
   @Delete('/:id')
-  cancel(@Param('id') id: string, @Req() req: HttpRequest) {
-    return this.tasks.cancel({ taskId: id }, httpMeta(req));
+  @RequireScope('tasks:submit')
+  cancel(@Param('id', taskIdParam) taskId: string, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.cancel(principal, taskId);
   }
 }

@@ -1,40 +1,77 @@
-/** NATS adapter for the public task subjects. Headers in, TasksService, reply out. */
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/nats-core';
-import { Endpoints, Headers } from '@sb/contracts';
-import { Bus } from '@sb/messaging';
-import { rateLimitHeaders } from './submit-limits';
+/**
+ * NATS adapter for the public task subjects, and the events the task path listens to. Guard,
+ * pipes, TasksService, reply out. No logic here. Authentication comes before validation (a bad
+ * credential wins over a bad body); RateLimit-* go on the reply, on success and on refusal.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Endpoints, Events, Headers, type ParsedReqOf, type Principal, SpanNames } from '@sb/contracts';
+import { contract, type SbContext } from '@sb/messaging';
+import { RequireScope } from '../auth/auth.guard';
+import { RequestSpan, SpanTraceparent } from '../auth/request-span';
+import { CurrentPrincipal } from '../auth/request-state';
+import { Admission } from './admission';
+import { CompletionInbox } from './completion-inbox';
+import { type RateLimitInfo, rateLimitHeaders } from './submit-limits';
 import { type RequestMeta, TasksService } from './tasks.service';
 
-function meta(h: MsgHdrs | undefined): RequestMeta {
-  return {
-    authorization: h?.get(Headers.Authorization) || undefined,
-    idempotencyKey: h?.get(Headers.IdempotencyKey) || undefined,
-    traceparent: h?.get(Headers.TraceParent) || undefined,
-    transport: 'nats',
-  };
+type Req<E> = ParsedReqOf<E>;
+
+function natsMeta(ctx: SbContext): RequestMeta {
+  return { idempotencyKey: ctx.header(Headers.IdempotencyKey), traceparent: ctx.header(Headers.TraceParent), transport: 'nats' };
 }
 
-@Injectable()
-export class TasksNatsAdapter implements OnApplicationBootstrap {
+@Controller()
+export class TasksNatsController {
   constructor(
-    @Inject(Bus) private readonly bus: Bus,
     @Inject(TasksService) private readonly tasks: TasksService,
+    @Inject(Admission) private readonly admission: Admission,
+    @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
   ) {}
 
-  onApplicationBootstrap(): void {
-    // The service validates with the same schemas after authentication, so the adapter passes the raw body through.
-    this.bus.serveRaw(Endpoints.submitTask, (body, ctx) =>
-      this.tasks.submit(body, {
-        ...meta(ctx.headers),
-        // The same RateLimit-* data as over HTTP, as reply headers (on success and on refusal).
-        onRateLimit: (info) => {
-          const h = (ctx.replyHeaders ??= natsHeaders());
-          for (const [k, v] of Object.entries(rateLimitHeaders(info))) h.set(k, v);
-        },
-      }),
-    );
-    this.bus.serveRaw(Endpoints.getTask, (body, ctx) => this.tasks.get(body, meta(ctx.headers)));
-    this.bus.serveRaw(Endpoints.cancelTask, (body, ctx) => this.tasks.cancel(body, meta(ctx.headers)));
+  @MessagePattern(Endpoints.submitTask)
+  @RequireScope('tasks:submit')
+  @RequestSpan(SpanNames.Submit)
+  submit(
+    @Payload(contract(Endpoints.submitTask)) req: Req<typeof Endpoints.submitTask>,
+    @CurrentPrincipal() principal: Principal,
+    @SpanTraceparent() spanTraceparent: string | undefined,
+    @Ctx() ctx: SbContext,
+  ) {
+    const onRateLimit = (info: RateLimitInfo) => {
+      for (const [k, v] of Object.entries(rateLimitHeaders(info))) ctx.setReplyHeader(k, v);
+    };
+    return this.tasks.submit(req, principal, { ...natsMeta(ctx), spanTraceparent, onRateLimit });
+  }
+
+  /** Reading a task needs tasks:read, or tasks:submit (a submitter may follow its own tasks). */
+  @MessagePattern(Endpoints.getTask)
+  @RequireScope('tasks:read', 'tasks:submit')
+  get(@Payload(contract(Endpoints.getTask)) req: Req<typeof Endpoints.getTask>, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.get(principal, req.taskId);
+  }
+
+  @MessagePattern(Endpoints.cancelTask)
+  @RequireScope('tasks:submit')
+  cancel(@Payload(contract(Endpoints.cancelTask)) req: Req<typeof Endpoints.cancelTask>, @CurrentPrincipal() principal: Principal) {
+    return this.tasks.cancel(principal, req.taskId);
+  }
+
+  /** Tenancy changed a tenant: its cached policy goes at once, so a suspension does not wait out the TTL. */
+  @EventPattern(Events.tenantChanged)
+  tenantChanged(@Payload() notice: unknown) {
+    this.admission.tenantChanged(notice);
+  }
+
+  /** A worker finished a task a submit here waits on (sent to this process only). */
+  @EventPattern(Events.taskCompletion)
+  taskCompleted(@Payload() task: unknown) {
+    this.inbox.completed(task);
+  }
+
+  /** A task ended elsewhere (cancel, timeout): a submit waiting on it here reads the store. */
+  @EventPattern(Events.taskEnded)
+  taskEnded(@Payload() notice: unknown) {
+    this.inbox.ended(notice);
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { Bus, decode, NatsClient, publishSecurityEvent } from '@sb/messaging';
-import { APP_CONFIG, type AppLogger, LOGGER, ServiceTracer } from '@sb/observability';
+import { Bus, NatsClient, publishSecurityEvent } from '@sb/messaging';
+import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import { RedisClient, SubmitGate } from '@sb/redis';
-import { TaskInfrastructure } from '@sb/tasks';
-import { GatewayAuthenticator } from '../auth/authenticator.provider';
+import { Events } from '@sb/contracts';
+import { TaskInfrastructure, TaskLifecycle } from '@sb/tasks';
 import type { GatewayConfig } from '../config';
 import { Admission } from './admission';
 import { CapabilityCatalog } from './capability-catalog';
@@ -16,7 +16,11 @@ import { intakeGuardProvider } from './intake-guard.providers';
 import { TaskQueries } from './task-queries';
 import { TasksService } from './tasks.service';
 
-/** The gateway's standing subscriptions; stopped last, after in-flight requests had their grace period. */
+/**
+ * The gateway's standing watches that are not declared handlers (its completion inbox, whose subject
+ * holds this replica's id, and the capability bucket); stopped last, after in-flight requests had
+ * their grace period.
+ */
 @Injectable()
 export class TaskListeners implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
@@ -24,7 +28,6 @@ export class TaskListeners implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
   ) {}
   onApplicationBootstrap() {
-    this.inbox.start();
     return this.catalog.start();
   }
   onApplicationShutdown() {
@@ -33,34 +36,9 @@ export class TaskListeners implements OnApplicationBootstrap, OnApplicationShutd
   }
 }
 
-@Injectable()
-export class AdmissionInvalidation implements OnApplicationBootstrap {
-  constructor(
-    @Inject(Admission) private readonly admission: Admission,
-    @Inject(NatsClient) private readonly client: NatsClient,
-  ) {}
-  onApplicationBootstrap() {
-    this.client.nc.subscribe(this.client.names.internal.tenantChanged, {
-      callback: (_e, msg) => {
-        const id = safeJson(msg.data)?.id;
-        if (typeof id === 'string') this.admission.forget(id);
-      },
-    });
-  }
-}
-
-function safeJson(data: Uint8Array): { id?: unknown } | undefined {
-  try {
-    return decode(data) as { id?: unknown };
-  } catch {
-    return undefined;
-  }
-}
-
 export const taskProviders: Provider[] = [
   intakeGuardProvider,
   { provide: Admission, inject: [Bus, APP_CONFIG], useFactory: (b: Bus, cfg: GatewayConfig) => new Admission(b, cfg.ADMISSION_CACHE_TTL_MS) },
-  AdmissionInvalidation,
   {
     provide: SubmitLimits,
     inject: [RedisClient, Bus, APP_CONFIG, LOGGER],
@@ -73,19 +51,19 @@ export const taskProviders: Provider[] = [
   TaskListeners,
   {
     provide: TaskQueries,
-    inject: [NatsClient, Bus, TaskInfrastructure],
-    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure) => new TaskQueries(c, b, i),
+    inject: [NatsClient, TaskInfrastructure, TaskLifecycle],
+    useFactory: (c: NatsClient, i: TaskInfrastructure, l: TaskLifecycle) => new TaskQueries(c, i, l),
   },
-  { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(c.nc, c.names) },
+  { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(Events.taskCompletion.subject(c.names, c.self)) },
   {
     provide: SubmitTaskHandler,
-    inject: [NatsClient, Bus, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG, IntakeGuard],
-    useFactory: (c: NatsClient, b: Bus, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, inbox: CompletionInbox, cfg: GatewayConfig, guard: IntakeGuard) =>
-      new SubmitTaskHandler(c, b, i, cat, q, inbox, cfg.MAX_INPUT_BYTES, undefined, guard),
+    inject: [Bus, TaskLifecycle, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG, IntakeGuard],
+    useFactory: (b: Bus, l: TaskLifecycle, i: TaskInfrastructure, cat: CapabilityCatalog, q: TaskQueries, inbox: CompletionInbox, cfg: GatewayConfig, guard: IntakeGuard) =>
+      new SubmitTaskHandler(b, l, i.idempotency, cat, q, inbox, cfg.MAX_INPUT_BYTES, undefined, guard),
   },
   {
     provide: TasksService,
-    inject: [GatewayAuthenticator, Admission, SubmitTaskHandler, TaskQueries, SubmitLimits, ServiceTracer],
-    useFactory: (a: GatewayAuthenticator, ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits, t: ServiceTracer) => new TasksService(a, ad, s, q, l, t),
+    inject: [Admission, SubmitTaskHandler, TaskQueries, SubmitLimits],
+    useFactory: (ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits) => new TasksService(ad, s, q, l),
   },
 ];

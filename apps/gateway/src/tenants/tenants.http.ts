@@ -1,5 +1,8 @@
-/** HTTP adapter for changing a tenant and reading its usage. No logic here. */
-import { Body, Controller, Get, Headers, Inject, Param, Patch, Query } from '@nestjs/common';
+/** HTTP adapter for changing a tenant and reading its usage (admin, or any key of that tenant). No logic here. */
+import { Body, Controller, Get, Inject, Param, Patch, Query } from '@nestjs/common';
+import type { Principal } from '@sb/contracts';
+import { ANY_KEY, RequireScope } from '../auth/auth.guard';
+import { CurrentPrincipal } from '../auth/request-state';
 import { TenantsService } from './tenants.service';
 
 @Controller('/v1/tenants')
@@ -7,13 +10,15 @@ export class TenantsHttpController {
   constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
 
   @Patch('/:id')
-  patch(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
-    return this.tenants.patch(auth, id, body);
+  @RequireScope(...ANY_KEY)
+  patch(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.tenants.patch(principal, id, body);
   }
 
   /** `?days=1..31` (default 7): usage by UTC day and capability, and today's quota counters. */
   @Get('/:id/usage')
-  usage(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Query() query: unknown) {
-    return this.tenants.usage(auth, id, query);
+  @RequireScope(...ANY_KEY)
+  usage(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
+    return this.tenants.usage(principal, id, query);
   }
 }

@@ -1,4 +1,4 @@
-import { ForbiddenError, InvalidCredentialsError, type Principal, type StoredSpan, type TaskRecord } from '@sb/contracts';
+import type { Principal, StoredSpan, TaskRecord } from '@sb/contracts';
 import type { SpanRead } from './span-reader';
 import { TaskTraceHandler } from './task-trace.handler';
 
@@ -34,25 +34,21 @@ const span = (name: string, start: number, end: number, extra: Partial<StoredSpa
   ...extra,
 });
 
-function handler(records: Record<string, TaskRecord>, spans: SpanRead, principal: Partial<Principal> = { tenantId: 'acme' }) {
+/** The caller the AuthGuard let through (tasks:read); its tenant scopes what it may read. */
+const caller = { tenantId: 'acme', keyId: 'key_1', scopes: ['tasks:read'] } as Principal;
+
+function handler(records: Record<string, TaskRecord>, spans: SpanRead) {
   const reads: string[] = [];
-  const auth = {
-    authenticate: async (header: string | undefined, ...perms: string[]) => {
-      if (header !== 'Bearer good') throw new InvalidCredentialsError();
-      if (!perms.includes('tasks:read')) throw new ForbiddenError('no');
-      return principal as Principal;
-    },
-  };
   const tasks = { get: async (tenantId: string, taskId: string) => (records[`${tenantId}.${taskId}`] ? { record: records[`${tenantId}.${taskId}`] } : undefined) };
   const reader = { read: async (traceId: string) => (reads.push(traceId), spans) };
-  return { h: new TaskTraceHandler(auth, tasks, reader, () => Date.parse('2026-01-01T00:01:00.000Z')), reads };
+  return { h: new TaskTraceHandler(tasks, reader, () => Date.parse('2026-01-01T00:01:00.000Z')), reads };
 }
 
 describe('TaskTraceHandler', () => {
   it('reads the spans of the task trace and analyses them with the task timestamps', async () => {
     const run = span('task.run', 40, 90, { service: 'agent-worker', attributes: { 'sb.task.id': 'tsk_1', 'sb.agent.id': 'w1' } });
     const { h, reads } = handler({ 'acme.tsk_1': record() }, { spans: [span('task.enqueue', 5, 10), run, run], truncated: false });
-    const out = await h.handle('Bearer good', 'tsk_1');
+    const out = await h.handle(caller, 'tsk_1');
     expect(reads).toEqual([TRACE]);
     expect(out).toMatchObject({ taskId: 'tsk_1', traceId: TRACE, status: 'succeeded', attempts: 1, createdAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:00.090Z' });
     expect(out.spans.map((s) => s.name)).toEqual(['task.enqueue', 'task.run']); // a span exported twice is shown once
@@ -62,23 +58,23 @@ describe('TaskTraceHandler', () => {
 
   it('still answers from the task timestamps when the trace has no spans, and passes on truncation', async () => {
     const { h } = handler({ 'acme.tsk_1': record() }, { spans: [], truncated: true });
-    const out = await h.handle('Bearer good', 'tsk_1');
+    const out = await h.handle(caller, 'tsk_1');
     expect(out.spans).toEqual([]);
     expect(out.analysis).toMatchObject({ totalDurationMs: 90, queuedMs: 40, runningMs: 50, truncated: true });
   });
 
   it('answers a record without a traceparent without reading spans', async () => {
     const { h, reads } = handler({ 'acme.tsk_1': record({ traceparent: undefined }) }, { spans: [span('x', 0, 1)], truncated: false });
-    const out = await h.handle('Bearer good', 'tsk_1');
+    const out = await h.handle(caller, 'tsk_1');
     expect(out.traceId).toBeNull();
     expect(reads).toEqual([]);
   });
 
-  it('is not found for another tenant, refuses bad credentials, and validates the id', async () => {
+  // Credentials are refused before the handler, by the AuthGuard (auth.guard.int-spec.ts).
+  it('is not found for another tenant, and validates the id', async () => {
     const { h, reads } = handler({ 'other.tsk_1': record({ tenantId: 'other' }) }, { spans: [], truncated: false });
-    await expect(h.handle('Bearer good', 'tsk_1')).rejects.toMatchObject({ status: 404 });
-    await expect(h.handle('Bearer bad', 'tsk_1')).rejects.toMatchObject({ status: 401 });
-    await expect(h.handle('Bearer good', 'not an id!')).rejects.toMatchObject({ status: 400 });
+    await expect(h.handle(caller, 'tsk_1')).rejects.toMatchObject({ status: 404 });
+    await expect(h.handle(caller, 'not an id!')).rejects.toMatchObject({ status: 400 });
     expect(reads).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * analysis. The task's own timestamps are always included, so the timeline says something
  * even when the trace was sampled out.
  */
-import { NotFoundError, type Principal, type Scope, TaskIdRequestSchema, type TaskRecord, type TaskTraceReply } from '@sb/contracts';
+import { NotFoundError, type Principal, TaskIdRequestSchema, type TaskRecord, type TaskTraceReply } from '@sb/contracts';
 import { validate } from '@sb/messaging';
 import { analyzeTrace, dedupeSpans, parseTraceparent, toTraceSpan } from '@sb/observability';
 import type { SpanReaderPort } from './span-reader';
@@ -13,21 +13,15 @@ export interface TaskRecordPort {
   get(tenantId: string, taskId: string): Promise<{ record: TaskRecord } | undefined>;
 }
 
-export interface AuthenticatePort {
-  authenticate(header: string | undefined, ...permissions: Scope[]): Promise<Principal>;
-}
-
 export class TaskTraceHandler {
   constructor(
-    private readonly auth: AuthenticatePort,
     private readonly tasks: TaskRecordPort,
     private readonly spans: SpanReaderPort,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Reading a trace needs tasks:read, or tasks:submit, like reading the task itself. */
-  async handle(authorization: string | undefined, id: unknown): Promise<TaskTraceReply> {
-    const principal = await this.auth.authenticate(authorization, 'tasks:read', 'tasks:submit');
+  /** The caller's own task's trace (reading it needs tasks:read or tasks:submit, checked by the adapter's guard). */
+  async handle(principal: Principal, id: unknown): Promise<TaskTraceReply> {
     return this.trace(principal.tenantId, validate(TaskIdRequestSchema, { taskId: id }).taskId);
   }
 

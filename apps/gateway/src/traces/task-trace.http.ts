@@ -1,5 +1,8 @@
 /** HTTP adapter for a task's trace timeline. No logic here. */
-import { Controller, Get, Headers, Inject, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import type { Principal } from '@sb/contracts';
+import { RequireScope } from '../auth/auth.guard';
+import { CurrentPrincipal } from '../auth/request-state';
 import { TaskTraceHandler } from './task-trace.handler';
 
 @Controller('/v1/tasks')
@@ -8,7 +11,8 @@ export class TaskTraceHttpController {
 
   /** Spans by service and agent, queued vs running time, attempts, critical path and gaps. */
   @Get('/:id/trace')
-  trace(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
-    return this.handler.handle(auth, id);
+  @RequireScope('tasks:read', 'tasks:submit')
+  trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.handler.handle(principal, id);
   }
 }

@@ -13,14 +13,15 @@ export class RecoveryStateView {
 
   constructor(private readonly clock: Clock) {}
 
-  applyShed(s: ShedState): void {
-    if (typeof s?.capability !== 'string') return;
+  /** A state as broadcast; anything without a capability (or no body at all) is ignored. */
+  applyShed(s: ShedState | undefined): void {
+    if (!s || typeof s.capability !== 'string') return;
     if (s.level === 'none') this.shed.delete(s.capability);
     else this.shed.set(s.capability, s);
   }
 
-  applyBreaker(b: BreakerState): void {
-    if (typeof b?.capability !== 'string' || b.scope !== 'capability') return;
+  applyBreaker(b: BreakerState | undefined): void {
+    if (!b || typeof b.capability !== 'string' || b.scope !== 'capability') return;
     if (b.state === 'closed') this.breakers.delete(b.capability);
     else this.breakers.set(b.capability, b);
   }

@@ -1,10 +1,9 @@
 /**
- * Runs the breaker board on the recovery leader: every replica listens to the workers'
- * outcome batches, only the leader feeds them to the board (restored from the bucket when it
- * takes over) and ticks it. Each change is written to the bucket, broadcast on
- * `resilience.breakers` and turned into metrics, alerts and incident entries.
+ * Runs the breaker board on the recovery leader: every replica hears the workers' outcome
+ * batches (Events.outcomes, breakers.nats.ts), only the leader feeds them to the board
+ * (restored from the bucket when it takes over) and ticks it. Each change is written to the
+ * bucket, broadcast on `resilience.breakers` and turned into metrics, alerts and incident entries.
  */
-import type { Subscription } from '@nats-io/nats-core';
 import { type BreakerState, type ErrorClass, OutcomeBatchSchema } from '@sb/contracts';
 import type { Bus, NatsClient } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
@@ -27,7 +26,6 @@ export interface BreakersOptions {
 
 export class BreakersService {
   private board: BreakerBoard;
-  private sub?: Subscription;
   private timer?: NodeJS.Timeout;
   private offLeader?: () => void;
   private readonly now: () => number;
@@ -47,28 +45,22 @@ export class BreakersService {
     this.board = new BreakerBoard(opts.policy, () => leader.epoch);
   }
 
+  /** A worker's outcome batch (any body: one that is not a batch is dropped). Every replica learns capabilities; the leader judges. */
+  onOutcomes(body: unknown): void {
+    const parsed = OutcomeBatchSchema.safeParse(body);
+    if (!parsed.success) return;
+    this.onBatch?.(parsed.data.agentId, parsed.data.capabilities);
+    if (!this.leader.isLeader()) return;
+    this.emit(this.board.ingest(parsed.data, this.now()));
+  }
+
+  /** Follows the leadership: the leader restores the board and ticks it. */
   async start(): Promise<void> {
-    this.sub = this.client.nc.subscribe(this.client.names.resilience.outcomesAll, {
-      callback: (_e, msg) => {
-        let body: unknown;
-        try {
-          body = msg.json();
-        } catch {
-          return; // malformed: dropped
-        }
-        const parsed = OutcomeBatchSchema.safeParse(body);
-        if (!parsed.success) return;
-        this.onBatch?.(parsed.data.agentId, parsed.data.capabilities);
-        if (!this.leader.isLeader()) return;
-        this.emit(this.board.ingest(parsed.data, this.now()));
-      },
-    });
     this.offLeader = this.leader.onChange((isLeader) => void this.leadershipChanged(isLeader));
     if (this.leader.isLeader()) await this.leadershipChanged(true);
   }
 
   stop(): void {
-    this.sub?.unsubscribe();
     this.offLeader?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

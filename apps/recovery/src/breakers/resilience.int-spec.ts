@@ -49,6 +49,8 @@ describe('recovery: breakers, shedding, dead letters', () => {
       SHED_LOW_DEFICIT: '3',
       SHED_NORMAL_DEFICIT: '6',
       SHED_CLEAR_HOLD_MS: '0',
+      // Capacity is never lost to an old heartbeat here, only to down/left events.
+      SHED_AGENT_DOWN_AFTER_MS: '60000',
       DLQ_POISON_THRESHOLD: '2',
     });
     const { app: a } = await createServiceApp({ service: 'recovery', config, module: (l) => recoveryModule(config, l), logger: createLogger('recovery', 'silent') });
@@ -130,6 +132,26 @@ describe('recovery: breakers, shedding, dead letters', () => {
     } finally {
       clearInterval(timer);
     }
+  });
+
+  it('counts an agent out of capacity as soon as it is down, while the core reclaims it (both handlers of the event run)', async () => {
+    const jsm = await jetstreamManager(nc);
+    for (const p of ['high', 'normal', 'low'] as const) {
+      await jsm.consumers.add(n.queue.stream, { durable_name: n.queue.consumer('resize', p), filter_subject: n.queue.subject('resize', p), ack_policy: AckPolicy.Explicit });
+    }
+    const held = { taskId: 't_resize', tenantId: 'tn', capability: 'resize' };
+    nc.publish(n.agents.heartbeat('a2'), JSON.stringify({ agentId: 'a2', seq: 1, inFlight: 0, capacity: 10, status: 'ready', tasks: [held] }));
+    // Recovery answers a request sent after the heartbeat: it has taken the heartbeat in (10 free slots for resize).
+    await request(n.resilience.dlqList, { capability: 'resize' });
+    for (let i = 0; i < 4; i++) await jetstream(nc).publish(n.queue.subject('resize', 'normal'), enc.encode('{}'));
+    const low = waitForMessage<ShedState>(nc, n.resilience.shedding, { timeoutMs: 5_000, filter: (m) => m.data.capability === 'resize' && m.data.level === 'low' });
+    await low.ready;
+    const at = new Date().toISOString();
+    nc.publish(n.agents.down('a2'), JSON.stringify({ agentId: 'a2', state: 'down', reason: 'missed_heartbeats', at, lastHeartbeatAt: at, host: 'h2', capabilities: ['resize'], labels: {}, tasks: [held] }));
+    expect((await low).data).toMatchObject({ shedding: ['low'], pending: 4, freeCapacity: 0, agentsUp: 0 });
+    const incident = await eventually(() => app.get(IncidentLog).openFor('agent:a2'), { description: 'agent-down incident' });
+    expect(incident).toMatchObject({ kind: 'agent_down', labels: { agent: 'a2' } });
+    await jsm.streams.purge(n.queue.stream, { filter: `${prefix}.q.resize.>` });
   });
 
   describe('dead letters', () => {

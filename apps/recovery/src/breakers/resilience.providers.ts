@@ -1,71 +1,55 @@
 /**
  * Nest wiring of breakers, load shedding and dead letters in recovery: the bucket, the
- * services with their policies from config, and one lifecycle provider that starts them
- * after boot (every replica listens; only the leader decides) and stops them on shutdown.
+ * services with their policies from config, their NATS controllers, and one lifecycle provider
+ * that starts their leadership watches and timers after boot (every replica listens; only the
+ * leader decides) and stops them on shutdown.
  */
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import type { Subscription } from '@nats-io/nats-core';
-import { type DeadLetter, type RaiseAlert } from '@sb/contracts';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { Bus, encode, NatsClient, openBucket } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
-import { publishTaskEvent, TaskInfrastructure } from '@sb/tasks';
+import { TaskLifecycle } from '@sb/tasks';
 import type { RecoveryConfig } from '../config';
+import { DeadLetteredHandler } from '../dead-letters/dead-lettered.handler';
 import { DeadLettersHandler } from '../dead-letters/dead-letters.handler';
-import { serveDeadLetters } from '../dead-letters/dead-letters.nats';
+import { DeadLettersNatsController } from '../dead-letters/dead-letters.nats';
 import { DlqStore } from '../dead-letters/dlq-store';
 import { PoisonWatch } from '../dead-letters/poison-watch';
 import { IncidentLog } from '../incidents/incident-log';
 import { LeaderLease } from '../leader/leader-lease';
 import { RECOVERY_CONFIG } from '../recovery.tokens';
+import { SheddingNatsController } from '../shedding/shedding.nats';
 import { SheddingService } from '../shedding/shedding.service';
 import { BreakerSignals } from './breaker-signals';
+import { BreakersNatsController } from './breakers.nats';
 import { BreakersService } from './breakers.service';
 import { ResilienceBucket } from './resilience-bucket';
 
 @Injectable()
 export class ResilienceRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
-  private poisonSub?: Subscription;
   private poisonTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(BreakersService) private readonly breakers: BreakersService,
     @Inject(SheddingService) private readonly shedding: SheddingService,
-    @Inject(DeadLettersHandler) private readonly deadLetters: DeadLettersHandler,
-    @Inject(NatsClient) private readonly client: NatsClient,
-    @Inject(Bus) private readonly bus: Bus,
-    @Inject(LeaderLease) private readonly leader: LeaderLease,
+    @Inject(PoisonWatch) private readonly poison: PoisonWatch,
     @Inject(RECOVERY_CONFIG) private readonly config: RecoveryConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.breakers.onBatch = (agentId, caps) => this.shedding.offers(agentId, caps);
     await this.breakers.start();
     await this.shedding.start();
-    serveDeadLetters(this.bus, this.deadLetters);
-    const raise = (a: RaiseAlert) => this.bus.publish(this.client.names.alerts.raise, a);
-    const poison = new PoisonWatch({ threshold: this.config.DLQ_POISON_THRESHOLD, windowMs: this.config.DLQ_POISON_WINDOW_MS }, raise);
-    this.poisonSub = this.client.nc.subscribe(this.client.names.deadLetters.all, {
-      callback: (_e, msg) => {
-        if (!this.leader.isLeader()) return;
-        try {
-          const entry = msg.json<DeadLetter>();
-          if (entry?.task?.capability && Array.isArray(entry.errors)) poison.observe(entry, Date.now());
-        } catch {
-          // malformed: ignored
-        }
-      },
-    });
-    this.poisonTimer = setInterval(() => poison.tick(Date.now()), Math.min(60_000, this.config.DLQ_POISON_WINDOW_MS));
+    this.poisonTimer = setInterval(() => this.poison.tick(Date.now()), Math.min(60_000, this.config.DLQ_POISON_WINDOW_MS));
     this.poisonTimer.unref?.();
   }
 
   onApplicationShutdown(): void {
     this.breakers.stop();
     this.shedding.stop();
-    this.poisonSub?.unsubscribe();
     if (this.poisonTimer) clearInterval(this.poisonTimer);
   }
 }
+
+export const resilienceControllers: Type[] = [BreakersNatsController, SheddingNatsController, DeadLettersNatsController];
 
 export const resilienceProviders: Provider[] = [
   {
@@ -103,8 +87,8 @@ export const resilienceProviders: Provider[] = [
   {
     provide: SheddingService,
     inject: [NatsClient, Bus, LeaderLease, ResilienceBucket, BreakersService, IncidentLog, ServiceMetrics, RECOVERY_CONFIG, LOGGER],
-    useFactory: (c: NatsClient, bus: Bus, leader: LeaderLease, bucket: ResilienceBucket, breakers: BreakersService, incidents: IncidentLog, metrics: ServiceMetrics, cfg: RecoveryConfig, logger: AppLogger) =>
-      new SheddingService(
+    useFactory: (c: NatsClient, bus: Bus, leader: LeaderLease, bucket: ResilienceBucket, breakers: BreakersService, incidents: IncidentLog, metrics: ServiceMetrics, cfg: RecoveryConfig, logger: AppLogger) => {
+      const shedding = new SheddingService(
         c,
         bus,
         leader,
@@ -127,24 +111,24 @@ export const resilienceProviders: Provider[] = [
           },
         },
         logger,
-      ),
+      );
+      // Agents' capabilities as their outcome batches report them.
+      breakers.onBatch = (agentId, caps) => shedding.offers(agentId, caps);
+      return shedding;
+    },
   },
   {
     provide: DeadLettersHandler,
-    inject: [NatsClient, Bus, TaskInfrastructure, RECOVERY_CONFIG],
-    useFactory: (c: NatsClient, bus: Bus, infra: TaskInfrastructure, cfg: RecoveryConfig) =>
-      new DeadLettersHandler({
-        store: new DlqStore(c.js, c.jsm, c.names),
-        tasks: infra.store,
-        scanMax: cfg.DLQ_SCAN_MAX,
-        enqueue: async (task, headers, msgID) => {
-          await c.js.publish(c.names.queue.subject(task.capability, task.priority), encode(task), { msgID, headers });
-        },
-        announce: (record) => {
-          publishTaskEvent(bus, record);
-          c.nc.publish(c.names.internal.taskReady(record.capability, record.priority));
-        },
-      }),
+    inject: [NatsClient, TaskLifecycle, RECOVERY_CONFIG],
+    useFactory: (c: NatsClient, lifecycle: TaskLifecycle, cfg: RecoveryConfig) =>
+      new DeadLettersHandler({ store: new DlqStore(c.js, c.jsm, c.names), tasks: lifecycle, scanMax: cfg.DLQ_SCAN_MAX }),
   },
+  {
+    provide: PoisonWatch,
+    inject: [NatsClient, Bus, RECOVERY_CONFIG],
+    useFactory: (c: NatsClient, bus: Bus, cfg: RecoveryConfig) =>
+      new PoisonWatch({ threshold: cfg.DLQ_POISON_THRESHOLD, windowMs: cfg.DLQ_POISON_WINDOW_MS }, (a) => bus.publish(c.names.alerts.raise, a)),
+  },
+  { provide: DeadLetteredHandler, inject: [PoisonWatch, LeaderLease], useFactory: (poison: PoisonWatch, leader: LeaderLease) => new DeadLetteredHandler(poison, leader) },
   ResilienceRuntime,
 ];

@@ -1,5 +1,5 @@
 import type { DeadLetter, QueuedTask, TaskRecord } from '@sb/contracts';
-import type { TaskStore, Versioned } from '@sb/tasks';
+import { type EnqueueOptions, type TaskAnnouncer, TaskLifecycle, type TaskQueue, type TaskStore, type Versioned } from '@sb/tasks';
 import { DeadLettersHandler, type DlqPorts } from './dead-letters.handler';
 import type { DlqStore, StoredDeadLetter } from './dlq-store';
 
@@ -46,16 +46,19 @@ function setup(opts: { failEnqueue?: boolean } = {}) {
   const records = new Map<string, Versioned>([['tn.t1', { record: { ...t1, status: 'dead_lettered', errors: entry(t1).errors, attempts: 3 }, revision: 5 }]]);
   const enqueued: Array<{ task: QueuedTask; msgId: string; revision: string | undefined }> = [];
   const { store, tasks } = fakes(entries, records);
+  // The real lifecycle over the in-memory store; the queue records what it would publish.
+  const queue = {
+    enqueue: async (t: QueuedTask, o: EnqueueOptions) => {
+      if (opts.failEnqueue) throw new Error('stream unavailable');
+      enqueued.push({ task: t, msgId: o.msgId, revision: o.recordRevision === undefined ? undefined : String(o.recordRevision) });
+    },
+  } as unknown as TaskQueue;
+  const announcer = { changed: () => undefined } as unknown as TaskAnnouncer;
   const ports: DlqPorts = {
     store,
-    tasks,
+    tasks: new TaskLifecycle(tasks, queue, announcer, () => now),
     scanMax: 1000,
     now: () => now,
-    enqueue: async (t, h, msgId) => {
-      if (opts.failEnqueue) throw new Error('stream unavailable');
-      enqueued.push({ task: t, msgId, revision: h.get('Sb-Record-Revision') });
-    },
-    announce: () => undefined,
   };
   return { handler: new DeadLettersHandler(ports), entries, records, enqueued };
 }

@@ -8,33 +8,28 @@
  * entry loses it and gets 409, or 404 once the entry is gone), with the errors cleared, a new
  * deadline and optionally an edited input or priority; then the task is enqueued (its own
  * message id per dead letter, so the queue's dedupe window never swallows it) and the entry
- * is removed from the dead-letter stream.
+ * is removed from the dead-letter stream. The record and queue work is the task lifecycle's
+ * (libs/tasks TaskLifecycle.redrive).
  */
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import {
   ConflictError,
   type DeadLetterDetail,
   type DeadLetterSummary,
-  Headers,
   NotFoundError,
   PayloadTooLargeError,
   type Priority,
   type QueuedTask,
   type RedriveReply,
-  type TaskRecord,
   UnavailableError,
 } from '@sb/contracts';
-import { queuedRecord, type TaskStore } from '@sb/tasks';
+import type { TaskLifecycle } from '@sb/tasks';
 import type { DlqStore, StoredDeadLetter } from './dlq-store';
 import { fingerprint } from './fingerprint';
 
 export interface DlqPorts {
   store: DlqStore;
-  tasks: TaskStore;
-  /** Put a task on the work queue; resolves when JetStream stored it. */
-  enqueue(task: QueuedTask, headers: ReturnType<typeof natsHeaders>, msgId: string): Promise<void>;
-  /** Task status event + wake-up hint for idle workers. */
-  announce(record: TaskRecord): void;
+  /** The task lifecycle: redrive claims the record, queues the task and announces it. */
+  tasks: Pick<TaskLifecycle, 'redrive'>;
   scanMax: number;
   now?: () => Date;
 }
@@ -98,34 +93,16 @@ export class DeadLettersHandler {
     const now = this.now();
     const task: QueuedTask = { ...old, input, priority, deadlineAt: new Date(now.getTime() + old.timeoutMs).toISOString() };
 
-    // Claim: dead_lettered → queued under compare-and-set (or a fresh record if it expired).
-    const cur = await this.p.tasks.get(old.tenantId, old.taskId);
-    let record: TaskRecord;
-    let revision: number | undefined;
-    if (cur) {
-      if (cur.record.status !== 'dead_lettered') throw new ConflictError(`Task ${old.taskId} is ${cur.record.status}; only a dead-lettered task can be redriven`);
-      record = { ...cur.record, status: 'queued', input, priority, deadlineAt: task.deadlineAt, errors: [], error: null, attempts: 0, result: undefined, progress: undefined, startedAt: null, finishedAt: null };
-      revision = await this.p.tasks.replace(record, cur.revision);
-    } else {
-      record = queuedRecord(task, undefined);
-      revision = await this.p.tasks.create(record).catch(() => undefined);
-    }
-    if (revision === undefined) throw new ConflictError(`Dead letter ${req.id} is being redriven already`);
-
-    const h = natsHeaders();
-    h.set(Headers.TaskId, old.taskId);
-    h.set(Headers.RecordRevision, String(revision));
-    if (record.traceparent) h.set(Headers.TraceParent, record.traceparent);
+    // The lifecycle claims it (dead_lettered → queued under compare-and-set, or a fresh record if
+    // it expired), queues it, and puts the record back if queueing fails.
+    let out: Awaited<ReturnType<TaskLifecycle['redrive']>>;
     try {
-      await this.p.enqueue(task, h, `${old.taskId}.redrive.${row.seq}`);
+      out = await this.p.tasks.redrive(task, `${old.taskId}.redrive.${row.seq}`);
     } catch (e) {
-      // Put the record back so the entry can be redriven again.
-      if (cur) await this.p.tasks.replace(cur.record, revision).catch(() => undefined);
-      else await this.p.tasks.delete(old.tenantId, old.taskId).catch(() => undefined);
       throw new UnavailableError('The task could not be queued; retry', { cause: e, retryAfter: 1 });
     }
+    if ('conflict' in out) throw new ConflictError(out.conflict);
     await this.p.store.delete(row.seq);
-    this.p.announce(record);
     return { id: req.id, taskId: old.taskId, status: 'queued', priority, inputChanged: req.input !== undefined };
   }
 

@@ -23,7 +23,8 @@ export class AlertLinker {
     private readonly lease: { isLeader(): boolean },
   ) {}
 
-  async onAlert(alert: AlertEvent): Promise<string[]> {
+  /** An alert state change (undefined: a body that was not JSON, ignored). Leader only. */
+  async onAlert(alert: AlertEvent | undefined): Promise<string[]> {
     if (!this.lease.isLeader() || !alert?.fingerprint) return [];
     const linked: string[] = [];
     for (const inc of await this.incidents.openIncidents()) {

@@ -26,14 +26,14 @@ function setup(opts: { leader?: () => boolean; movedDuringVerify?: string[] } = 
       index,
       tasks: {
         get: async (_t, id) => records.get(id),
-        requeue: async (r, rev) => {
+        reclaim: async (r, rev) => {
           const cur = records.get(r.taskId)!;
           const next = markReclaimed(r, r.lease);
           if (cur.revision !== rev || !next) return undefined;
           records.set(r.taskId, { record: next, revision: rev + 1 });
+          republished.push(r.taskId);
           return rev + 1;
         },
-        republish: async (r) => void republished.push(r.taskId),
       },
       nak: (s) => naks.push(s),
       delay: async () => {

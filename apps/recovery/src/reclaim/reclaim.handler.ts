@@ -23,10 +23,12 @@ export interface ReclaimPorts {
   index: RunningIndex;
   tasks: {
     get(tenantId: string, taskId: string): Promise<{ record: TaskRecord; revision: number } | undefined>;
-    /** CAS the record back to queued under `lease`; returns the new revision, or undefined if it moved. */
-    requeue(record: TaskRecord, revision: number): Promise<number | undefined>;
-    /** Publish a reclaim copy of the task that runs only if its record is still at `revision`. */
-    republish(record: TaskRecord, revision: number): Promise<void>;
+    /**
+     * Take the task back from its holder (the task lifecycle's `reclaim`): CAS the record back to
+     * queued under its lease and queue a copy that runs only from that revision. Returns the new
+     * revision, or undefined if the record moved meanwhile.
+     */
+    reclaim(record: TaskRecord, revision: number): Promise<number | undefined>;
   };
   /** Publish `-NAK` on a JetStream ack subject. */
   nak(ackSubject: string): void;
@@ -131,9 +133,7 @@ export class ReclaimHandler {
         try {
           const cur = await this.p.tasks.get(t.tenantId, t.taskId);
           if (!cur || isTerminal(cur.record.status) || cur.record.status !== 'running' || cur.record.agentId !== agentId) return;
-          const revision = await this.p.tasks.requeue(cur.record, cur.revision);
-          if (revision === undefined) return;
-          await this.p.tasks.republish({ ...cur.record, status: 'queued' }, revision);
+          if ((await this.p.tasks.reclaim(cur.record, cur.revision)) === undefined) return;
           out.push(t.taskId);
         } catch (e) {
           this.p.log?.('requeue failed; the task is redelivered after ack_wait', { taskId: t.taskId, err: (e as Error).message });

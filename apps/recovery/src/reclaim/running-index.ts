@@ -28,7 +28,9 @@ export class RunningIndex {
     private readonly maxTasks = 1_000_000,
   ) {}
 
-  onEvent(ev: Pick<TaskEvent, 'taskId' | 'tenantId' | 'capability' | 'status' | 'agentId'> & { attempts?: number }): void {
+  /** A task event; an empty body (one that was not JSON) is ignored. */
+  onEvent(ev: (Pick<TaskEvent, 'taskId' | 'tenantId' | 'capability' | 'status' | 'agentId'> & { attempts?: number }) | undefined | null): void {
+    if (!ev) return;
     const key = `${ev.tenantId}.${ev.taskId}`;
     if (ev.status !== 'queued' && ev.status !== 'running') {
       this.tasks.delete(key);

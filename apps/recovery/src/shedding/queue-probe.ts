@@ -12,18 +12,30 @@ export const emptyPending = (): Record<Priority, number> => ({ high: 0, normal: 
 
 export async function queuePending(jsm: JetStreamManager, n: Names): Promise<PendingByCapability> {
   const out: PendingByCapability = new Map();
-  const head = `${n.prefix}.q.`;
+  const queueOf = queueSubjectParser(n);
   for await (const ci of jsm.consumers.list(n.queue.stream)) {
-    const subject = ci.config.filter_subject ?? '';
-    if (!subject.startsWith(head)) continue;
-    const rest = subject.slice(head.length);
-    const dot = rest.lastIndexOf('.');
-    const capability = rest.slice(0, dot);
-    const priority = rest.slice(dot + 1) as Priority;
-    if (dot <= 0 || !PRIORITIES.includes(priority)) continue;
-    let row = out.get(capability);
-    if (!row) out.set(capability, (row = emptyPending()));
-    row[priority] += ci.num_pending;
+    const q = queueOf(ci.config.filter_subject ?? '');
+    if (!q) continue;
+    let row = out.get(q.capability);
+    if (!row) out.set(q.capability, (row = emptyPending()));
+    row[q.priority] += ci.num_pending;
   }
   return out;
+}
+
+/** Reads `names().queue.subject(capability, priority)` back: its capability and priority, or undefined for another subject. */
+export function queueSubjectParser(n: Names): (subject: string) => { capability: string; priority: Priority } | undefined {
+  const HOLE = '\u0000';
+  const shapes = PRIORITIES.map((priority) => {
+    const [head, tail] = n.queue.subject(HOLE, priority).split(HOLE);
+    return { priority, head, tail };
+  });
+  return (subject) => {
+    for (const { priority, head, tail } of shapes) {
+      if (subject.length > head.length + tail.length && subject.startsWith(head) && subject.endsWith(tail)) {
+        return { capability: subject.slice(head.length, subject.length - tail.length), priority };
+      }
+    }
+    return undefined;
+  };
 }

@@ -1,11 +1,10 @@
 /**
- * Runs load shedding on the recovery leader: listens to heartbeats, registrations and
- * liveness events (every replica, so a new leader starts warm), and every tick reads the
- * queue, decides each capability's level and broadcasts it: `resilience.shedding` on a change
- * and while degraded (refreshing its expiry), and the `shed.<capability>` bucket entry that
- * gateways and the fleet overview read.
+ * Runs load shedding on the recovery leader: hears heartbeats, deregistrations and liveness
+ * events (shedding.nats.ts) and watches registrations (every replica, so a new leader starts
+ * warm), and every tick reads the queue, decides each capability's level and broadcasts it:
+ * `resilience.shedding` on a change and while degraded (refreshing its expiry), and the
+ * `shed.<capability>` bucket entry that gateways and the fleet overview read.
  */
-import type { Subscription } from '@nats-io/nats-core';
 import { AgentRegistrationSchema, DeregistrationSchema, HeartbeatSchema, type RaiseAlert, type ShedState } from '@sb/contracts';
 import { type Bus, type NatsClient, openBucket } from '@sb/messaging';
 import type { AppLogger, ServiceMetrics } from '@sb/observability';
@@ -31,7 +30,6 @@ const LEVEL_VALUE = { none: 0, low: 1, normal: 2 } as const;
 export class SheddingService {
   private readonly capacity: FleetCapacity;
   private decider: ShedDecider;
-  private readonly subs: Subscription[] = [];
   private stopRegistry?: () => void;
   private timer?: NodeJS.Timeout;
   private offLeader?: () => void;
@@ -63,38 +61,31 @@ export class SheddingService {
     this.capacity.offers(agentId, capabilities);
   }
 
+  /** An agent's heartbeat (any body: one that is not a heartbeat is dropped). */
+  heartbeat(body: unknown): void {
+    const hb = HeartbeatSchema.safeParse(body);
+    if (hb.success) this.capacity.heartbeat(hb.data, this.now());
+  }
+
+  /** An agent deregistered (any body: one that is not a deregistration is dropped). */
+  deregistered(body: unknown): void {
+    const d = DeregistrationSchema.safeParse(body);
+    if (d.success) this.capacity.gone(d.data.agentId);
+  }
+
+  /** An agent went down or left: it adds no capacity. */
+  agentGone(agentId: string): void {
+    this.capacity.gone(agentId);
+  }
+
+  /** Watches the agent registry and follows the leadership (the leader ticks). */
   async start(): Promise<void> {
-    const n = this.client.names;
-    const on = (subject: string, fn: (body: unknown, subject: string) => void) =>
-      this.subs.push(
-        this.client.nc.subscribe(subject, {
-          callback: (_e, msg) => {
-            try {
-              fn(msg.json(), msg.subject);
-            } catch {
-              // malformed: dropped
-            }
-          },
-        }),
-      );
-    on(n.agents.heartbeatAll, (b) => {
-      const hb = HeartbeatSchema.safeParse(b);
-      if (hb.success) this.capacity.heartbeat(hb.data, this.now());
-    });
-    on(n.agents.deregister, (b) => {
-      const d = DeregistrationSchema.safeParse(b);
-      if (d.success) this.capacity.gone(d.data.agentId);
-    });
-    for (const state of ['down', 'left'] as const) {
-      on(n.agents.livenessOf(state), (_b, subject) => this.capacity.gone(subject.split('.').slice(-2)[0]));
-    }
     void this.watchRegistry();
     this.offLeader = this.leader.onChange((isLeader) => this.leadershipChanged(isLeader));
     if (this.leader.isLeader()) this.leadershipChanged(true);
   }
 
   stop(): void {
-    for (const s of this.subs.splice(0)) s.unsubscribe();
     this.stopRegistry?.();
     this.offLeader?.();
     if (this.timer) clearInterval(this.timer);

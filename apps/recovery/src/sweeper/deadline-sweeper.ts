@@ -1,8 +1,9 @@
 /**
  * Every accepted task reaches a final state: the leader periodically finalises tasks that
  * are still queued or running past their deadline (nobody may be waiting on them, so the
- * gateway's lazy check would never run) as `timed_out`, with compare-and-set, publishing
- * the task event and the "task ended" notice gateways use to wake their waiters.
+ * gateway's lazy check would never run) as `timed_out`, through the task lifecycle, which
+ * writes it with compare-and-set and announces it (the task event, the abort to its agent, and
+ * the "task ended" notice gateways use to wake their waiters).
  *
  * It looks only at tasks the live events say are alive and that have been so for a while,
  * and remembers each task's deadline so a record is read about once per task.
@@ -15,10 +16,9 @@ export interface SweeperPorts {
   index: RunningIndex;
   tasks: {
     get(tenantId: string, taskId: string): Promise<{ record: TaskRecord; revision: number } | undefined>;
-    /** CAS to timed_out; returns the new record, or undefined if it moved or was already final. */
-    timeOut(tenantId: string, taskId: string, now: Date): Promise<TaskRecord | undefined>;
+    /** CAS to timed_out and announce it; returns the new record, or undefined if it moved or was already final. */
+    timeOut(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
   };
-  announce(record: TaskRecord): void;
   now: () => number;
 }
 
@@ -49,11 +49,7 @@ export class DeadlineSweeper {
         this.p.index.remember(t.tenantId, t.taskId, deadline + 1);
         continue;
       }
-      const done = await this.p.tasks.timeOut(t.tenantId, t.taskId, new Date(now));
-      if (done) {
-        this.p.announce(done);
-        out.timedOut.push(t.taskId);
-      }
+      if (await this.p.tasks.timeOut(t.tenantId, t.taskId)) out.timedOut.push(t.taskId);
       this.p.index.forget(t.tenantId, t.taskId);
     }
     return out;

@@ -27,17 +27,18 @@ export class MetricsBusInterceptor implements BusInterceptor {
 }
 
 /**
- * A span per message that carries a `traceparent`; a message outside any trace is served without
- * one (internal calls would otherwise each start a trace of one span).
+ * A server span per request that carries a `traceparent`; a request outside any trace is served
+ * without one (internal calls would otherwise each start a trace of one span). Events and consumer
+ * messages get none: they are fire-and-forget followers of work that already ended (a task's final
+ * event reaching usage accounting), and as children they would stretch the trace past its outcome.
  */
 export class TracingBusInterceptor implements BusInterceptor {
   constructor(private readonly tracer: ServiceTracer) {}
 
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
     const parent = call.ctx.header(Headers.TraceParent);
-    if (!parent || !this.tracer.enabled) return next();
-    const kind = call.kind === 'request' ? 'server' : 'consumer';
-    return this.tracer.inSpan(call.ctx.pattern, { kind, root: true, parent, attributes: { [SpanAttributes.Subject]: call.ctx.pattern } }, next);
+    if (call.kind !== 'request' || !parent || !this.tracer.enabled) return next();
+    return this.tracer.inSpan(call.ctx.pattern, { kind: 'server', root: true, parent, attributes: { [SpanAttributes.Subject]: call.ctx.pattern } }, next);
   }
 }
 

@@ -4,7 +4,7 @@
  * (Nest would otherwise serialise the object, schema and all) and keeps the object, so it can
  * subscribe to the endpoint's subject under the service's prefix.
  */
-import type { AnyEndpoint, ConsumerEndpoint, Endpoint, EventEndpoint, Names } from '@sb/contracts';
+import type { AnyEndpoint, ConsumerEndpoint, Endpoint, EventEndpoint, Names, Subscriber } from '@sb/contracts';
 import type { z } from 'zod';
 
 const keys = new WeakMap<object, string>();
@@ -31,8 +31,9 @@ export const isEvent = (e: AnyEndpoint): e is EventEndpoint => (e as EventEndpoi
 export const isConsumer = (e: AnyEndpoint): e is ConsumerEndpoint => (e as ConsumerEndpoint).kind === 'consumer';
 
 /** How an endpoint reads in logs and metrics: its subject, or `<stream>/<durable>`. */
-export function describe(e: AnyEndpoint, n: Names): string {
-  return isConsumer(e) ? `${e.stream(n)}/${e.durable(n)}` : e.subject(n);
+export function describe(e: AnyEndpoint, n: Names, self: Subscriber): string {
+  if (isConsumer(e)) return `${e.stream(n)}/${e.durable(n)}`;
+  return isEvent(e) ? e.subject(n, self) : e.subject(n);
 }
 
 /** Per-handler options, given as `@MessagePattern(endpoint, extras)`. */

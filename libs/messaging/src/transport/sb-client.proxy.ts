@@ -44,7 +44,7 @@ export class SbClientProxy extends ClientProxy {
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const p = packet.pattern as unknown;
-    const subject = isEndpoint(p) && isEvent(p) ? p.subject(this.bus.names) : String(p);
+    const subject = isEndpoint(p) && isEvent(p) ? p.subject(this.bus.names, this.bus.self) : String(p);
     this.bus.publish(subject, packet.data);
     return undefined as T;
   }

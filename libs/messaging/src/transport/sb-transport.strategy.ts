@@ -93,7 +93,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
 
   private subscribe(endpoint: AnyEndpoint, handler: MessageHandler, extras: HandlerExtras = {}): void {
     const n = this.client.names;
-    const pattern = describe(endpoint, n);
+    const pattern = describe(endpoint, n, this.client.self);
     const event = isEvent(endpoint);
     const kind: HandlerKind = event ? 'event' : 'request';
     const maxBytes = event ? endpoint.maxBytes : (extras.maxPayloadBytes ?? DEFAULT_MAX_BYTES);
@@ -141,7 +141,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
 
   private startConsumer(endpoint: ConsumerEndpoint, handler: MessageHandler): void {
     const n = this.client.names;
-    const pattern = describe(endpoint, n);
+    const pattern = describe(endpoint, n, this.client.self);
     const run = async (attempt: number): Promise<void> => {
       if (this.stopped) return;
       try {

@@ -1,6 +1,6 @@
-import { backoffMs, budgetExhausted } from './retry-policy';
+import { backoffMs, budgetExhausted } from './backoff';
 
-describe('retry policy', () => {
+describe('backoff', () => {
   const policy = { maxAttempts: 3, baseMs: 1000, maxMs: 5000 };
 
   it('grows the delay exponentially and caps it', () => {

@@ -1,23 +1,24 @@
 /**
  * Fan-out: each notification in the outbox becomes one work message per channel on that
  * channel's delivery subject (Nats-Msg-Id `<id>:<channelId>`, so a fan-out repeated after a
- * crash adds nothing), then the notification is acknowledged. One durable consumer shared by
- * every alerting replica: each notification is fanned out once. A channel that does not exist
- * or is disabled gets a log entry instead of a delivery.
+ * crash adds nothing), then the notification is acknowledged. It runs on one durable consumer
+ * shared by every alerting replica (Consumers.notificationFanout): each notification is
+ * fanned out once. A channel that does not exist or is disabled gets a log entry instead of a
+ * delivery. Settling: returning acks (the transport does it); a body that is not a notification
+ * is terminated; any failure to fan out is nak'd to be tried again in RETRY_MS.
  */
-import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { type AlertNotification, ChannelIdSchema, type Names, type NotificationChannel } from '@sb/contracts';
-import { encode } from '@sb/messaging';
+import { encode, type SbContext } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 import type { DeliveryAttemptHandler, DeliveryWork } from './delivery-attempt.handler';
 
 const RETRY_MS = 1_000;
-const dec = new TextDecoder();
 
-export class FanoutConsumer {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+/** What the handler needs of the consumed message: settle it itself, and its stream sequence for the log. */
+export type FanoutMessage = Pick<SbContext, 'nak' | 'term' | 'jsMsg'>;
 
+export class FanoutHandler {
   constructor(
     private readonly js: () => JetStreamClient,
     private readonly n: Names,
@@ -27,26 +28,17 @@ export class FanoutConsumer {
     private readonly logger: AppLogger,
   ) {}
 
-  async start(): Promise<void> {
-    const consumer = await this.js().consumers.get(this.n.channels.outboxStream, this.n.channels.fanoutConsumer);
-    const messages = await consumer.consume({ max_messages: 64 });
-    this.messages = messages;
-    this.loop = (async () => {
-      for await (const m of messages) await this.handle(m);
-    })().catch((err: unknown) => this.logger.error({ err }, 'notification fan-out stopped'));
-  }
-
-  private async handle(m: JsMsg): Promise<void> {
-    const n = parseNotification(m.data);
+  /** `body` is the decoded outbox message. Returns once every channel has its work message (the transport then acks). */
+  async handle(body: unknown, m: FanoutMessage): Promise<void> {
+    const n = asNotification(body);
     if (!n) {
-      this.logger.warn({ seq: m.seq }, 'outbox message is not a notification; dropped');
+      this.logger.warn({ seq: m.jsMsg?.seq }, 'outbox message is not a notification; dropped');
       m.term();
       return;
     }
     try {
       const ids = [...new Set(n.channelIds)];
       await Promise.all(ids.map((id) => this.fanOne(n, id)));
-      m.ack();
     } catch (err) {
       this.logger.warn({ err, notificationId: n.id }, 'fan-out failed; retrying');
       m.nak(RETRY_MS);
@@ -67,20 +59,11 @@ export class FanoutConsumer {
     }
     await this.js().publish(this.n.channels.delivery(channelId), encode(work), { msgID: `${n.id}:${channelId}` });
   }
-
-  async stop(): Promise<void> {
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
-  }
 }
 
-function parseNotification(data: Uint8Array): AlertNotification | undefined {
-  try {
-    const v = JSON.parse(dec.decode(data)) as AlertNotification;
-    if (typeof v?.id !== 'string' || !Array.isArray(v.channelIds) || !Array.isArray(v.alerts) || typeof v.kind !== 'string') return undefined;
-    if (!v.channelIds.every((c) => typeof c === 'string')) return undefined;
-    return v;
-  } catch {
-    return undefined;
-  }
+function asNotification(body: unknown): AlertNotification | undefined {
+  const v = body as AlertNotification | undefined;
+  if (typeof v?.id !== 'string' || !Array.isArray(v.channelIds) || !Array.isArray(v.alerts) || typeof v.kind !== 'string') return undefined;
+  if (!v.channelIds.every((c) => typeof c === 'string')) return undefined;
+  return v;
 }

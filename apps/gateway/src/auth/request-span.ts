@@ -1,0 +1,95 @@
+/**
+ * A handler's own span, declared with `@RequestSpan(SpanNames.Submit)`. It is opened before the
+ * handler's AuthGuard, so the credential check runs inside it (auth's spans are its children),
+ * stays active for the pipes and the handler, and ends with their outcome. Over NATS it is a
+ * child of the served message's span when there is one; otherwise it continues the caller's
+ * `traceparent` header, or starts a trace. Handlers read its traceparent with `@SpanTraceparent()`.
+ */
+import {
+  applyDecorators,
+  type CallHandler,
+  createParamDecorator,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { context, type Span, trace } from '@opentelemetry/api';
+import { Headers, SpanAttributes } from '@sb/contracts';
+import type { SbContext } from '@sb/messaging';
+import { activeSpan, markSpanError, ServiceTracer } from '@sb/observability';
+import { finalize, type Observable, tap } from 'rxjs';
+import { requestState } from './request-state';
+
+const SPAN_NAME = 'sb:request-span';
+
+/** The caller's `traceparent`: the message header (NATS) or the request header (HTTP). */
+function callerTraceparent(ctx: ExecutionContext): string | undefined {
+  if (ctx.getType() === 'rpc') return ctx.switchToRpc().getContext<SbContext>().header(Headers.TraceParent);
+  const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
+  const v = req.headers[Headers.TraceParent.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+@Injectable()
+export class RequestSpans {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ServiceTracer) private readonly tracer: ServiceTracer,
+  ) {}
+
+  /** The handler's span for this request, opened on the first call; undefined when the handler declares none. */
+  open(ctx: ExecutionContext): Span | undefined {
+    const state = requestState(ctx);
+    if (state.span) return state.span;
+    const name = this.reflector.get<string | undefined>(SPAN_NAME, ctx.getHandler());
+    if (!name) return undefined;
+    // Over NATS with a traceparent the bus already serves the message in a span; otherwise this is the trace's first span.
+    const kind = activeSpan() ? 'internal' : 'server';
+    const transport = ctx.getType() === 'rpc' ? 'nats' : 'http';
+    const attributes = { [SpanAttributes.Transport]: transport };
+    state.span = this.tracer.startSpan(name, { kind, parent: callerTraceparent(ctx), attributes });
+    state.spanTraceparent = this.tracer.traceparentOf(state.span);
+    return state.span;
+  }
+
+  /** `fn` inside the request's span, if the handler declares one; a failure ends the span as failed. */
+  async within<T>(ctx: ExecutionContext, fn: () => Promise<T>): Promise<T> {
+    const span = this.open(ctx);
+    if (!span) return fn();
+    try {
+      return await context.with(trace.setSpan(context.active(), span), fn);
+    } catch (e) {
+      markSpanError(span, e);
+      span.end();
+      throw e;
+    }
+  }
+}
+
+/** Pipes and handler inside the request's span, which ends with their outcome. */
+@Injectable()
+export class RequestSpanInterceptor implements NestInterceptor {
+  constructor(@Inject(RequestSpans) private readonly spans: RequestSpans) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const span = this.spans.open(ctx);
+    if (!span) return next.handle();
+    // handle() binds the handler to the async context it is called in: the span's.
+    return context.with(trace.setSpan(context.active(), span), () => next.handle()).pipe(
+      tap({ error: (e: unknown) => markSpanError(span, e) }),
+      finalize(() => span.end()),
+    );
+  }
+}
+
+/** The handler runs in a span of its own named `name` (opened before its guard). */
+export const RequestSpan = (name: string) => applyDecorators(SetMetadata(SPAN_NAME, name), UseInterceptors(RequestSpanInterceptor));
+
+/** The traceparent continuing the handler's `@RequestSpan` (undefined without one). */
+export const SpanTraceparent = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string | undefined => requestState(ctx).spanTraceparent,
+);
