@@ -11,7 +11,7 @@ import type { NotificationOutbox } from './channels/notification-outbox';
 import { AlertingConfigHandler } from './config-api/alerting-config.handler';
 import type { AlertRecord, GroupRecord, InhibitRule } from './engine/alert-record';
 import { AlertingEngine } from './engine/alerting-engine';
-import type { Clock } from './engine/clock';
+import type { Clock } from '@sb/observability';
 import type { AlertEventSink, EngineLogger, EngineSettings } from './engine/engine-deps';
 import { JetStreamEventSink } from './engine/jetstream-event-sink';
 import { WatchedKv } from './store/watched-kv';

@@ -9,7 +9,7 @@ import { AlertingNatsController } from './alerts/alerting.nats';
 import { AlertingTicker } from './alerts/alerting-ticker';
 import { EngineInputsHandler } from './alerts/engine-inputs.handler';
 import { EngineInputsController } from './alerts/engine-inputs.nats';
-import { systemClock } from './engine/clock';
+import { systemClock } from '@sb/observability';
 
 /** Alert rules and their evaluation, the alert lifecycle, escalation, and (ChannelsModule) notification delivery. */
 export function alertingModule(config: AlertingConfig, logger: AppLogger): DynamicModule {

@@ -83,7 +83,7 @@ function setup() {
       registry: { put: async (r) => void records.push(r), delete: async () => undefined },
       publish: { publish: (ev) => events.push(ev) },
       probe: { pending: async () => [{ capability: 'echo', priority: 'normal', pending: 3 }], deadLetters: async () => new Map([['echo', 2]]) },
-      clock: () => now,
+      clock: { now: () => now },
       heartbeatHooks: { askToRegister: (id) => asked.push(id), counted: (v) => verdicts.push(v), flushFailed: () => undefined },
       sweepHooks: { rearmed: () => undefined, failed: () => undefined, detected: (ms) => lags.push(ms) },
       ingestHooks: { accepted: () => undefined, dropped: (r, n) => (dropped[r] = (dropped[r] ?? 0) + n) },

@@ -4,7 +4,7 @@
  * their own clock.
  */
 import type { AgentLivenessEvent, Heartbeat } from '@sb/contracts';
-import type { Clock } from './clock';
+import type { Clock } from '@sb/observability';
 import { FleetSamplesBuilder } from './fleet-samples/fleet-samples.builder';
 import type { QueueProbePort } from './fleet-samples/queue-probe';
 import { TaskWindow } from './fleet-samples/task-window';
@@ -113,7 +113,7 @@ export class FleetCollector {
 
   /** A liveness event, ours or another replica's. */
   applyLiveness(ev: Pick<AgentLivenessEvent, 'agentId' | 'state'>): void {
-    this.directory.applyLiveness(ev, this.clock());
+    this.directory.applyLiveness(ev, this.clock.now());
   }
 
   /** One message from `sb.v1.agents.<agentId>.<state>`: applied only if its body says the same state. Never throws. */
@@ -126,7 +126,7 @@ export class FleetCollector {
     const known = this.directory.get(rec.registration.agentId);
     if (known?.registered && known.registeredAt !== null && known.registeredAt >= rec.registeredAt && !rec.left) return;
     this.directory.register(rec.registration, rec.registeredAt);
-    if (rec.left) this.directory.applyLiveness({ agentId: rec.registration.agentId, state: 'left' }, this.clock());
+    if (rec.left) this.directory.applyLiveness({ agentId: rec.registration.agentId, state: 'left' }, this.clock.now());
   }
 
   /**
@@ -135,7 +135,7 @@ export class FleetCollector {
    * threshold from now, so one that died meanwhile is still announced.
    */
   async restore(): Promise<void> {
-    const now = this.clock();
+    const now = this.clock.now();
     const { live, down } = await this.ports.liveness.snapshot();
     const untracked: PendingBeat[] = [];
     for (const e of this.directory.entries()) {
@@ -149,7 +149,7 @@ export class FleetCollector {
 
   /** Drop series of agents gone for a while; forget agents gone for longer. */
   async housekeeping(): Promise<void> {
-    const now = this.clock();
+    const now = this.clock.now();
     for (const id of this.directory.inactiveLongerThan(this.s.seriesRetentionMs, now)) this.series.dropAgent(id);
     for (const id of this.directory.inactiveLongerThan(this.s.forgetAfterMs, now)) {
       this.directory.remove(id);

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { RedisClient, RedisModule } from '@sb/redis';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '@sb/observability';
 import { FleetCollector } from './collector';
 import { CollectorMetrics } from './collector-metrics';
 import { CollectorJobs } from './collector-jobs';

@@ -28,3 +28,16 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new ValidationError(`Invalid request: ${summary}`, { details: { issues } });
 }
+
+/**
+ * JSON that may be absent, too large or broken (an event, a stored entry written by another
+ * version): the value, or undefined. The one lenient JSON parse; requests use `decode`.
+ */
+export function tryDecode(data: Uint8Array | string, maxBytes = Number.POSITIVE_INFINITY): unknown {
+  if (data.length === 0 || data.length > maxBytes) return undefined;
+  try {
+    return JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+}

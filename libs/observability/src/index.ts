@@ -7,3 +7,4 @@ export * from './http-error.filter';
 export * from './bootstrap';
 export * from './health.controller';
 export * from './tracing';
+export * from './clock';

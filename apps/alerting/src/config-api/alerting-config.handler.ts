@@ -13,7 +13,7 @@ import {
   type SilenceInput,
   ValidationError,
 } from '@sb/contracts';
-import type { Clock } from '../engine/clock';
+import type { Clock } from '@sb/observability';
 import type { WatchedKv } from '../store/watched-kv';
 import { ConfigCollection } from './config-collection';
 import { DEFAULT_RULES, DEFAULT_RULES_MARKER } from './default-rules';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '@sb/contracts';
-import type { Clock } from '../engine/clock';
+import type { Clock } from '@sb/observability';
 import type { WatchedKv } from '../store/watched-kv';
 
 export interface Stamped {

@@ -3,7 +3,7 @@ import type { AlertEvent, EscalationPolicy, Silence } from '@sb/contracts';
 import type { NotificationOutbox } from '../channels/notification-outbox';
 import type { WatchedKv } from '../store/watched-kv';
 import type { AlertRecord, GroupRecord, InhibitRule } from './alert-record';
-import type { Clock } from './clock';
+import type { Clock } from '@sb/observability';
 
 /** Publishes an alert state change (JetStream: stored in the alerts stream and delivered to subscribers). */
 export interface AlertEventSink {

@@ -10,7 +10,7 @@ import { type AlertEvent, type AlertNotification, type MetricBatch, names } from
 import { type AlertingParts, createAlerting } from '../alerting.factory';
 import { DEFAULT_INHIBIT_RULES } from '../alerting-config';
 import type { NotificationOutbox } from '../channels/notification-outbox';
-import { ManualClock } from './clock';
+import { ManualClock } from '@sb/observability';
 import { type AlertEventSink, DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './engine-deps';
 import { JetStreamEventSink } from './jetstream-event-sink';
 

@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AlertRuleInputSchema, EscalationPolicyInputSchema } from '@sb/contracts';
 import { cleanupJetStream, testEnv, uniquePrefix } from '@sb/testing';
-import { ManualClock } from './clock';
+import { ManualClock } from '@sb/observability';
 import { type MemoryOutbox, startTestEngine, type TestEngine } from './engine.fixture';
 
 const SEC = 1000;

@@ -3,9 +3,9 @@
  * starts at the window's start time, up to the stream's last message when the read began.
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { tryDecode } from '@sb/messaging';
 import { type SecurityEvent, SecurityEventSchema, securityEventNames } from '@sb/contracts';
 
-const dec = new TextDecoder();
 
 export class SecurityEventsReader {
   constructor(
@@ -26,7 +26,7 @@ export class SecurityEventsReader {
     const guard = setTimeout(() => void messages.close(), this.maxWaitMs);
     try {
       for await (const m of messages) {
-        const parsed = SecurityEventSchema.safeParse(safeJson(m.data));
+        const parsed = SecurityEventSchema.safeParse(tryDecode(m.data));
         if (parsed.success) out.push(parsed.data);
         if (m.seq >= last || m.info.pending === 0) break;
       }
@@ -38,10 +38,3 @@ export class SecurityEventsReader {
   }
 }
 
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(dec.decode(data));
-  } catch {
-    return undefined;
-  }
-}

@@ -4,6 +4,7 @@
  * bounded in messages and in time. A missing stream or trace is an empty trace, not an error.
  */
 import { type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { tryDecode } from '@sb/messaging';
 import { type Names, SpanBatchSchema, type StoredSpan } from '@sb/contracts';
 
 export interface SpanRead {
@@ -23,7 +24,6 @@ export interface SpanReaderLimits {
 }
 export const DEFAULT_SPAN_READER_LIMITS: SpanReaderLimits = { maxMessages: 1_000, maxSpans: 5_000, maxWaitMs: 2_000 };
 
-const dec = new TextDecoder();
 
 export class SpanReader implements SpanReaderPort {
   constructor(
@@ -57,7 +57,7 @@ export class SpanReader implements SpanReaderPort {
     try {
       for await (const m of messages) {
         count++;
-        const parsed = SpanBatchSchema.safeParse(safeJson(m.data));
+        const parsed = SpanBatchSchema.safeParse(tryDecode(m.data));
         if (parsed.success) for (const s of parsed.data.spans) if (s.traceId === traceId && spans.length < this.limits.maxSpans) spans.push(s);
         if (m.seq >= last || m.info.pending === 0) {
           reachedEnd = true;
@@ -78,10 +78,3 @@ function isNotFound(e: unknown): boolean {
   return err?.code === 404 || err?.code === '404' || /not found|no message/i.test(err?.message ?? '') || err?.name === 'StreamNotFoundError';
 }
 
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(dec.decode(data));
-  } catch {
-    return undefined;
-  }
-}

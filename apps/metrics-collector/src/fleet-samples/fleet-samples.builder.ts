@@ -5,7 +5,7 @@
  * count falls back to none, so a flapping alert can resolve.
  */
 import { FLEET_AGENT_ID, FleetMetrics, type MetricBatch, type MetricSample } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import type { AgentDirectory } from '../registry/agent-directory';
 import type { QueueProbePort } from './queue-probe';
 import type { CapabilityStats, TaskWindow } from './task-window';
@@ -25,7 +25,7 @@ export class FleetSamplesBuilder {
   ) {}
 
   async build(): Promise<MetricBatch> {
-    const now = this.clock();
+    const now = this.clock.now();
     const samples: MetricSample[] = [];
     const gauge = (name: string, labels: Record<string, string>, value: number) => samples.push({ type: 'gauge', name, labels, value });
     const stats = this.window.stats(now);

@@ -4,7 +4,7 @@
  * their own id, then kept as latest values (SeriesStore) and folded into task statistics.
  * Everything refused is counted by reason; nothing throws.
  */
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import type { AgentDirectory } from '../registry/agent-directory';
 import { parseMetricBatch } from './fast-validate';
 import type { SeriesStore, UpdateListener } from './series-store';
@@ -41,7 +41,7 @@ export class MetricsHandler {
       this.hooks.dropped('unknown_agent', batch.samples.length);
       return 0;
     }
-    const r = this.series.ingest(batch.agentId, batch.samples, this.clock(), this.onUpdate);
+    const r = this.series.ingest(batch.agentId, batch.samples, this.clock.now(), this.onUpdate);
     if (r.accepted > 0) this.hooks.accepted(r.accepted);
     for (const [reason, n] of Object.entries(r.dropped)) this.hooks.dropped(reason as SampleDropReason, n);
     return r.accepted;

@@ -5,7 +5,7 @@
  * asked to register again; an agent that was down and beats again is announced `up`.
  */
 import type { Heartbeat } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import { parseHeartbeat } from '../ingestion/fast-validate';
 import type { AgentDirectory } from '../registry/agent-directory';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from './liveness-events';
@@ -52,7 +52,7 @@ export class HeartbeatHandler {
       return verdict;
     }
     const hb = (parsed as { value: Heartbeat }).value;
-    const now = this.clock();
+    const now = this.clock.now();
     const out = this.directory.beat(hb, now);
     if (out.stale) {
       this.hooks.counted('stale');
@@ -81,14 +81,14 @@ export class HeartbeatHandler {
       const chunk = batch.slice(i, i + MAX_BEATS_PER_CALL);
       let resumed: string[];
       try {
-        resumed = await this.liveness.beat(this.clock(), chunk);
+        resumed = await this.liveness.beat(this.clock.now(), chunk);
       } catch (err) {
         this.requeue(batch.slice(i));
         this.lastFlushFailed = true;
         this.hooks.flushFailed(err, this.pending.size);
         return;
       }
-      const now = this.clock();
+      const now = this.clock.now();
       for (const id of resumed) {
         const e = this.directory.get(id);
         this.events.publish(livenessEvent(id, e, 'up', 'heartbeat_resumed', now, e?.lastBeatAt ?? null));

@@ -4,8 +4,9 @@
  * `down` with the tasks their last heartbeat said they held, which recovery reclaims.
  */
 import { type HeldTask, HeldTaskSchema } from '@sb/contracts';
+import { tryDecode } from '@sb/messaging';
 import { z } from 'zod';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import type { AgentDirectory } from '../registry/agent-directory';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from './liveness-events';
 import type { LivenessPort } from './liveness-store';
@@ -67,7 +68,7 @@ export class LivenessSweeper {
     let now: number;
     try {
       await this.hooks.beforeSweep?.();
-      now = this.clock();
+      now = this.clock.now();
       result = await this.liveness.sweep(now, CLAIM_LIMIT, this.gapMs, this.graceMs());
     } catch (err) {
       this.hooks.failed(err);
@@ -89,10 +90,6 @@ export class LivenessSweeper {
 }
 
 function parseTasks(json: string): HeldTask[] {
-  try {
-    const r = HeldTasksSchema.safeParse(JSON.parse(json));
-    return r.success ? r.data : [];
-  } catch {
-    return [];
-  }
+  const r = HeldTasksSchema.safeParse(tryDecode(json));
+  return r.success ? r.data : [];
 }

@@ -3,7 +3,7 @@
  * in-flight totals, active alerts by severity, metric series counts, degraded capabilities.
  */
 import type { AgentStatus, FleetAgentPage, FleetAgentView, FleetOverview } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import type { SeriesStore } from '../ingestion/series-store';
 import type { AgentDirectory } from '../registry/agent-directory';
 import type { AlertTracker } from './alert-tracker';
@@ -41,7 +41,7 @@ export class OverviewHandler {
   }
 
   agents(status?: AgentStatus): FleetAgentView[] {
-    const now = this.clock();
+    const now = this.clock.now();
     const byAgent = this.alerts.byAgent();
     const out: FleetAgentView[] = [];
     for (const e of this.directory.entries()) {
@@ -62,7 +62,7 @@ export class OverviewHandler {
       inFlight += v.inFlight;
     }
     return {
-      at: new Date(this.clock()).toISOString(),
+      at: new Date(this.clock.now()).toISOString(),
       agents: {
         total: views.length,
         byStatus,

@@ -24,7 +24,7 @@ const breaker = (over: Partial<BreakerState> = {}): BreakerState =>
 describe('RecoveryStateView', () => {
   it('lists shedding until it clears or expires, and open capability breakers until they close', () => {
     let now = Date.parse('2026-01-01T00:00:05.000Z');
-    const v = new RecoveryStateView(() => now);
+    const v = new RecoveryStateView({ now: () => now });
     v.applyShed(shed());
     v.applyBreaker(breaker());
     v.applyBreaker(breaker({ scope: 'agent', key: 'w1.echo', capability: 'echo', agentId: 'w1' })); // per-agent: not a capability problem

@@ -5,7 +5,7 @@
  * circuit breakers that are not closed.
  */
 import type { BreakerState, ShedState } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 
 export class RecoveryStateView {
   private readonly shed = new Map<string, ShedState>();
@@ -27,7 +27,7 @@ export class RecoveryStateView {
   }
 
   degraded(): Array<{ capability: string; reasons: string[] }> {
-    const now = this.clock();
+    const now = this.clock.now();
     const out = new Map<string, string[]>();
     const add = (c: string, r: string) => out.set(c, [...(out.get(c) ?? []), r]);
     for (const [c, s] of this.shed) {

@@ -4,6 +4,7 @@
  * served by one replica is known to all, and a restarted collector starts from the snapshot.
  */
 import type { KV } from '@nats-io/kv';
+import { tryDecode } from '@sb/messaging';
 import { type AgentRegistration, AgentRegistrationSchema } from '@sb/contracts';
 import { z } from 'zod';
 
@@ -50,7 +51,7 @@ export class KvRegistryStore implements RegistryStorePort {
       for await (const e of iter) {
         if (this.stopped) break;
         if (e.operation === 'PUT') {
-          const parsed = RecordSchema.safeParse(safeJson(e.string()));
+          const parsed = RecordSchema.safeParse(tryDecode(e.string()));
           if (parsed.success) onPut(parsed.data);
         } else {
           onDelete(e.key);
@@ -71,10 +72,3 @@ export class KvRegistryStore implements RegistryStorePort {
   }
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}

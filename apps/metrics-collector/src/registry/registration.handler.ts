@@ -4,7 +4,7 @@
  * announces `left` once, however many replicas receive it.
  */
 import type { AgentRegistration, Deregistration, RegistrationReply } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from '../liveness/liveness-events';
 import type { LivenessPort } from '../liveness/liveness-store';
 import type { AgentDirectory } from './agent-directory';
@@ -21,7 +21,7 @@ export class RegistrationHandler {
   ) {}
 
   async register(reg: AgentRegistration): Promise<RegistrationReply> {
-    const now = this.clock();
+    const now = this.clock.now();
     const after = downAfterMs(reg.heartbeatIntervalMs, this.missedBeats);
     await this.liveness.register(reg.agentId, now + after);
     const entry = this.directory.register(reg, now);
@@ -31,7 +31,7 @@ export class RegistrationHandler {
   }
 
   async deregister(d: Deregistration): Promise<boolean> {
-    const now = this.clock();
+    const now = this.clock.now();
     if (!(await this.liveness.leave(d.agentId))) return false;
     const entry = this.directory.get(d.agentId);
     this.events.publish(livenessEvent(d.agentId, entry, 'left', d.reason === 'shutdown' ? 'deregistered' : `deregistered: ${d.reason}`, now, entry?.lastBeatAt ?? null));

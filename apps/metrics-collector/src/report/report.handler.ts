@@ -4,7 +4,7 @@
  * recommendations for the fleet.
  */
 import type { AgentPerformance, FleetReport } from '@sb/contracts';
-import type { Clock } from '../clock';
+import type { Clock } from '@sb/observability';
 import type { AlertTracker } from '../overview/alert-tracker';
 import type { AgentDirectory } from '../registry/agent-directory';
 import type { AgentHistory } from './agent-history';
@@ -19,7 +19,7 @@ export class ReportHandler {
   ) {}
 
   report(hours: number, limit = 200): FleetReport {
-    const now = this.clock();
+    const now = this.clock.now();
     const alertsByAgent = this.alerts.byAgent();
     const agents: AgentPerformance[] = [];
     let capacity = 0;

@@ -5,24 +5,20 @@
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { DeadLetter, Names } from '@sb/contracts';
+import { tryDecode } from '@sb/messaging';
 
 export interface StoredDeadLetter {
   seq: number;
   entry: DeadLetter;
 }
 
-const dec = new TextDecoder();
 const FETCH_BATCH = 512;
 const FETCH_EXPIRES_MS = 1_000;
 
 function parse(seq: number, data: Uint8Array): StoredDeadLetter | undefined {
-  try {
-    const entry = JSON.parse(dec.decode(data)) as DeadLetter;
-    if (!entry?.task?.taskId || !entry.task.tenantId || !Array.isArray(entry.errors)) return undefined;
-    return { seq, entry };
-  } catch {
-    return undefined;
-  }
+  const entry = tryDecode(data) as DeadLetter | undefined;
+  if (!entry?.task?.taskId || !entry.task.tenantId || !Array.isArray(entry.errors)) return undefined;
+  return { seq, entry };
 }
 
 export class DlqStore {

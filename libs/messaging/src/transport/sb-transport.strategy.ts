@@ -19,7 +19,7 @@ import type { AnyEndpoint, ConsumerEndpoint } from '@sb/contracts';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { backoffMs } from '../backoff';
-import { decode, encode } from '../codec';
+import { decode, encode, tryDecode } from '../codec';
 import { NatsClient } from '../nats-client';
 import { asSbError, errorReply } from '../wire-errors';
 import { BUS_INTERCEPTORS, type BusInterceptor, chain, type HandlerKind } from './bus-interceptor';
@@ -127,7 +127,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private async onEvent(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number): Promise<void> {
     const ctx = new SbContext(msg, pattern);
     try {
-      await chain(this.interceptors, { kind: 'event', ctx }, () => this.invoke(handler, decodeEvent(msg.data, maxBytes), ctx));
+      await chain(this.interceptors, { kind: 'event', ctx }, () => this.invoke(handler, tryDecode(msg.data, maxBytes), ctx));
     } catch {
       // Counted and logged by the interceptors; an event has nobody to answer.
     }
@@ -211,14 +211,5 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
 
   unwrap<T>(): T {
     return this.client.nc as T;
-  }
-}
-
-/** An event's body: JSON, or undefined when it is empty, too large or not JSON. */
-function decodeEvent(data: Uint8Array, maxBytes: number): unknown {
-  try {
-    return decode(data, maxBytes);
-  } catch {
-    return undefined;
   }
 }

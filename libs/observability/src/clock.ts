@@ -1,4 +1,4 @@
-/** Time as the engine sees it: injected, so tests drive `for`, group timers, escalations and expiries. */
+/** Time as a service sees it (ms since the epoch): injected, so tests drive timers, deadlines and expiries. */
 export interface Clock {
   now(): number;
 }
