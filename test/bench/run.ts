@@ -182,7 +182,7 @@ async function internalCalls(s: BenchSettings, natsUrl: string, out: Out): Promi
   const hi = s.highConcurrency;
   const defs: Array<[string, () => Promise<Target>]> = [
     ['plain nats.js request-reply', () => startPlainRequestReply(natsUrl)],
-    ['Switchboard Bus.request → Bus.serve (authorize)', () => startSwitchboardBus(natsUrl)],
+    ['Switchboard Bus.request → @MessagePattern on SbTransport (authorize)', () => startSwitchboardBus(natsUrl)],
     ['Nest stock ClientProxy → @MessagePattern', () => startNestClientProxy(natsUrl)],
   ];
   const targets = await Promise.all(defs.map(([name, start]) => startTarget(name, start, out.notes)));
