@@ -9,7 +9,8 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HttpErrorFilter } from './http-error.filter';
-import { type AppLogger, createLogger, PinoNestLogger } from './logger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { type AppLogger, createLogger } from './logger';
 import { ServiceMetrics } from './metrics';
 import { TRANSPORT_STRATEGY } from './tokens';
 import { exitOnConfigError } from '@sb/config';
@@ -27,9 +28,11 @@ export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app:
   const logger = opts.logger ?? createLogger(opts.service, opts.config.LOG_LEVEL);
   const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024, logger: false, return503OnClosing: true });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module(logger), adapter, {
-    logger: new PinoNestLogger(logger),
+    // Nest's own logs are held until nestjs-pino's logger (from ObservabilityModule) takes them.
+    bufferLogs: true,
     abortOnError: false,
   });
+  app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new HttpErrorFilter(logger));
   // The bus as a second transport of the same app: its handlers get the app's global filter,
   // guards and pipes (inheritAppConfig), and are served from bootstrap on.

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health.controller';
 import type { AppLogger } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -13,14 +14,21 @@ export interface ObservabilityOptions {
   config: unknown;
 }
 
-/** Logger, metrics registry, readiness registry, the app's config, and the health/metrics routes. */
+/**
+ * Logger, metrics registry, readiness registry, the app's config, and the health/metrics routes.
+ * Nest's own logs go through nestjs-pino to the service's pino logger (same redaction); HTTP
+ * requests get a request-scoped child logger, without a log line per request.
+ */
 @Global()
 @Module({})
 export class ObservabilityModule {
   static forRoot(opts: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        LoggerModule.forRoot({ pinoHttp: { logger: opts.logger, autoLogging: false, quietReqLogger: true } }),
+      ],
       controllers: [HealthController],
       providers: [
         { provide: LOGGER, useValue: opts.logger },
