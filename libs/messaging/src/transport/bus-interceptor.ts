@@ -15,6 +15,8 @@ export interface BusCall {
 
 export interface BusInterceptor {
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown>;
+  /** Whether it has anything to do for a handler of this kind (asked once per handler, not per message). */
+  appliesTo?(kind: HandlerKind, timeoutMs: number | undefined): boolean;
 }
 
 export const BUS_INTERCEPTORS = Symbol('BUS_INTERCEPTORS');

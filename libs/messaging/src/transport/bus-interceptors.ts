@@ -6,7 +6,7 @@
 import { Headers, SpanAttributes, TimeoutError } from '@sb/contracts';
 import { activeSpan, type AppLogger, markSpanError, type ServiceMetrics, type ServiceTracer } from '@sb/observability';
 import { asSbError } from '../wire-errors';
-import type { BusCall, BusInterceptor } from './bus-interceptor';
+import type { BusCall, BusInterceptor, HandlerKind } from './bus-interceptor';
 
 /** `sb_requests_total` and `sb_request_duration_seconds` with transport="nats", per endpoint pattern (bounded). */
 export class MetricsBusInterceptor implements BusInterceptor {
@@ -35,9 +35,13 @@ export class MetricsBusInterceptor implements BusInterceptor {
 export class TracingBusInterceptor implements BusInterceptor {
   constructor(private readonly tracer: ServiceTracer) {}
 
+  appliesTo(kind: HandlerKind): boolean {
+    return kind === 'request' && this.tracer.enabled;
+  }
+
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
     const parent = call.ctx.header(Headers.TraceParent);
-    if (call.kind !== 'request' || !parent || !this.tracer.enabled) return next();
+    if (!parent) return next();
     return this.tracer.inSpan(call.ctx.pattern, { kind: 'server', root: true, parent, attributes: { [SpanAttributes.Subject]: call.ctx.pattern } }, next);
   }
 }
@@ -63,6 +67,10 @@ export class ErrorMappingBusInterceptor implements BusInterceptor {
 
 /** `@MessagePattern(endpoint, { timeoutMs })`: the caller gets SERVICE.TIMEOUT when the handler takes longer. */
 export class TimeoutBusInterceptor implements BusInterceptor {
+  appliesTo(_kind: HandlerKind, timeoutMs: number | undefined): boolean {
+    return !!timeoutMs;
+  }
+
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
     const ms = call.ctx.timeoutMs;
     if (!ms) return next();

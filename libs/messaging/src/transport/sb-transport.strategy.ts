@@ -98,6 +98,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
     const kind: HandlerKind = event ? 'event' : 'request';
     const maxBytes = event ? endpoint.maxBytes : (extras.maxPayloadBytes ?? DEFAULT_MAX_BYTES);
     const queue = event ? (endpoint.shared ? n.queueGroup(this.client.options.service) : undefined) : (extras.queue ?? n.queueGroup(this.client.options.service));
+    const around = this.interceptorsFor(kind, extras.timeoutMs);
     const sub = this.client.nc.subscribe(pattern, {
       queue,
       callback: (err, msg) => {
@@ -105,16 +106,21 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
           this.log.error({ err, subject: pattern }, 'subscription error');
           return;
         }
-        this.track(event ? this.onEvent(handler, msg, pattern, maxBytes) : this.onRequest(handler, msg, pattern, maxBytes, extras.timeoutMs));
+        this.track(event ? this.onEvent(handler, msg, pattern, maxBytes, around) : this.onRequest(handler, msg, pattern, maxBytes, extras.timeoutMs, around));
       },
     });
     this.subs.push(sub);
   }
 
-  private async onRequest(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, timeoutMs?: number): Promise<void> {
+  /** The interceptors that have something to do for handlers of this kind, chosen once per handler. */
+  private interceptorsFor(kind: HandlerKind, timeoutMs: number | undefined): BusInterceptor[] {
+    return this.interceptors.filter((i) => i.appliesTo?.(kind, timeoutMs) ?? true);
+  }
+
+  private async onRequest(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, timeoutMs: number | undefined, around: BusInterceptor[]): Promise<void> {
     const ctx = new SbContext(msg, pattern, timeoutMs);
     try {
-      const res = await chain(this.interceptors, { kind: 'request', ctx }, () => this.invoke(handler, decode(msg.data, maxBytes), ctx));
+      const res = await chain(around, { kind: 'request', ctx }, () => this.invoke(handler, decode(msg.data, maxBytes), ctx));
       if (msg.reply) msg.respond(encode(res), ctx.replyHeaders ? { headers: ctx.replyHeaders } : undefined);
     } catch (e) {
       if (!msg.reply) return;
@@ -124,10 +130,10 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
     }
   }
 
-  private async onEvent(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number): Promise<void> {
+  private async onEvent(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, around: BusInterceptor[]): Promise<void> {
     const ctx = new SbContext(msg, pattern);
     try {
-      await chain(this.interceptors, { kind: 'event', ctx }, () => this.invoke(handler, tryDecode(msg.data, maxBytes), ctx));
+      await chain(around, { kind: 'event', ctx }, () => this.invoke(handler, tryDecode(msg.data, maxBytes), ctx));
     } catch {
       // Counted and logged by the interceptors; an event has nobody to answer.
     }
@@ -142,6 +148,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private startConsumer(endpoint: ConsumerEndpoint, handler: MessageHandler): void {
     const n = this.client.names;
     const pattern = describe(endpoint, n, this.client.self);
+    const around = this.interceptorsFor('consumer', undefined);
     const run = async (attempt: number): Promise<void> => {
       if (this.stopped) return;
       try {
@@ -151,7 +158,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
         attempt = 0;
         const slots = new Set<Promise<void>>();
         for await (const m of messages) {
-          const p = this.onConsumed(handler, m, pattern, endpoint.maxBytes);
+          const p = this.onConsumed(handler, m, pattern, endpoint.maxBytes, around);
           slots.add(p);
           this.track(p.finally(() => slots.delete(p)));
           if (slots.size >= endpoint.concurrency) await Promise.race(slots);
@@ -166,10 +173,10 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
     void run(0);
   }
 
-  private async onConsumed(handler: MessageHandler, m: JsMsg, pattern: string, maxBytes: number): Promise<void> {
+  private async onConsumed(handler: MessageHandler, m: JsMsg, pattern: string, maxBytes: number, around: BusInterceptor[]): Promise<void> {
     const ctx = new SbContext(m, pattern, undefined, m);
     try {
-      await chain(this.interceptors, { kind: 'consumer', ctx }, () => this.invoke(handler, decode(m.data, maxBytes), ctx));
+      await chain(around, { kind: 'consumer', ctx }, () => this.invoke(handler, decode(m.data, maxBytes), ctx));
       if (!ctx.settled) m.ack();
     } catch (e) {
       if (ctx.settled) return;
