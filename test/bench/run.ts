@@ -37,6 +37,7 @@ const REPO = join(__dirname, '../../..');
 const DOC = join(REPO, 'docs', 'benchmarks.md');
 const PREFIX = 'sbbench';
 const RSS_TARGET_MIB = 150;
+const IDLE_CPU_WINDOW_MS = 10_000;
 const IDLE_SETTLE_MS = 2_000;
 
 const log = (msg: string): void => void process.stdout.write(`bench: ${msg}\n`);
@@ -261,6 +262,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
   const rss = readIdleRss(fleet);
   log(`idle RSS: ${rss.map((r) => `${r.name} ${r.rssMiB?.toFixed(1) ?? '?'} MiB`).join(', ')}`);
+  out.notes.push(await idleFleetCpu(fleet));
   const offPath = fleet.services.filter((x) => x.optional).map((x) => x.name);
   await fleet.stop(offPath);
   out.notes.push(`${offPath.join(', ')} were measured for memory and then stopped: they are not on the task path and would only compete for CPU.`);
@@ -340,3 +342,18 @@ main().then(
     exitAfterCleanup(1);
   },
 );
+
+/** CPU of the whole idle fleet (every service, no load) over IDLE_CPU_WINDOW_MS, in cores; target about 0.1. */
+async function idleFleetCpu(fleet: Fleet): Promise<string> {
+  const sampler = new CpuSampler(() => Object.fromEntries(fleet.services.filter((x) => !x.proc.exit).map((x) => [x.name, x.proc.pid])));
+  const before = sampler.sample();
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, IDLE_CPU_WINDOW_MS));
+  const after = sampler.sample();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const per = [...after].map(([name, end]) => [name, (end - (before.get(name) ?? end)) / seconds] as const);
+  const total = per.reduce((t, [, c]) => t + c, 0);
+  log(`idle fleet CPU: ${total.toFixed(3)} cores`);
+  const detail = per.map(([name, c]) => `${name} ${c.toFixed(3)}`).join(', ');
+  return `Idle fleet CPU (${per.length} services, no load, ${Math.round(seconds)} s): ${total.toFixed(3)} cores — ${detail} (target about 0.1 core${total <= 0.1 ? ', met' : ', **NO**'}).`;
+}
