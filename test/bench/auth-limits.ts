@@ -4,7 +4,7 @@
  * its Redis:
  *
  *  - GatewayAuthenticator (authenticator.provider.ts) built as its Nest provider builds it
- *    (Bus, NatsClient, config, logger; invalidation/JWKS subscriptions started), from a minimal
+ *    (Bus, config, logger; revocations and JWKS changes are declared events, not served here), from a minimal
  *    Nest app with `coreImports()` + RedisModule under the fleet's prefix, like the gateway's.
  *  - SubmitGate on that app's RedisClient, as tasks.providers.ts builds it.
  *
@@ -18,7 +18,7 @@
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import type { Principal } from '@sb/contracts';
-import { Bus, coreImports, NatsClient } from '@sb/messaging';
+import { Bus, coreImports } from '@sb/messaging';
 import { type AppLogger, createServiceApp, LOGGER } from '@sb/observability';
 import { createKeyBuilder, quotaKeys, RedisClient, RedisModule, SUBMIT_GATE_LUA, SubmitGate, type SubmitGateRequest, utcDay } from '@sb/redis';
 import { Redis } from 'ioredis';
@@ -80,7 +80,7 @@ async function gatewayLikeApp(i: AuthLimitsInput): Promise<INestApplication> {
 /** The gateway's authenticator exactly as its provider constructs it, with the given cache TTL. */
 function authenticator(app: INestApplication, ttlMs: number): GatewayAuthenticator {
   const cfg = { AUTH_CACHE_TTL_MS: ttlMs, JWT_ISSUER: process.env.JWT_ISSUER ?? 'switchboard' } as GatewayConfig;
-  const a = new GatewayAuthenticator(app.get(Bus), app.get(NatsClient), cfg, app.get<AppLogger>(LOGGER));
+  const a = new GatewayAuthenticator(app.get(Bus), cfg, app.get<AppLogger>(LOGGER));
   a.onApplicationBootstrap();
   return a;
 }

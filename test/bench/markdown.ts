@@ -88,7 +88,7 @@ function authSection(r: Report): string {
   if (!r.authLimits?.length) return '\nNot measured in this run (see the notes).\n';
   return `
 In the bench process, with the gateway's own \`GatewayAuthenticator\` (built as its Nest provider
-builds it: Bus + NatsClient from \`coreImports()\`, invalidation and JWKS subscriptions on) and
+builds it: on the Bus from \`coreImports()\`; revocation and JWKS notices are declared events, not served in the bench) and
 \`SubmitGate\` (on a \`RedisClient\` from \`RedisModule\`, as the gateway's), against the fleet's
 running auth service over NATS and the bench's Redis. One request = \`authenticate(Bearer …,
 'tasks:submit')\` + one \`SubmitGate.check\` (key bucket + tenant bucket + quotas, one Lua call),

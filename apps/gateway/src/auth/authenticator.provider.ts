@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AuthEndpoints, Endpoints, type Jwks, type KeyInvalidation } from '@sb/contracts';
-import { Bus, NatsClient, publishSecurityEvent } from '@sb/messaging';
+import { Bus, publishSecurityEvent } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import type { GatewayConfig } from '../config';
 import { Authenticator } from './authenticator';
@@ -17,8 +17,6 @@ export class GatewayAuthenticator extends Authenticator implements OnApplication
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
-    // Unused since the notices became declared events; kept so test/bench/auth-limits.ts, which builds this as Nest does, still compiles.
-    @Inject(NatsClient) _client: NatsClient,
     @Inject(APP_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
