@@ -74,8 +74,15 @@ export class TaskExecutor {
   private traced(task: QueuedTask, msg: PulledMessage, fn: () => Promise<void>): Promise<void> {
     const tracer = this.d.bus.tracer;
     if (!tracer) return fn();
-    const attributes = { [SpanAttributes.TaskId]: task.taskId, [SpanAttributes.TenantId]: task.tenantId, [SpanAttributes.Capability]: task.capability, [SpanAttributes.Attempt]: msg.info.deliveryCount, [SpanAttributes.AgentId]: this.d.workerId };
-    return tracer.inSpan(SpanNames.Run, { kind: 'consumer', root: true, parent: msg.headers?.get(Headers.TraceParent) || undefined, attributes }, fn);
+    const attributes = {
+      [SpanAttributes.TaskId]: task.taskId,
+      [SpanAttributes.TenantId]: task.tenantId,
+      [SpanAttributes.Capability]: task.capability,
+      [SpanAttributes.Attempt]: msg.info.deliveryCount,
+      [SpanAttributes.AgentId]: this.d.workerId,
+    };
+    const parent = msg.headers?.get(Headers.TraceParent) || undefined;
+    return tracer.inSpan(SpanNames.Run, { kind: 'consumer', root: true, parent, attributes }, fn);
   }
 
   /** Hold a tenant slot (if enforced) for as long as the task runs here. */

@@ -44,7 +44,8 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     await ensureConsumers(this.client.jsm, this.client.names, capabilities, { ackWaitMs: c.TASK_ACK_WAIT_MS, maxAttempts: c.TASK_MAX_ATTEMPTS });
     await registerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
     this.breakers = c.WORKER_BREAKER_GATE
-      ? await startBreakerGate(this.client, c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, c.JETSTREAM_REPLICAS, () => this.puller?.wakeUp(), this.logger)
+      ? await startBreakerGate(this.client, c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, c.JETSTREAM_REPLICAS, () => this.puller?.wakeUp(),
+          this.logger)
       : undefined;
     const executor = new TaskExecutor({
       bus: this.bus,

@@ -5,7 +5,7 @@
  * finish between two beats), and at most once.
  */
 import { type HeldTask, Headers, PRIORITIES, type Priority } from '@sb/contracts';
-import type { PulledMessage } from '@sb/messaging';
+import { type PulledMessage, tryDecode } from '@sb/messaging';
 
 interface Entry {
   msg: PulledMessage;
@@ -66,12 +66,7 @@ function describe(msg: PulledMessage, startedAt: string): HeldTask | null {
   const parts = msg.subject.split('.');
   const capability = parts[parts.length - 2];
   const priority = parts[parts.length - 1] as Priority;
-  let body: { taskId?: unknown; tenantId?: unknown } | undefined;
-  try {
-    body = JSON.parse(new TextDecoder().decode(msg.data)) as typeof body;
-  } catch {
-    return null;
-  }
+  const body = tryDecode(msg.data) as { taskId?: unknown; tenantId?: unknown } | undefined;
   const taskId = typeof body?.taskId === 'string' ? body.taskId : msg.headers?.get(Headers.TaskId);
   if (!taskId || typeof body?.tenantId !== 'string' || !capability) return null;
   return {

@@ -39,7 +39,6 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private readonly subs: Subscription[] = [];
   private readonly consumers: ConsumerMessages[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private listening = false;
   private stopped = false;
 
   constructor(
@@ -69,6 +68,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
     await this.start();
   }
 
+  /** Subscribes once, whichever of listen() and bootstrap comes first. */
   private starting?: Promise<void>;
   private start(): Promise<void> {
     this.starting ??= this.subscribeAll();
@@ -76,8 +76,6 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   }
 
   private async subscribeAll(): Promise<void> {
-    if (this.listening) return;
-    this.listening = true;
     for (const [key, handler] of this.messageHandlers) {
       const endpoint = this.endpoints.get(key);
       if (!endpoint) {
