@@ -86,7 +86,7 @@ describe('recovery: breakers, shedding, dead letters', () => {
     const firing = await alerts.waitForCount(2);
     expect(firing.map((m) => m.data.state)).toEqual(['firing', 'firing']);
     expect(firing[1].data).toMatchObject({ severity: 'critical', labels: { scope: 'capability', capability: 'summarize' }, source: 'recovery' });
-    const incident = await eventually(() => app.get(IncidentLog).openFor('breaker:capability:summarize'), { description: 'breaker incident' });
+    const incident = await eventually(async () => (await app.get(IncidentLog).openFor('breaker:capability:summarize')) ?? false, { description: 'breaker incident' });
     expect(incident).toMatchObject({ kind: 'breaker_open', status: 'open', labels: { capability: 'summarize' } });
     expect(incident!.timeline.map((e) => e.type)).toContain('breaker_opened');
 
@@ -149,7 +149,7 @@ describe('recovery: breakers, shedding, dead letters', () => {
     const at = new Date().toISOString();
     nc.publish(n.agents.down('a2'), JSON.stringify({ agentId: 'a2', state: 'down', reason: 'missed_heartbeats', at, lastHeartbeatAt: at, host: 'h2', capabilities: ['resize'], labels: {}, tasks: [held] }));
     expect((await low).data).toMatchObject({ shedding: ['low'], pending: 4, freeCapacity: 0, agentsUp: 0 });
-    const incident = await eventually(() => app.get(IncidentLog).openFor('agent:a2'), { description: 'agent-down incident' });
+    const incident = await eventually(async () => (await app.get(IncidentLog).openFor('agent:a2')) ?? false, { description: 'agent-down incident' });
     expect(incident).toMatchObject({ kind: 'agent_down', labels: { agent: 'a2' } });
     await jsm.streams.purge(n.queue.stream, { filter: `${prefix}.q.resize.>` });
   });
