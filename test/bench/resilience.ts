@@ -15,7 +15,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { type DeadLetter, names } from '@sb/contracts';
-import { DEFAULT_STREAM_SETTINGS, ensureStream, openBucket, streamConfigs } from '@sb/messaging';
+import { ensureStream, streamConfig } from '@sb/messaging';
 import { OutcomeReporter } from '../../apps/agent-worker/src/runtime/breaker-gate-outcomes';
 import { IntakeGuard } from '../../apps/gateway/src/tasks/intake-guard';
 import { DeadLettersHandler } from '../../apps/recovery/src/dead-letters/dead-letters.handler';
@@ -59,7 +59,7 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
 
     // 2. Intake check.
     log('resilience: intake check');
-    const kv = await openBucket(new Kvm(nc), n.resilience.bucket);
+    const kv = await new Kvm(nc).create(n.resilience.bucket);
     const guard = new IntakeGuard({ halfOpenAdmits: 1, staleGraceMs: 30_000 });
     const future = new Date(Date.now() + 3_600_000).toISOString();
     for (let c = 0; c < 100; c++) {
@@ -87,7 +87,7 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
     log(`resilience: dead-letter list over ${DLQ_ENTRIES} entries`);
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
-    await ensureStream(jsm, streamConfigs(n, DEFAULT_STREAM_SETTINGS).deadLetters);
+    await ensureStream(jsm, streamConfig(n, 'deadLetters'));
     await jsm.streams.purge(n.deadLetters.stream);
     const pubs: Promise<unknown>[] = [];
     for (let k = 0; k < DLQ_ENTRIES; k++) {

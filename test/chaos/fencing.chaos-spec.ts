@@ -8,7 +8,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { Headers, names, type QueuedTask } from '@sb/contracts';
-import { Bus, DEFAULT_STREAM_SETTINGS, encode, ensureStream, NatsClient, NoWaitPuller, openBucket, type PulledMessage, streamConfigs } from '@sb/messaging';
+import { Bus, encode, ensureTopology, NatsClient, NoWaitPuller, type PulledMessage } from '@sb/messaging';
 import { createLogger, ReadinessRegistry, ServiceMetrics } from '@sb/observability';
 import { queuedRecord, TaskAnnouncer, TaskQueue, TaskStore } from '@sb/tasks';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
@@ -49,10 +49,7 @@ describe('fencing a worker that lost its task', () => {
   beforeAll(async () => {
     client = new NatsClient({ url: testEnv().natsUrl, prefix, service: 'fencing-test', requestTimeoutMs: 5_000 }, logger, new ReadinessRegistry());
     await client.connect();
-    const streams = streamConfigs(n, DEFAULT_STREAM_SETTINGS);
-    await ensureStream(client.jsm, streams.tasks);
-    await ensureStream(client.jsm, streams.taskEvents);
-    store = new TaskStore(await openBucket(client.kvm, n.buckets.tasks));
+    store = new TaskStore((await ensureTopology(client, 'gateway')).bucket('tasks'));
     await client.jsm.consumers.add(n.queue.stream, {
       durable_name: n.queue.consumer('latch', 'normal'),
       filter_subject: n.queue.subject('latch', 'normal'),

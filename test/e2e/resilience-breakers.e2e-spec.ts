@@ -53,7 +53,11 @@ describe('circuit breakers end to end', () => {
     // Cool-down over: half-open admits a probe; it succeeds and the breaker closes.
     const [, half] = await breakers.waitForCount(2, { timeoutMs: 10_000 });
     expect(half.data.state).toBe('half_open');
-    const probe = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'flaky', input: { failTimes: 0, result: 'probe' }, wait: true, timeoutMs: 15_000 } });
+    // The gateway follows the resilience bucket, which may reach it after the broadcast reached us: until it does, it still refuses (and changes nothing).
+    const probe = await eventually(async () => {
+      const r = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'flaky', input: { failTimes: 0, result: 'probe' }, wait: true, timeoutMs: 15_000 } });
+      return r.status === 503 ? false : r;
+    }, { timeoutMs: 20_000, description: 'the gateway admits the half-open probe' });
     expect(probe.body).toMatchObject({ status: 'succeeded', result: { ok: true } });
     const all = await breakers.waitForCount(3, { timeoutMs: 10_000 });
     expect(all[all.length - 1].data.state).toBe('closed');

@@ -3,7 +3,7 @@
  * the pool hosts is the scaling signal (queued work, not CPU, says when agents are short).
  * KEDA owns the pool's HPA, so agent pools get no HorizontalPodAutoscaler of their own.
  */
-import { names } from '@sb/contracts';
+import { Durables, names, Streams } from '@sb/contracts';
 import type { AgentPoolSpec, FleetSpec } from './fleet-spec.schema';
 import type { KedaScaledObject } from './crd.types';
 import type { Workload } from './workload.model';
@@ -12,7 +12,7 @@ export function scaledObjectOf(fleet: FleetSpec, w: Workload): KedaScaledObject 
   if (w.kind !== 'agent-pool') return undefined;
   const pool = w.spec as AgentPoolSpec;
   const scaling = pool.scaling ?? { minReplicas: pool.replicas, maxReplicas: Math.max(pool.replicas, 1), lagThreshold: 10, activationLagThreshold: 0, pollingInterval: 15, cooldownPeriod: 300 };
-  const stream = names(fleet.spec.prefix).queue.stream;
+  const stream = Streams[Durables.taskQueue.stream].name(names(fleet.spec.prefix));
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',

@@ -3,7 +3,7 @@
  * pools. The builders read only this, so both kinds get the same Deployment, Service, probes and
  * hardening.
  */
-import { names, PRIORITIES } from '@sb/contracts';
+import { Durables, names } from '@sb/contracts';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { AgentPoolSpec, FleetSpec, PlatformServiceName, PlatformServiceSpec, ResourcesSpec } from './fleet-spec.schema';
 import { PLATFORM_SERVICES } from './fleet-spec.schema';
@@ -31,7 +31,7 @@ export interface Workload {
   /** Prometheus scrape paths on the HTTP port: /metrics, plus /metrics/fleet for the collector. */
   metricsPaths: string[];
   spec: PlatformServiceSpec | AgentPoolSpec;
-  /** Agent pools: the JetStream consumers whose lag drives scaling. */
+  /** Agent pools: the JetStream consumers whose lag drives scaling (`scalesAgentPool` in libs/contracts topology.ts). */
   consumers: string[];
 }
 
@@ -152,7 +152,7 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
       kubernetesApi: false,
       metricsPaths: ['/metrics'],
       spec: pool,
-      consumers: pool.capabilities.flatMap((c) => PRIORITIES.map((p) => n.queue.consumer(c, p))),
+      consumers: Durables.taskQueue.scalesAgentPool(pool.capabilities).map((p) => Durables.taskQueue.durable(n, p)),
     });
   }
   return out;

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { coreImports } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
-import { TasksModule, taskInfraOptions } from '@sb/tasks';
+import { TasksModule } from '@sb/tasks';
 import { AgentRegistry } from './agents/agent-registry';
 import type { WorkerConfig } from './config';
 import { AbortRegistry } from './runtime/abort-registry';
@@ -14,7 +14,7 @@ import { ReregisterNatsController } from './telemetry/reregister.nats';
 export function agentWorkerModule(config: WorkerConfig, logger: AppLogger): DynamicModule {
   return {
     module: AgentWorkerModule,
-    imports: [...coreImports('agent-worker', { ...config, INSTANCE_ID: config.WORKER_ID }, logger), TasksModule.forRoot(taskInfraOptions(config))],
+    imports: [...coreImports('agent-worker', { ...config, INSTANCE_ID: config.WORKER_ID }, logger), TasksModule.forRoot()],
     controllers: [TaskAbortNatsController, ReregisterNatsController],
     providers: [
       { provide: AgentRegistry, useFactory: () => AgentRegistry.fromConfig(config.WORKER_AGENTS, { testAgents: config.WORKER_TEST_AGENTS }) },

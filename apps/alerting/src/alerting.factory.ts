@@ -1,12 +1,11 @@
 /**
- * Assembles the engine on a NATS connection: the alerts stream, the rule/silence/policy/state
+ * Assembles the engine on alerting's topology (ensured at boot): the rule/silence/policy/state
  * buckets (watched), the config handler and the engine. Used by the service module and by tests
  * that run several engines (replicas, restarts) on the same buckets.
  */
-import { type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { Kvm } from '@nats-io/kv';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AlertRule, EscalationPolicy, Names, Silence } from '@sb/contracts';
-import { ensureStream, openBucket } from '@sb/messaging';
+import type { Topology } from '@sb/messaging';
 import type { NotificationOutbox } from './channels/notification-outbox';
 import { AlertingConfigHandler } from './config-api/alerting-config.handler';
 import type { AlertRecord, GroupRecord, InhibitRule } from './engine/alert-record';
@@ -15,8 +14,6 @@ import type { Clock } from '@sb/observability';
 import type { AlertEventSink, EngineLogger, EngineSettings } from './engine/engine-deps';
 import { JetStreamEventSink } from './engine/jetstream-event-sink';
 import { WatchedKv } from './store/watched-kv';
-
-const NANOS_PER_MS = 1_000_000;
 
 /** The assembled engine and config handler, as the service module provides them. */
 export const ALERTING_PARTS = Symbol('ALERTING_PARTS');
@@ -29,49 +26,26 @@ export interface AlertingParts {
 
 export interface AlertingFactoryOptions {
   js: JetStreamClient;
-  jsm: JetStreamManager;
-  kvm: Kvm;
+  /** Alerting's streams and buckets (ensureTopology(client, 'alerting')). */
+  topology: Pick<Topology, 'bucket'>;
   names: Names;
   clock: Clock;
   outbox: NotificationOutbox;
   settings: EngineSettings;
   inhibitRules: readonly InhibitRule[];
-  replicas?: number;
-  stream?: { maxAgeMs: number; maxBytes: number };
   events?: AlertEventSink;
   logger?: EngineLogger;
   onOutput?: (what: 'event' | 'notification', kind: string) => void;
 }
 
-export async function ensureAlertsStream(jsm: JetStreamManager, n: Names, replicas = 1, limits = { maxAgeMs: 30 * 24 * 3600_000, maxBytes: 1024 ** 3 }): Promise<void> {
-  await ensureStream(jsm, {
-    name: n.alerting.stream,
-    subjects: [n.alerts.all],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    num_replicas: replicas,
-    max_age: limits.maxAgeMs * NANOS_PER_MS,
-    max_bytes: limits.maxBytes,
-    duplicate_window: 2 * 60_000 * NANOS_PER_MS,
-  });
-}
-
 export async function createAlerting(o: AlertingFactoryOptions): Promise<AlertingParts> {
   const n = o.names;
-  await ensureAlertsStream(o.jsm, n, o.replicas, o.stream);
-  const open = (name: string) => openBucket(o.kvm, name, { replicas: o.replicas ?? 1 });
-  const [rulesKv, silencesKv, policiesKv, stateKv, groupsKv] = await Promise.all([
-    open(n.alerting.rulesBucket),
-    open(n.alerting.silencesBucket),
-    open(n.alerting.policiesBucket),
-    open(n.alerting.stateBucket),
-    open(n.alerting.groupsBucket),
-  ]);
-  const rules = new WatchedKv<AlertRule>(rulesKv);
-  const silences = new WatchedKv<Silence>(silencesKv);
-  const policies = new WatchedKv<EscalationPolicy>(policiesKv);
-  const alerts = new WatchedKv<AlertRecord>(stateKv);
-  const groups = new WatchedKv<GroupRecord>(groupsKv);
+  const kv = (key: Parameters<Topology['bucket']>[0]) => o.topology.bucket(key);
+  const rules = new WatchedKv<AlertRule>(kv('alertRules'));
+  const silences = new WatchedKv<Silence>(kv('alertSilences'));
+  const policies = new WatchedKv<EscalationPolicy>(kv('alertPolicies'));
+  const alerts = new WatchedKv<AlertRecord>(kv('alertState'));
+  const groups = new WatchedKv<GroupRecord>(kv('alertGroups'));
   const config = new AlertingConfigHandler({ rules, silences, policies }, o.clock);
   const engine = new AlertingEngine({
     clock: o.clock,

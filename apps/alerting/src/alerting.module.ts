@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { coreImports, NatsClient } from '@sb/messaging';
+import { coreImports, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import type { AlertingConfig } from './config';
 import { ChannelsModule } from './channels/channels.module';
@@ -20,18 +20,15 @@ export function alertingModule(config: AlertingConfig, logger: AppLogger): Dynam
     providers: [
       {
         provide: ALERTING_PARTS,
-        inject: [NatsClient, NOTIFICATION_OUTBOX, LOGGER, ServiceMetrics],
-        useFactory: async (c: NatsClient, outbox: NotificationOutbox, log: AppLogger, metrics: ServiceMetrics) => {
+        inject: [NatsClient, Topology, NOTIFICATION_OUTBOX, LOGGER, ServiceMetrics],
+        useFactory: async (c: NatsClient, topology: Topology, outbox: NotificationOutbox, log: AppLogger, metrics: ServiceMetrics) => {
           const outputs = metrics.counter('sb_alerting_outputs_total', 'Alert events published and notifications enqueued, by what and kind', ['what', 'kind']);
           const parts = await createAlerting({
             js: c.js,
-            jsm: c.jsm,
-            kvm: c.kvm,
+            topology,
             names: c.names,
             clock: systemClock,
             outbox,
-            replicas: config.JETSTREAM_REPLICAS,
-            stream: { maxAgeMs: config.ALERTING_STREAM_MAX_AGE_MS, maxBytes: config.ALERTING_STREAM_MAX_BYTES },
             inhibitRules: config.ALERTING_INHIBIT_RULES,
             settings: {
               groupWaitMs: config.ALERTING_GROUP_WAIT_MS,

@@ -1,6 +1,6 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Endpoints, isSbError, MAX_TOKEN_TTL_S } from '@sb/contracts';
-import { Bus, coreImports, ensureStream, NatsClient, openBucket, securityEventsStreamConfig } from '@sb/messaging';
+import { Bus, coreImports, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { AuthNatsController } from './auth.nats';
 import { AuthorizeHandler } from './authorize/authorize.handler';
@@ -28,10 +28,8 @@ class AuthStartup implements OnModuleInit {
     @Inject(KEY_STORE) private readonly store: KeyStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Inject(NatsClient) private readonly client: NatsClient,
   ) {}
   async onModuleInit() {
-    await ensureStream(this.client.jsm, securityEventsStreamConfig(this.client.names.prefix, this.config.JETSTREAM_REPLICAS));
     const outcome = await ensureBootstrapAdmin(this.store, this.config.SB_BOOTSTRAP_ADMIN_KEY, (key) => {
       // Printed once, on purpose, outside the (redacting) logger.
       process.stdout.write(`\n  Bootstrap admin key (shown once, store it now): ${key}\n\n`);
@@ -76,16 +74,13 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
       { provide: AUTH_CONFIG, useValue: config },
       {
         provide: KEY_STORE,
-        inject: [NatsClient],
-        useFactory: async (client: NatsClient) => new KvKeyStore(await openBucket(client.kvm, client.names.buckets.keys, { replicas: config.JETSTREAM_REPLICAS })),
+        inject: [Topology],
+        useFactory: (t: Topology) => new KvKeyStore(t.bucket('keys')),
       },
       {
         provide: SigningKeyRing,
-        inject: [NatsClient],
-        useFactory: async (client: NatsClient) => {
-          const kv = await openBucket(client.kvm, `${client.names.buckets.keys}_signing`, { replicas: config.JETSTREAM_REPLICAS });
-          return new SigningKeyRing(new KvSigningKeyStore(kv), config.JWT_SIGNING_KEY_ROTATION_S * 1000);
-        },
+        inject: [Topology],
+        useFactory: (t: Topology) => new SigningKeyRing(new KvSigningKeyStore(t.bucket('signingKeys')), config.JWT_SIGNING_KEY_ROTATION_S * 1000),
       },
       {
         provide: IssueKeyHandler,

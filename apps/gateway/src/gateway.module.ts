@@ -3,7 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Bus, coreImports } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 import { RedisModule } from '@sb/redis';
-import { TasksModule, taskInfraOptions } from '@sb/tasks';
+import { TasksModule } from '@sb/tasks';
 import { AdminHttpController } from './admin/admin.http';
 import { ALERT_CONTROLLERS } from './alerts/alerts.http';
 import { AlertsService } from './alerts/alerts.service';
@@ -38,7 +38,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
     module: GatewayModule,
     imports: [
       ...coreImports('gateway', config, logger),
-      TasksModule.forRoot(taskInfraOptions(config)),
+      TasksModule.forRoot(),
       RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
     controllers: [

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
+import { Bus, coreImports, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { RedisClient, RedisModule } from '@sb/redis';
 import { systemClock, type Clock } from '@sb/observability';
@@ -27,8 +27,8 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
     providers: [
       {
         provide: KvRegistryStore,
-        inject: [NatsClient],
-        useFactory: async (client: NatsClient) => new KvRegistryStore(await openBucket(client.kvm, client.names.buckets.agents, { replicas: config.JETSTREAM_REPLICAS })),
+        inject: [Topology],
+        useFactory: (t: Topology) => new KvRegistryStore(t.bucket('agents')),
       },
       { provide: CollectorMetrics, inject: [ServiceMetrics, LOGGER], useFactory: (m: ServiceMetrics, l: AppLogger) => new CollectorMetrics(m, l) },
       {

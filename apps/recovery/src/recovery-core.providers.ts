@@ -6,7 +6,7 @@
  * and the lifecycle provider (leader takeover, sweep timer).
  */
 import type { Provider, Type } from '@nestjs/common';
-import { Bus, NatsClient, openBucket } from '@sb/messaging';
+import { Bus, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { TaskLifecycle } from '@sb/tasks';
 import { type ActionLog, KvActionLog } from './actions/action-log';
@@ -56,11 +56,8 @@ export const recoveryCoreProviders: Provider[] = [
   { provide: RunningIndex, useFactory: () => new RunningIndex() },
   {
     provide: ACTION_LOG,
-    inject: [NatsClient, RECOVERY_CONFIG],
-    useFactory: async (c: NatsClient, cfg: RecoveryConfig) => {
-      const kv = await openBucket(c.kvm, c.names.recoveryCore.actionsBucket, { ttlMs: 24 * 3600_000, replicas: cfg.JETSTREAM_REPLICAS });
-      return new KvActionLog(kv);
-    },
+    inject: [Topology],
+    useFactory: (t: Topology) => new KvActionLog(t.bucket('recoveryActions')),
   },
   {
     provide: ReclaimHandler,

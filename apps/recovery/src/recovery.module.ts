@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Bus, coreImports, NatsClient, openBucket } from '@sb/messaging';
+import { Bus, coreImports, Topology } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
-import { TasksModule, taskInfraOptions } from '@sb/tasks';
+import { TasksModule } from '@sb/tasks';
 import type { RecoveryConfig } from './config';
 import { KvIncidentStore } from './incidents/incident-store';
 import { IncidentLog } from './incidents/incident-log';
@@ -19,17 +19,14 @@ import { resilienceControllers, resilienceProviders } from './breakers/resilienc
 export function recoveryModule(config: RecoveryConfig, logger: AppLogger): DynamicModule {
   return {
     module: RecoveryModule,
-    imports: [...coreImports('recovery', config, logger), TasksModule.forRoot(taskInfraOptions(config))],
+    imports: [...coreImports('recovery', config, logger), TasksModule.forRoot()],
     providers: [
       { provide: RECOVERY_CONFIG, useValue: config },
       leaderLeaseProvider,
       {
         provide: IncidentLog,
-        inject: [NatsClient, Bus],
-        useFactory: async (client: NatsClient, bus: Bus) => {
-          const kv = await openBucket(client.kvm, client.names.recoveryCore.incidentsBucket, { ttlMs: config.RECOVERY_INCIDENT_TTL_S * 1000, replicas: config.JETSTREAM_REPLICAS });
-          return new IncidentLog(new KvIncidentStore(kv), (inc) => bus.publish(client.names.recoveryCore.incidentChanged(inc.id), inc));
-        },
+        inject: [Topology, Bus],
+        useFactory: (t: Topology, bus: Bus) => new IncidentLog(new KvIncidentStore(t.bucket('incidents')), (inc) => bus.publish(bus.names.recoveryCore.incidentChanged(inc.id), inc)),
       },
       ...recoveryCoreProviders,
       ...resilienceProviders,

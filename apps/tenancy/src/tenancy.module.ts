@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { coreImports, NatsClient, openBucket } from '@sb/messaging';
+import { coreImports, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { ConcurrencySlots, RedisClient, RedisModule, UsageStore } from '@sb/redis';
 import type { TenancyConfig } from './config';
@@ -20,8 +20,8 @@ export function tenancyModule(config: TenancyConfig, logger: AppLogger): Dynamic
     providers: [
       {
         provide: KvTenantStore,
-        inject: [NatsClient],
-        useFactory: async (client: NatsClient) => new KvTenantStore(await openBucket(client.kvm, client.names.buckets.tenants, { replicas: config.JETSTREAM_REPLICAS })),
+        inject: [Topology],
+        useFactory: (t: Topology) => new KvTenantStore(t.bucket('tenants')),
       },
       { provide: TenantsHandler, inject: [KvTenantStore], useFactory: (store: KvTenantStore) => new TenantsHandler(store) },
       { provide: SlotsHandler, inject: [KvTenantStore, RedisClient], useFactory: (store: KvTenantStore, r: RedisClient) => new SlotsHandler(store, new ConcurrencySlots(r)) },
@@ -30,8 +30,8 @@ export function tenancyModule(config: TenancyConfig, logger: AppLogger): Dynamic
       { provide: RecordUsageHandler, inject: [UsageStore, LOGGER], useFactory: (u: UsageStore, l: AppLogger) => new RecordUsageHandler(u, l) },
       {
         provide: TenancySetup,
-        inject: [TenantsHandler, NatsClient],
-        useFactory: (t: TenantsHandler, c: NatsClient) => new TenancySetup(t, c, config.JETSTREAM_REPLICAS),
+        inject: [TenantsHandler],
+        useFactory: (t: TenantsHandler) => new TenancySetup(t),
       },
     ],
   };

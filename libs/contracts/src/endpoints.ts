@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Names } from './subjects';
+import { type ConsumerDecl, Durables, type FleetDurableKey, Streams } from './topology';
 import * as S from './schemas';
 
 export interface Endpoint<Req extends z.ZodType, Res> {
@@ -74,10 +75,10 @@ export interface ConsumerEndpoint<T = unknown> {
   /** Phantom: the body type. */
   readonly _body?: T;
 }
-export const consumerOf = <T = unknown>(
-  stream: (n: Names) => string,
-  durable: (n: Names) => string,
-  opts: { concurrency: number; maxBytes: number },
-): ConsumerEndpoint<T> => ({ kind: 'consumer', stream, durable, ...opts });
+/** The handler side of a fleet-wide durable declared in topology.ts. */
+export const consumerOf = <T = unknown>(key: FleetDurableKey, opts: { concurrency: number; maxBytes: number }): ConsumerEndpoint<T> => {
+  const d = Durables[key] as ConsumerDecl<void>;
+  return { kind: 'consumer', stream: (n) => Streams[d.stream].name(n), durable: (n) => d.durable(n), ...opts };
+};
 
 export type AnyEndpoint = Endpoint<z.ZodType, unknown> | EventEndpoint | ConsumerEndpoint;

@@ -80,7 +80,7 @@ export const Consumers = {
    * Notification fan-out (alerting): one durable consumer on the outbox stream, shared by every
    * replica, so each notification is fanned out once; one at a time, in stream order.
    */
-  notificationFanout: consumerOf<AlertNotification>((n) => n.channels.outboxStream, (n) => n.channels.fanoutConsumer, { concurrency: 1, maxBytes: 64 * MiB }),
+  notificationFanout: consumerOf<AlertNotification>('notificationFanout', { concurrency: 1, maxBytes: 64 * MiB }),
   /** Usage accounting (tenancy): every final task event, counted once per task (idempotent per task id). */
-  usage: consumerOf<UsageTaskEvent>((n) => n.taskEvents.stream, (n) => `${n.taskEvents.stream}_tenancy_usage`, { concurrency: 32, maxBytes: 64 * MiB }),
+  usage: consumerOf<UsageTaskEvent>('usage', { concurrency: 32, maxBytes: 64 * MiB }),
 } as const;

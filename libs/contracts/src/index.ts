@@ -20,3 +20,4 @@ export * from './resilience-errors';
 export * from './resilience-endpoints';
 export * from './tenancy-events';
 export * from './events';
+export * from './topology';

@@ -6,6 +6,7 @@ import { ErrorMappingBusInterceptor, MetricsBusInterceptor, TimeoutBusIntercepto
 import { SbClientProxy } from './transport/sb-client.proxy';
 import { SbTransport } from './transport/sb-transport.strategy';
 import { MESSAGING_OPTIONS, type MessagingOptions, NatsClient } from './nats-client';
+import { ensureTopology, Topology } from './jetstream-setup';
 import { natsSpanSink } from './trace';
 
 /**
@@ -29,10 +30,16 @@ export class MessagingModule {
             // Finished spans also go to the span stream, for GET /v1/tasks/:id/trace.
             if (tracer?.exportsToStream) {
               const s = tracer.settings;
-              tracer.addExporter('span-stream', new SpanStreamExporter(natsSpanSink(client, { maxAgeMs: s.TRACE_SPANS_MAX_AGE_S * 1000, maxBytes: s.TRACE_SPANS_MAX_BYTES }), options.service));
+              tracer.addExporter('span-stream', new SpanStreamExporter(natsSpanSink(client, options.topology), options.service));
             }
             return client;
           },
+        },
+        {
+          // The streams, buckets and fleet-wide consumers this service owns or uses (libs/contracts topology.ts).
+          provide: Topology,
+          inject: [NatsClient],
+          useFactory: (client: NatsClient) => ensureTopology(client, options.service, options.topology),
         },
         Bus,
         SbClientProxy,
@@ -49,7 +56,8 @@ export class MessagingModule {
         SbTransport,
         { provide: TRANSPORT_STRATEGY, useExisting: SbTransport },
       ],
-      exports: [NatsClient, Bus, SbClientProxy, SbTransport, TRANSPORT_STRATEGY, BUS_INTERCEPTORS, MESSAGING_OPTIONS],
+      exports: [NatsClient, Topology, Bus, SbClientProxy, SbTransport, TRANSPORT_STRATEGY, BUS_INTERCEPTORS, MESSAGING_OPTIONS],
     };
   }
 }
+

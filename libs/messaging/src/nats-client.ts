@@ -9,7 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
-import { names, type Names, type Subscriber } from '@sb/contracts';
+import { names, type Names, type Subscriber, type TopologySettings } from '@sb/contracts';
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
 
 export interface MessagingOptions {
@@ -21,6 +21,8 @@ export interface MessagingOptions {
   drainGraceMs?: number;
   /** This process's id on subjects addressed to one instance; random when absent. */
   instanceId?: string;
+  /** The settings of the streams, buckets and consumers this service ensures at boot (topologySettings(config)). */
+  topology?: TopologySettings;
 }
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 

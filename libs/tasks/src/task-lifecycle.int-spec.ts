@@ -31,7 +31,7 @@ describe('task lifecycle over real NATS', () => {
   beforeAll(async () => {
     const logger = createLogger('test', 'silent');
     const mod = await Test.createTestingModule({
-      imports: [...coreImports('test', { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, REQUEST_TIMEOUT_MS: 2000 }, logger), TasksModule.forRoot({ recordTtlMs: 0, idempotencyTtlMs: 0, replicas: 1 })],
+      imports: [...coreImports('gateway', { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, REQUEST_TIMEOUT_MS: 2000 }, logger), TasksModule.forRoot()],
     }).compile();
     app = await mod.init();
     client = app.get(NatsClient);

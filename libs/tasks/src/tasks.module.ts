@@ -1,25 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Bus, NatsClient } from '@sb/messaging';
+import { Bus, NatsClient, Topology } from '@sb/messaging';
 import { TaskAnnouncer } from './task-announcer';
-import { type TaskInfraOptions, TaskInfrastructure } from './task-infrastructure';
+import { TaskInfrastructure } from './task-infrastructure';
 import { TaskLifecycle } from './task-lifecycle';
 import { TaskQueue } from './task-queue';
 
 @Module({})
 export class TasksModule {
-  static forRoot(opts: TaskInfraOptions): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: TasksModule,
       providers: [
-        {
-          provide: TaskInfrastructure,
-          inject: [NatsClient],
-          useFactory: async (client: NatsClient) => {
-            const infra = new TaskInfrastructure(client, opts);
-            await infra.open();
-            return infra;
-          },
-        },
+        { provide: TaskInfrastructure, inject: [Topology], useFactory: (t: Topology) => new TaskInfrastructure(t) },
         { provide: TaskQueue, inject: [NatsClient], useFactory: (c: NatsClient) => new TaskQueue(c.js, c.nc, c.names) },
         { provide: TaskAnnouncer, inject: [Bus], useFactory: (bus: Bus) => new TaskAnnouncer(bus) },
         {
@@ -33,7 +25,3 @@ export class TasksModule {
   }
 }
 
-/** TasksModule options from the shared task config variables. */
-export function taskInfraOptions(c: { TASK_RECORD_TTL_S: number; IDEMPOTENCY_TTL_S: number; JETSTREAM_REPLICAS: number }): TaskInfraOptions {
-  return { recordTtlMs: c.TASK_RECORD_TTL_S * 1000, idempotencyTtlMs: c.IDEMPOTENCY_TTL_S * 1000, replicas: c.JETSTREAM_REPLICAS };
-}

@@ -9,7 +9,6 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type BreakerState, names, type OutcomeBatch, type QueuedTask, type TaskRecord } from '@sb/contracts';
-import { openBucket } from '@sb/messaging';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { newTaskId, TaskInfrastructure } from '@sb/tasks';
 import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
@@ -78,7 +77,7 @@ describe('worker breaker gate and outcome reports', () => {
   });
 
   it('takes no task of a capability whose breaker is open, keeps serving others, probes on half-open', async () => {
-    const kv = await openBucket(new Kvm(nc), n.resilience.bucket);
+    const kv = await new Kvm(nc).create(n.resilience.bucket);
     await kv.put(`breaker.agent.${workerId}.flaky`, JSON.stringify(state('open')));
     // The bucket change reaches the worker's watch before any task published after it (one server, in order).
     const blocked = await enqueue('flaky', { failTimes: 0 });

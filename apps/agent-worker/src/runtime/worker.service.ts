@@ -5,14 +5,15 @@
  * which shares this service's AbortRegistry.
  */
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Bus, NatsClient } from '@sb/messaging';
+import { Bus, NatsClient, Topology } from '@sb/messaging';
+import { PRIORITIES } from '@sb/contracts';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { TaskAnnouncer, TaskInfrastructure, TaskQueue } from '@sb/tasks';
 import { AgentRegistry } from '../agents/agent-registry';
 import { HeldTasks } from '../telemetry/held-tasks';
 import type { WorkerConfig } from '../config';
 import { AbortRegistry } from './abort-registry';
-import { ensureConsumers, registerCapabilities } from './consumer-setup';
+import { registerCapabilities } from './capability-catalog';
 import { TaskExecutor } from './task-executor';
 import { type BreakerWiring, startBreakerGate } from './breaker-gate-setup';
 import { TaskPuller } from './task-puller';
@@ -26,6 +27,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
+    @Inject(Topology) private readonly topology: Topology,
     @Inject(Bus) private readonly bus: Bus,
     @Inject(TaskInfrastructure) private readonly infra: TaskInfrastructure,
     @Inject(AgentRegistry) private readonly agents: AgentRegistry,
@@ -41,11 +43,10 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config;
     const capabilities = this.agents.capabilities();
-    await ensureConsumers(this.client.jsm, this.client.names, capabilities, { ackWaitMs: c.TASK_ACK_WAIT_MS, maxAttempts: c.TASK_MAX_ATTEMPTS });
+    await Promise.all(capabilities.flatMap((capability) => PRIORITIES.map((priority) => this.topology.ensureDurable('taskQueue', { capability, priority }))));
     await registerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
     this.breakers = c.WORKER_BREAKER_GATE
-      ? await startBreakerGate(this.client, c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, c.JETSTREAM_REPLICAS, () => this.puller?.wakeUp(),
-          this.logger)
+      ? await startBreakerGate(this.client, this.topology.bucket('resilience'), c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, () => this.puller?.wakeUp(), this.logger)
       : undefined;
     const executor = new TaskExecutor({
       bus: this.bus,

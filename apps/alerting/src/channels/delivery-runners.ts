@@ -10,13 +10,13 @@
  * dropped at runtime as channels are, so they cannot be listed on a controller. The loops start
  * with the app and stop before the transport and the connection do.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Names, NotificationChannel } from '@sb/contracts';
 import type { AppLogger } from '@sb/observability';
 import type { ChannelChange, KvChannelStore } from './channel-store';
 import type { DeliveryAttemptHandler, DeliveryWork, Settle } from './delivery-attempt.handler';
-import { ensureDeliveryConsumer } from './notification-streams';
+import type { ChannelLifecycle } from './channels.handler';
 
 const dec = new TextDecoder();
 /** After an unexpected failure (not a receiver's answer): try again in this long. */
@@ -38,8 +38,8 @@ class ChannelLoop {
   ) {}
 
   async start(): Promise<void> {
-    const { js, jsm, n } = this.runners.deps;
-    await ensureDeliveryConsumer(jsm(), n, this.channelId);
+    const { js, consumers, n } = this.runners.deps;
+    await consumers.created(this.channelId);
     if (this.stopped) return;
     const consumer = await js().consumers.get(n.channels.deliveryStream, n.channels.deliveryConsumer(this.channelId));
     const concurrency = this.runners.concurrency;
@@ -103,7 +103,8 @@ class ChannelLoop {
 
 export interface RunnerDeps {
   js: () => JetStreamClient;
-  jsm: () => JetStreamManager;
+  /** Each channel's delivery consumer: ensured before its loop starts. */
+  consumers: ChannelLifecycle;
   n: Names;
   store: KvChannelStore;
   attempts: DeliveryAttemptHandler;

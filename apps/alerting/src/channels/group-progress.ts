@@ -15,7 +15,6 @@ export interface GroupProgressPort {
   delivered(channelId: string, groupKey: string, createdAt: string): Promise<void>;
 }
 
-export const GROUP_PROGRESS_TTL_MS = 7 * 24 * 3600_000;
 const MAX_CAS_ATTEMPTS = 5;
 const enc = new TextEncoder();
 const dec = new TextDecoder();

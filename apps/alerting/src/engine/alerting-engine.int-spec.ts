@@ -9,7 +9,6 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type AlertNotification, type AlertRuleInput, AlertRuleInputSchema, names } from '@sb/contracts';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { JetStreamOutbox } from '../channels/jetstream-outbox';
-import { ensureNotificationStreams } from '../channels/notification-streams';
 import { MemoryOutbox, startTestEngine, type TestEngine } from './engine.fixture';
 
 const rule = (r: Record<string, unknown>): AlertRuleInput =>
@@ -188,7 +187,6 @@ describe('alerting engine', () => {
     const n = names(p);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
-    await ensureNotificationStreams(jsm, n, { replicas: 1, dedupeWindowMs: 10 * MIN, retentionMs: 60 * MIN, logPerChannel: 100, logMaxAgeMs: 60 * MIN });
     const outbox = new JetStreamOutbox(() => js, n); // the real outbox: JetStream, deduplicated by notification id
     const a = await start(p, { outbox });
     const b = await start(p, { outbox, clock: a.clock });

@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type AlertEvent, type AlertNotification, type MetricBatch, names } from '@sb/contracts';
+import { ensureTopology } from '@sb/messaging';
 import { type AlertingParts, createAlerting } from '../alerting.factory';
 import { DEFAULT_INHIBIT_RULES } from '../alerting-config';
 import type { NotificationOutbox } from '../channels/notification-outbox';
@@ -68,10 +69,10 @@ export async function startTestEngine(
   const n = names(prefix);
   const js = jetstream(nc);
   const sink = new RecordingSink(new JetStreamEventSink(js, n));
+  const topology = await ensureTopology({ jsm: await jetstreamManager(nc), kvm: new Kvm(js), names: n }, 'alerting');
   const parts = await createAlerting({
     js,
-    jsm: await jetstreamManager(nc),
-    kvm: new Kvm(js),
+    topology,
     names: n,
     clock,
     outbox,

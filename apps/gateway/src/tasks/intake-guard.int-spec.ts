@@ -3,7 +3,6 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { names } from '@sb/contracts';
-import { openBucket } from '@sb/messaging';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { IntakeGuard } from './intake-guard';
 
@@ -27,7 +26,7 @@ describe('IntakeGuard on the resilience bucket', () => {
 
   it('learns existing states at start and follows changes', async () => {
     nc = await connect({ servers: testEnv().natsUrl });
-    const kv = await openBucket(new Kvm(nc), n.resilience.bucket);
+    const kv = await new Kvm(nc).create(n.resilience.bucket);
     const open = { scope: 'capability', key: 'ocr', capability: 'ocr', agentId: null, state: 'open', since: new Date().toISOString(), retryAt: new Date(Date.now() + 60_000).toISOString(), reason: 'all_agents_open', failures: 5, attempts: 5, consecutive: 0, probes: 1, epoch: 1 };
     await kv.put('breaker.capability.ocr', JSON.stringify(open));
     const guard = new IntakeGuard({ halfOpenAdmits: 1, staleGraceMs: 30_000 });

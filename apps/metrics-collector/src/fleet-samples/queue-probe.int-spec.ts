@@ -3,7 +3,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { names } from '@sb/contracts';
-import { ensureStream, streamConfigs } from '@sb/messaging';
+import { ensureStream, streamConfig } from '@sb/messaging';
 import { cleanupJetStream, testEnv, uniquePrefix } from '@sb/testing';
 import { JetStreamQueueProbe } from './queue-probe';
 
@@ -27,9 +27,8 @@ describe('JetStream queue probe', () => {
 
   it('reads num_pending per capability and priority, and dead letters per capability', async () => {
     const jsm = await jetstreamManager(nc);
-    const cfg = streamConfigs(n);
-    await ensureStream(jsm, cfg.tasks);
-    await ensureStream(jsm, cfg.deadLetters);
+    await ensureStream(jsm, streamConfig(n, 'tasks'));
+    await ensureStream(jsm, streamConfig(n, 'deadLetters'));
     for (const [cap, prio] of [['echo', 'high'], ['echo', 'normal'], ['code-analysis', 'low']] as const) {
       await jsm.consumers.add(n.queue.stream, { durable_name: n.queue.consumer(cap, prio), filter_subject: n.queue.subject(cap, prio), ack_policy: AckPolicy.Explicit });
     }

@@ -10,7 +10,6 @@ import { Kvm } from '@nats-io/kv';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type BreakerState, type DeadLetter, names, type OutcomeBatch, type QueuedTask, type ShedState, type TaskRecord } from '@sb/contracts';
-import { openBucket } from '@sb/messaging';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { newTaskId, TaskInfrastructure } from '@sb/tasks';
 import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
@@ -108,7 +107,7 @@ describe('recovery: breakers, shedding, dead letters', () => {
     for (const p of ['high', 'normal', 'low'] as const) {
       await jsm.consumers.add(n.queue.stream, { durable_name: n.queue.consumer('translate', p), filter_subject: n.queue.subject('translate', p), ack_policy: AckPolicy.Explicit });
     }
-    const registry = await openBucket(new Kvm(nc), n.buckets.agents);
+    const registry = await new Kvm(nc).create(n.buckets.agents);
     await registry.put('a1', JSON.stringify({ registration: { agentId: 'a1', capabilities: ['translate'], maxConcurrency: 2 }, registeredAt: Date.now(), left: false }));
     const beat = () => nc.publish(n.agents.heartbeat('a1'), JSON.stringify({ agentId: 'a1', seq: 1, inFlight: 2, capacity: 2, status: 'ready' }));
     beat();

@@ -5,7 +5,7 @@
  * leader decides) and stops them on shutdown.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
-import { Bus, encode, NatsClient, openBucket } from '@sb/messaging';
+import { Bus, encode, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { TaskLifecycle } from '@sb/tasks';
 import type { RecoveryConfig } from '../config';
@@ -54,8 +54,8 @@ export const resilienceControllers: Type[] = [BreakersNatsController, SheddingNa
 export const resilienceProviders: Provider[] = [
   {
     provide: ResilienceBucket,
-    inject: [NatsClient, RECOVERY_CONFIG],
-    useFactory: async (c: NatsClient, cfg: RecoveryConfig) => new ResilienceBucket(await openBucket(c.kvm, c.names.resilience.bucket, { replicas: cfg.JETSTREAM_REPLICAS })),
+    inject: [Topology],
+    useFactory: (t: Topology) => new ResilienceBucket(t.bucket('resilience')),
   },
   {
     provide: BreakersService,
@@ -86,8 +86,8 @@ export const resilienceProviders: Provider[] = [
   },
   {
     provide: SheddingService,
-    inject: [NatsClient, Bus, LeaderLease, ResilienceBucket, BreakersService, IncidentLog, ServiceMetrics, RECOVERY_CONFIG, LOGGER],
-    useFactory: (c: NatsClient, bus: Bus, leader: LeaderLease, bucket: ResilienceBucket, breakers: BreakersService, incidents: IncidentLog, metrics: ServiceMetrics, cfg: RecoveryConfig, logger: AppLogger) => {
+    inject: [NatsClient, Topology, Bus, LeaderLease, ResilienceBucket, BreakersService, IncidentLog, ServiceMetrics, RECOVERY_CONFIG, LOGGER],
+    useFactory: (c: NatsClient, t: Topology, bus: Bus, leader: LeaderLease, bucket: ResilienceBucket, breakers: BreakersService, incidents: IncidentLog, metrics: ServiceMetrics, cfg: RecoveryConfig, logger: AppLogger) => {
       const shedding = new SheddingService(
         c,
         bus,
@@ -99,7 +99,7 @@ export const resilienceProviders: Provider[] = [
         {
           tickMs: cfg.SHED_TICK_MS,
           agentDownAfterMs: cfg.SHED_AGENT_DOWN_AFTER_MS,
-          replicas: cfg.JETSTREAM_REPLICAS,
+          registry: t.bucket('agents'),
           policy: {
             lowDeficit: cfg.SHED_LOW_DEFICIT,
             normalDeficit: Math.max(cfg.SHED_LOW_DEFICIT, cfg.SHED_NORMAL_DEFICIT),

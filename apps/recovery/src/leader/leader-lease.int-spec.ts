@@ -4,7 +4,6 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { names } from '@sb/contracts';
-import { openBucket } from '@sb/messaging';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { KvLeaseStore } from './kv-lease-store';
 import { LeaderLease } from './leader-lease';
@@ -26,7 +25,7 @@ describe('LeaderLease on JetStream KV', () => {
   });
 
   it('keeps exactly one leader among three, and a new one takes over with a higher epoch when it dies (timing: see the fake-clock unit test)', async () => {
-    const kv = await openBucket(new Kvm(jetstream(nc)), names(prefix).recoveryCore.leaderBucket);
+    const kv = await new Kvm(jetstream(nc)).create(names(prefix).recoveryCore.leaderBucket);
     const leaseMs = 900;
     for (const id of ['r1', 'r2', 'r3']) leases.push(new LeaderLease(new KvLeaseStore(kv), { replicaId: id, leaseMs }));
     let overlap = false;

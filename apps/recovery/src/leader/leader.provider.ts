@@ -4,7 +4,7 @@
  * shutdown. Inject `LeaderLease` to ask `isLeader()` / `onChange()` / `epoch`.
  */
 import type { FactoryProvider } from '@nestjs/common';
-import { NatsClient, openBucket } from '@sb/messaging';
+import { NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { Gauge } from 'prom-client';
 import { RECOVERY_CONFIG } from '../recovery.tokens';
@@ -14,10 +14,9 @@ import { LeaderLease } from './leader-lease';
 
 export const leaderLeaseProvider: FactoryProvider<LeaderLease> = {
   provide: LeaderLease,
-  inject: [NatsClient, RECOVERY_CONFIG, LOGGER, ServiceMetrics],
-  useFactory: async (client: NatsClient, cfg: RecoveryConfig, logger: AppLogger, metrics: ServiceMetrics) => {
-    const kv = await openBucket(client.kvm, client.names.recoveryCore.leaderBucket, { history: 1, replicas: cfg.JETSTREAM_REPLICAS });
-    const lease = new LeaderLease(new KvLeaseStore(kv), {
+  inject: [NatsClient, Topology, RECOVERY_CONFIG, LOGGER, ServiceMetrics],
+  useFactory: (client: NatsClient, t: Topology, cfg: RecoveryConfig, logger: AppLogger, metrics: ServiceMetrics) => {
+    const lease = new LeaderLease(new KvLeaseStore(t.bucket('recoveryLeader')), {
       replicaId: cfg.RECOVERY_REPLICA_ID,
       leaseMs: cfg.RECOVERY_LEASE_MS,
       onError: (err, during) => (during === 'acquire' ? logger.debug({ err }, 'leader lease: not acquired') : logger.warn({ err, during }, 'leader lease error')),

@@ -6,7 +6,8 @@
  * `shed.<capability>` bucket entry that gateways and the fleet overview read.
  */
 import { AgentRegistrationSchema, DeregistrationSchema, HeartbeatSchema, type RaiseAlert, type ShedState } from '@sb/contracts';
-import { type Bus, type NatsClient, openBucket } from '@sb/messaging';
+import type { KV } from '@nats-io/kv';
+import type { Bus, NatsClient } from '@sb/messaging';
 import type { AppLogger, ServiceMetrics } from '@sb/observability';
 import { Counter, Gauge } from 'prom-client';
 import type { IncidentPort } from '../breakers/breaker-signals';
@@ -20,8 +21,8 @@ export interface SheddingOptions {
   policy: ShedPolicy;
   tickMs: number;
   agentDownAfterMs: number;
-  /** JetStream replicas for the registry bucket if this service creates it first. */
-  replicas: number;
+  /** The collector's agent registry (Buckets.agents): the fleet's capacity per capability. */
+  registry: KV;
   now?: () => number;
 }
 
@@ -162,8 +163,7 @@ export class SheddingService {
   /** The collector's registry (`buckets.agents`, `{registration, left}` per agent): current records, then changes. */
   private async watchRegistry(): Promise<void> {
     try {
-      const kv = await openBucket(this.client.kvm, this.client.names.buckets.agents, { replicas: this.opts.replicas });
-      const w = await kv.watch();
+      const w = await this.opts.registry.watch();
       this.stopRegistry = () => w.stop();
       for await (const e of w) {
         if (e.operation !== 'PUT') {

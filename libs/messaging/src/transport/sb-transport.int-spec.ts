@@ -10,7 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AckPolicy, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { ConflictError, consumerOf, Endpoints, eventOf, ForbiddenError, names, type ParsedReqOf, UnavailableError } from '@sb/contracts';
+import { ConflictError, type ConsumerEndpoint, Endpoints, eventOf, ForbiddenError, names, type ParsedReqOf, UnavailableError } from '@sb/contracts';
 import { createLogger, createServiceApp, ServiceMetrics } from '@sb/observability';
 import { cleanupJetStream, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { lastValueFrom } from 'rxjs';
@@ -26,7 +26,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const Seen = eventOf<{ n: number }>((n) => `${n.prefix}.test.seen.*`, 1024);
 const Shared = eventOf<{ n: number }>((n) => `${n.prefix}.test.shared`, 1024, { shared: true });
-const Jobs = consumerOf<{ outcome: 'ok' | 'retry' | 'never' }>((n) => `${n.prefix.toUpperCase()}_JOBS`, () => 'worker', { concurrency: 4, maxBytes: 1024 });
+const Jobs: ConsumerEndpoint<{ outcome: 'ok' | 'retry' | 'never' }> = { kind: 'consumer', stream: (n) => `${n.prefix.toUpperCase()}_JOBS`, durable: () => 'worker', concurrency: 4, maxBytes: 1024 };
 const tenant = (id: string) => ({ id, name: 'n', plan: 'free', status: 'active' as const, createdAt: 'x', updatedAt: 'x' });
 
 /** Records what reached the handlers, per app instance. */
