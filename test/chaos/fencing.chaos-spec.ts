@@ -69,7 +69,7 @@ describe('fencing a worker that lost its task', () => {
     return new TaskExecutor({
       bus,
       store,
-      queue: new TaskQueue(client.js, client.nc, n),
+      queue: new TaskQueue(client),
       announcer: new TaskAnnouncer(bus),
       agents: new AgentRegistry().register(agent),
       aborts,

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Bus, coreImports } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
 import { RedisModule } from '@sb/redis';
@@ -11,7 +10,7 @@ import { AdminService } from './admin/admin.service';
 import { AuthEventsNatsController } from './auth/auth-events.nats';
 import { AuthGuard } from './auth/auth.guard';
 import { GatewayAuthenticator } from './auth/authenticator.provider';
-import { RequestContextInterceptor } from './auth/request-context';
+import { HttpRequestContext } from './auth/request-context';
 import { RequestSpanInterceptor, RequestSpans } from './auth/request-span';
 import type { GatewayConfig } from './config';
 import { ConsoleHttpController } from './console/console.http';
@@ -63,7 +62,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       RequestSpans,
       RequestSpanInterceptor,
       { provide: DeadLettersService, inject: [Bus], useFactory: (b: Bus) => new DeadLettersService(b, config.MAX_INPUT_BYTES) },
-      { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+      HttpRequestContext,
       ...taskProviders,
       ...traceProviders,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },

@@ -18,7 +18,6 @@ import { activeSpan, ServiceTracer } from '@sb/observability';
 import type { z } from 'zod';
 import { decode, encode } from './codec';
 import { NatsClient } from './nats-client';
-import { RequestMux } from './request-mux';
 import { errorFromReply } from './wire-errors';
 
 export interface CallOptions {
@@ -28,8 +27,6 @@ export interface CallOptions {
 
 @Injectable()
 export class Bus {
-  private mux?: RequestMux;
-
   constructor(
     @Inject(NatsClient) private readonly client: NatsClient,
     /** Spans for the requests and publishes this service makes (absent in bare test setups). */
@@ -62,8 +59,7 @@ export class Bus {
   private async requestOnce(subject: string, payload: unknown, opts: CallOptions): Promise<unknown> {
     let reply: Msg;
     try {
-      this.mux ??= new RequestMux(this.client.nc);
-      reply = await this.mux.request(subject, encode(payload), opts.timeoutMs ?? this.client.options.requestTimeoutMs, opts.headers);
+      reply = await this.client.mux.request(subject, encode(payload), opts.timeoutMs ?? this.client.options.requestTimeoutMs, opts.headers);
     } catch (e) {
       throw mapRequestFailure(e, subject);
     }

@@ -3,6 +3,8 @@ export * from './trace';
 export * from './wire-errors';
 export * from './nats-client';
 export * from './bus';
+export * from './js-publish';
+export * from './request-mux';
 export * from './jetstream-setup';
 export * from './pulled-message';
 export * from './pull';

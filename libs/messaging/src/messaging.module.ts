@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { type AppLogger, LOGGER, ReadinessRegistry, ServiceMetrics, ServiceTracer, SpanStreamExporter, TRANSPORT_STRATEGY } from '@sb/observability';
 import { Bus } from './bus';
 import { BUS_INTERCEPTORS, type BusInterceptor } from './transport/bus-interceptor';
-import { ErrorMappingBusInterceptor, MetricsBusInterceptor, TimeoutBusInterceptor, TracingBusInterceptor } from './transport/bus-interceptors';
+import { ErrorMappingBusInterceptor, HandlerSpanBusInterceptor, MetricsBusInterceptor, TimeoutBusInterceptor, TracingBusInterceptor } from './transport/bus-interceptors';
 import { SbClientProxy } from './transport/sb-client.proxy';
 import { SbTransport } from './transport/sb-transport.strategy';
 import { MESSAGING_OPTIONS, type MessagingOptions, NatsClient } from './nats-client';
@@ -48,7 +48,7 @@ export class MessagingModule {
           inject: [ServiceMetrics, LOGGER, { token: ServiceTracer, optional: true }],
           useFactory: (metrics: ServiceMetrics, logger: AppLogger, tracer?: ServiceTracer): BusInterceptor[] => [
             new MetricsBusInterceptor(metrics),
-            ...(tracer ? [new TracingBusInterceptor(tracer)] : []),
+            ...(tracer ? [new TracingBusInterceptor(tracer), new HandlerSpanBusInterceptor(tracer)] : []),
             new ErrorMappingBusInterceptor(logger),
             new TimeoutBusInterceptor(),
           ],

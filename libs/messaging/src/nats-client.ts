@@ -11,6 +11,8 @@ import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { names, type Names, type Subscriber, type TopologySettings } from '@sb/contracts';
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
+import { jsPublish, type JsPublishOptions, type PubAck } from './js-publish';
+import { RequestMux } from './request-mux';
 
 export interface MessagingOptions {
   url: string;
@@ -96,6 +98,18 @@ export class NatsClient implements OnApplicationShutdown {
   get kvm(): Kvm {
     if (!this.kvManager) throw new Error('NATS is not connected yet');
     return this.kvManager;
+  }
+
+  private requestMux?: RequestMux;
+  /** Requests and JetStream writes over one muxed inbox (see RequestMux). */
+  get mux(): RequestMux {
+    this.requestMux ??= new RequestMux(this.nc);
+    return this.requestMux;
+  }
+
+  /** A JetStream publish over the mux (see js-publish.ts), with the service's request time limit. */
+  jsPublish(subject: string, data: Uint8Array, o: Omit<JsPublishOptions, 'timeoutMs'> = {}): Promise<PubAck> {
+    return jsPublish(this.mux, subject, data, { ...o, timeoutMs: this.options.requestTimeoutMs });
   }
 
   async onApplicationShutdown(): Promise<void> {

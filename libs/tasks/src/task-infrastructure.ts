@@ -5,7 +5,7 @@
  */
 
 import type { KV } from '@nats-io/kv';
-import type { Topology } from '@sb/messaging';
+import { KvWriter, type NatsClient, type Topology } from '@sb/messaging';
 import { TaskStore } from './task-store';
 
 export class TaskInfrastructure {
@@ -13,8 +13,9 @@ export class TaskInfrastructure {
   readonly idempotency: KV;
   readonly capabilities: KV;
 
-  constructor(topology: Topology) {
-    this.store = new TaskStore(topology.bucket('tasks'));
+  constructor(topology: Topology, client: NatsClient) {
+    const tasks = topology.bucket('tasks');
+    this.store = new TaskStore(tasks, new KvWriter(client.mux, tasks, client.names.buckets.tasks, client.options.requestTimeoutMs));
     this.idempotency = topology.bucket('idempotency');
     this.capabilities = topology.bucket('capabilities');
   }

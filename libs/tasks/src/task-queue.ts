@@ -5,10 +5,9 @@
  * tenant's running-task ceiling, the waiting gateway) and a dedupe id. Dead letters go to their
  * own stream. Nothing else in the codebase publishes either.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { type DeadLetter, Headers, type Names, type QueuedTask, type TaskRecord } from '@sb/contracts';
-import { encode } from '@sb/messaging';
+import { encode, type NatsClient } from '@sb/messaging';
 
 export interface EnqueueOptions {
   /** Dedupe id for JetStream (`Nats-Msg-Id`); the task id for a first submit. */
@@ -25,11 +24,11 @@ export interface EnqueueOptions {
 }
 
 export class TaskQueue {
-  constructor(
-    private readonly js: JetStreamClient,
-    private readonly nc: NatsConnection,
-    private readonly n: Names,
-  ) {}
+  private readonly n: Names;
+
+  constructor(private readonly client: Pick<NatsClient, 'jsPublish' | 'nc' | 'names'>) {
+    this.n = client.names;
+  }
 
   async enqueue(task: QueuedTask, o: EnqueueOptions): Promise<void> {
     const h = natsHeaders();
@@ -40,15 +39,15 @@ export class TaskQueue {
     if (o.reclaimedFromRevision !== undefined) h.set(Headers.Reclaimed, String(o.reclaimedFromRevision));
     if (o.notify) h.set(Headers.Notify, o.notify);
     if (typeof o.maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(o.maxConcurrent));
-    await this.js.publish(this.n.queue.subject(task.capability, task.priority), encode(task), { msgID: o.msgId, headers: h });
+    await this.client.jsPublish(this.n.queue.subject(task.capability, task.priority), encode(task), { msgID: o.msgId, headers: h });
     // A hint for idle workers; they also poll, so a lost hint only delays.
-    this.nc.publish(this.n.internal.taskReady(task.capability, task.priority));
+    this.client.nc.publish(this.n.internal.taskReady(task.capability, task.priority));
   }
 
   /** Dead letters are deduplicated per attempt cycle: a redriven task can dead-letter again. */
   async deadLetter(entry: DeadLetter): Promise<void> {
     const t = entry.task;
-    await this.js.publish(this.n.deadLetters.subject(t.capability), encode(entry), { msgID: `dlq-${t.taskId}-${Date.parse(t.deadlineAt)}` });
+    await this.client.jsPublish(this.n.deadLetters.subject(t.capability), encode(entry), { msgID: `dlq-${t.taskId}-${Date.parse(t.deadlineAt)}` });
   }
 }
 

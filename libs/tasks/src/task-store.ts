@@ -5,6 +5,7 @@
  * loses, so a task's result is stored once.
  */
 import type { KV } from '@nats-io/kv';
+import type { KvWriter } from '@sb/messaging';
 import type { TaskRecord } from '@sb/contracts';
 
 export interface Versioned {
@@ -16,8 +17,18 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const MAX_CAS_ATTEMPTS = 8;
 
+/** How records are written: over the connection's muxed inbox (KvWriter), or the bucket's own methods. */
+type Writes = Pick<KvWriter, 'create' | 'update'>;
+
 export class TaskStore {
-  constructor(private readonly kv: KV) {}
+  private readonly writes: Writes;
+
+  constructor(
+    private readonly kv: KV,
+    writer?: Writes,
+  ) {
+    this.writes = writer ?? kv;
+  }
 
   static key(tenantId: string, taskId: string): string {
     return `${tenantId}.${taskId}`;
@@ -32,7 +43,7 @@ export class TaskStore {
 
   /** Create; fails if the key exists. */
   async create(record: TaskRecord): Promise<number> {
-    return this.kv.create(TaskStore.key(record.tenantId, record.taskId), encoder.encode(JSON.stringify(record)));
+    return this.writes.create(TaskStore.key(record.tenantId, record.taskId), encoder.encode(JSON.stringify(record)));
   }
 
   async delete(tenantId: string, taskId: string): Promise<void> {
@@ -42,7 +53,7 @@ export class TaskStore {
   /** Write `next` only if the entry is still at `revision`. Returns the new revision, or undefined if someone else wrote first. */
   async replace(next: TaskRecord, revision: number): Promise<number | undefined> {
     try {
-      return await this.kv.update(TaskStore.key(next.tenantId, next.taskId), encoder.encode(JSON.stringify(next)), revision);
+      return await this.writes.update(TaskStore.key(next.tenantId, next.taskId), encoder.encode(JSON.stringify(next)), revision);
     } catch (e) {
       if (isWrongRevision(e)) return undefined;
       throw e;

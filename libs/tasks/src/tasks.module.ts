@@ -11,8 +11,8 @@ export class TasksModule {
     return {
       module: TasksModule,
       providers: [
-        { provide: TaskInfrastructure, inject: [Topology], useFactory: (t: Topology) => new TaskInfrastructure(t) },
-        { provide: TaskQueue, inject: [NatsClient], useFactory: (c: NatsClient) => new TaskQueue(c.js, c.nc, c.names) },
+        { provide: TaskInfrastructure, inject: [Topology, NatsClient], useFactory: (t: Topology, c: NatsClient) => new TaskInfrastructure(t, c) },
+        { provide: TaskQueue, inject: [NatsClient], useFactory: (c: NatsClient) => new TaskQueue(c) },
         { provide: TaskAnnouncer, inject: [Bus], useFactory: (bus: Bus) => new TaskAnnouncer(bus) },
         {
           provide: TaskLifecycle,

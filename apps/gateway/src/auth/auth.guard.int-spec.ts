@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { AuthGuard, RequireScope } from './auth.guard';
 import { Authenticator } from './authenticator';
 import { GatewayAuthenticator } from './authenticator.provider';
+import { currentRequest, HttpRequestContext, type RequestInfo } from './request-context';
 import { RequestSpan, RequestSpans, SpanTraceparent } from './request-span';
 import { CurrentPrincipal } from './request-state';
 
@@ -27,13 +28,14 @@ const KEYS: Record<string, Principal> = {
 const NumberBody = z.object({ n: z.number() }).strict();
 
 /** What the authenticator saw: the span active while it asked "auth". */
-const seen: { authorizeSpan?: string; handlerSpan?: string; spanTraceparent?: string } = {};
+const seen: { authorizeSpan?: string; handlerSpan?: string; spanTraceparent?: string; request?: RequestInfo } = {};
 
 @Controller()
 class GuardedController {
   @Post('/t')
   @RequireScope('tasks:submit')
   submit(@Body(contract(NumberBody)) body: z.output<typeof NumberBody>, @CurrentPrincipal() p: Principal) {
+    seen.request = currentRequest();
     return { n: body.n, tenantId: p.tenantId, keyId: p.keyId };
   }
 
@@ -49,6 +51,14 @@ class GuardedController {
   @Get('/open')
   open() {
     return { open: true };
+  }
+
+  @MessagePattern(Endpoints.cancelTask, { span: 'test.traced.nats' })
+  @RequireScope('tasks:submit')
+  tracedOverNats(@SpanTraceparent() spanTraceparent: string | undefined) {
+    seen.handlerSpan = activeSpan()?.spanContext().spanId;
+    seen.spanTraceparent = spanTraceparent;
+    return {};
   }
 
   @MessagePattern(Endpoints.getTask)
@@ -89,7 +99,7 @@ describe('AuthGuard (HTTP and NATS)', () => {
       module: GuardTestModule,
       imports: coreImports('gateway-guard-test', config, logger),
       controllers: [GuardedController],
-      providers: [{ provide: GatewayAuthenticator, useValue: authenticator }, AuthGuard, RequestSpans],
+      providers: [{ provide: GatewayAuthenticator, useValue: authenticator }, AuthGuard, RequestSpans, HttpRequestContext],
     });
     ({ app } = await createServiceApp({ service: 'gateway-guard-test', config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: 1_000 }, module, logger }));
     await app.listen(0, '127.0.0.1');
@@ -133,9 +143,26 @@ describe('AuthGuard (HTTP and NATS)', () => {
     expect(events.filter((e) => e.transport === 'nats').every((e) => e.route === undefined)).toBe(true);
   });
 
+  it('runs an HTTP handler with its transport and route known (for the security events it causes)', async () => {
+    seen.request = undefined;
+    expect((await post('/t', '{"n":1}', 'sbk_submitter')).status).toBe(201);
+    expect(seen.request).toEqual({ transport: 'http', route: 'POST /t' });
+  });
+
   it('authenticates inside the handler\'s @RequestSpan, which stays active for the handler', async () => {
     seen.authorizeSpan = undefined;
     expect((await post('/traced', '{}', 'sbk_submitter')).status).toBe(201);
+    expect(seen.authorizeSpan).toEqual(expect.stringMatching(/^[0-9a-f]{16}$/));
+    expect(seen.handlerSpan).toBe(seen.authorizeSpan);
+    expect(seen.spanTraceparent).toContain(seen.authorizeSpan);
+  });
+
+  it('authenticates over NATS inside the span the bus opens for the handler, which stays active for it', async () => {
+    seen.authorizeSpan = undefined;
+    seen.handlerSpan = undefined;
+    const h = natsHeaders();
+    h.set('Authorization', 'Bearer sbk_submitter');
+    await nc.request(n.tasks.cancel, JSON.stringify({ taskId: 'tsk_x' }), { headers: h, timeout: 2_000 });
     expect(seen.authorizeSpan).toEqual(expect.stringMatching(/^[0-9a-f]{16}$/));
     expect(seen.handlerSpan).toBe(seen.authorizeSpan);
     expect(seen.spanTraceparent).toContain(seen.authorizeSpan);

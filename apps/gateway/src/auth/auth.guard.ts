@@ -43,7 +43,7 @@ export class AuthGuard implements CanActivate {
     const scopes = this.reflector.get<Scope[] | undefined>(SCOPES_KEY, ctx.getHandler());
     if (!scopes?.length) throw new Error(`${ctx.getClass().name}.${ctx.getHandler().name} is guarded but declares no @RequireScope(...)`);
     const { header, info } = credentialOf(ctx);
-    // Guards run before interceptors: the guard itself says which route a refusal's security event is about.
+    // The guard says itself which route a refusal's security event is about (HttpRequestContext may not be installed).
     const principal = await this.spans.within(ctx, () => runWithRequest(info, () => this.auth.authenticate(header, ...scopes)));
     requestState(ctx).principal = principal;
     return true;

@@ -1,11 +1,11 @@
 /**
  * Which transport and route a request came in on, for security events. HTTP requests set it in
- * an interceptor (and the AuthGuard, which runs before interceptors, for its own check); a
- * request without one came over NATS (the task subjects).
+ * a Fastify hook before their handler (HttpRequestContext); a request without one came over NATS
+ * (the task subjects).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 
 export interface RequestInfo {
   transport: 'http' | 'nats';
@@ -33,10 +33,17 @@ export function httpRequestInfo(req: RouteRequest): RequestInfo {
   return { transport: 'http', route: `${req.method ?? ''} ${req.routeOptions?.url ?? (req.url ?? '').split('?')[0]}`.slice(0, 256) };
 }
 
+/**
+ * Every HTTP request's handler (guards, pipes, the method) runs with its transport and route
+ * known, set in a Fastify `preHandler` hook: HTTP only, and without a Nest interceptor, which
+ * would put an Observable pipeline around every handler, the bus's included.
+ */
 @Injectable()
-export class RequestContextInterceptor implements NestInterceptor {
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
-    return runWithRequest(httpRequestInfo(ctx.switchToHttp().getRequest<RouteRequest>()), () => next.handle());
+export class HttpRequestContext implements OnModuleInit {
+  constructor(@Inject(HttpAdapterHost) private readonly host: HttpAdapterHost) {}
+
+  onModuleInit(): void {
+    const fastify = this.host.httpAdapter?.getInstance<{ addHook(name: 'preHandler', hook: (req: RouteRequest, reply: unknown, done: () => void) => void): void }>();
+    fastify?.addHook('preHandler', (req, _reply, done) => runWithRequest(httpRequestInfo(req), done));
   }
 }

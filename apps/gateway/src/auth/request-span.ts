@@ -1,9 +1,11 @@
 /**
- * A handler's own span, declared with `@RequestSpan(SpanNames.Submit)`. It is opened before the
+ * A route's own span, declared with `@RequestSpan(SpanNames.Submit)`. It is opened before the
  * handler's AuthGuard, so the credential check runs inside it (auth's spans are its children),
- * stays active for the pipes and the handler, and ends with their outcome. Over NATS it is a
- * child of the served message's span when there is one; otherwise it continues the caller's
- * `traceparent` header, or starts a trace. Handlers read its traceparent with `@SpanTraceparent()`.
+ * stays active for the pipes and the handler, and ends with their outcome. It continues the
+ * caller's `traceparent` header, or starts a trace. Handlers read its traceparent with
+ * `@SpanTraceparent()`. NATS handlers declare theirs on the bus instead
+ * (`@MessagePattern(endpoint, { span })`), which opens it around guards and pipes without an
+ * Observable per message.
  */
 import {
   applyDecorators,
@@ -20,7 +22,7 @@ import { Reflector } from '@nestjs/core';
 import { context, type Span, trace } from '@opentelemetry/api';
 import { Headers, SpanAttributes } from '@sb/contracts';
 import type { SbContext } from '@sb/messaging';
-import { activeSpan, markSpanError, ServiceTracer } from '@sb/observability';
+import { activeSpan, formatTraceparent, markSpanError, ServiceTracer } from '@sb/observability';
 import { finalize, type Observable, tap } from 'rxjs';
 import { requestState } from './request-state';
 
@@ -89,7 +91,13 @@ export class RequestSpanInterceptor implements NestInterceptor {
 /** The handler runs in a span of its own named `name` (opened before its guard). */
 export const RequestSpan = (name: string) => applyDecorators(SetMetadata(SPAN_NAME, name), UseInterceptors(RequestSpanInterceptor));
 
-/** The traceparent continuing the handler's `@RequestSpan` (undefined without one). */
-export const SpanTraceparent = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): string | undefined => requestState(ctx).spanTraceparent,
-);
+/**
+ * The traceparent continuing the handler's own span: its `@RequestSpan` (HTTP), or over NATS the
+ * span the bus opened for it (`@MessagePattern(endpoint, { span })`), which is the active one.
+ */
+export const SpanTraceparent = createParamDecorator((_data: unknown, ctx: ExecutionContext): string | undefined => {
+  const own = requestState(ctx).spanTraceparent;
+  if (own || ctx.getType() !== 'rpc') return own;
+  const span = activeSpan();
+  return span ? formatTraceparent(span.spanContext()) : undefined;
+});

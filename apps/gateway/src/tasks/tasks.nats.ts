@@ -8,7 +8,7 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { Endpoints, Events, Headers, type ParsedReqOf, type Principal, SpanNames } from '@sb/contracts';
 import { contract, type SbContext } from '@sb/messaging';
 import { RequireScope } from '../auth/auth.guard';
-import { RequestSpan, SpanTraceparent } from '../auth/request-span';
+import { SpanTraceparent } from '../auth/request-span';
 import { CurrentPrincipal } from '../auth/request-state';
 import { Admission } from './admission';
 import { CompletionInbox } from './completion-inbox';
@@ -29,9 +29,8 @@ export class TasksNatsController {
     @Inject(CompletionInbox) private readonly inbox: CompletionInbox,
   ) {}
 
-  @MessagePattern(Endpoints.submitTask)
+  @MessagePattern(Endpoints.submitTask, { span: SpanNames.Submit })
   @RequireScope('tasks:submit')
-  @RequestSpan(SpanNames.Submit)
   submit(
     @Payload(contract(Endpoints.submitTask)) req: Req<typeof Endpoints.submitTask>,
     @CurrentPrincipal() principal: Principal,

@@ -4,6 +4,7 @@
  * handler directly (the bus's hot path serves tens of thousands of messages a second), and run
  * in the order given, the first outermost.
  */
+import type { HandlerExtras } from './patterns';
 import type { SbContext } from './sb-context';
 
 export type HandlerKind = 'request' | 'event' | 'consumer';
@@ -11,12 +12,14 @@ export type HandlerKind = 'request' | 'event' | 'consumer';
 export interface BusCall {
   kind: HandlerKind;
   ctx: SbContext;
+  /** What the handler declared with its pattern (`@MessagePattern(endpoint, extras)`). */
+  extras: HandlerExtras;
 }
 
 export interface BusInterceptor {
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown>;
-  /** Whether it has anything to do for a handler of this kind (asked once per handler, not per message). */
-  appliesTo?(kind: HandlerKind, timeoutMs: number | undefined): boolean;
+  /** Whether it has anything to do for this handler (asked once per handler, not per message). */
+  appliesTo?(kind: HandlerKind, extras: HandlerExtras): boolean;
 }
 
 export const BUS_INTERCEPTORS = Symbol('BUS_INTERCEPTORS');

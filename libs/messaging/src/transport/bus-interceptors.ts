@@ -7,6 +7,7 @@ import { Headers, SpanAttributes, TimeoutError } from '@sb/contracts';
 import { activeSpan, type AppLogger, markSpanError, type ServiceMetrics, type ServiceTracer } from '@sb/observability';
 import { asSbError } from '../wire-errors';
 import type { BusCall, BusInterceptor, HandlerKind } from './bus-interceptor';
+import type { HandlerExtras } from './patterns';
 
 /** `sb_requests_total` and `sb_request_duration_seconds` with transport="nats", per endpoint pattern (bounded). */
 export class MetricsBusInterceptor implements BusInterceptor {
@@ -46,6 +47,23 @@ export class TracingBusInterceptor implements BusInterceptor {
   }
 }
 
+/**
+ * `@MessagePattern(endpoint, { span })`: the handler's own span, a child of the served span (or
+ * the first span of a trace when the caller sent none). Guards, pipes and the method run in it.
+ */
+export class HandlerSpanBusInterceptor implements BusInterceptor {
+  constructor(private readonly tracer: ServiceTracer) {}
+
+  appliesTo(kind: HandlerKind, extras: HandlerExtras): boolean {
+    return kind === 'request' && !!extras.span && this.tracer.enabled;
+  }
+
+  around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {
+    const kind = activeSpan() ? 'internal' : 'server';
+    return this.tracer.inSpan(call.extras.span!, { kind, parent: call.ctx.header(Headers.TraceParent), attributes: { [SpanAttributes.Transport]: 'nats' } }, next);
+  }
+}
+
 /** Anything a handler throws leaves as an SbError; what was not one is logged here, once, with its stack. */
 export class ErrorMappingBusInterceptor implements BusInterceptor {
   constructor(private readonly logger: AppLogger) {}
@@ -67,8 +85,8 @@ export class ErrorMappingBusInterceptor implements BusInterceptor {
 
 /** `@MessagePattern(endpoint, { timeoutMs })`: the caller gets SERVICE.TIMEOUT when the handler takes longer. */
 export class TimeoutBusInterceptor implements BusInterceptor {
-  appliesTo(_kind: HandlerKind, timeoutMs: number | undefined): boolean {
-    return !!timeoutMs;
+  appliesTo(_kind: HandlerKind, extras: HandlerExtras): boolean {
+    return !!extras.timeoutMs;
   }
 
   around(call: BusCall, next: () => Promise<unknown>): Promise<unknown> {

@@ -44,4 +44,9 @@ export interface HandlerExtras {
   maxPayloadBytes?: number;
   /** The handler must answer within this many ms or the caller gets a 504-style timeout error. */
   timeoutMs?: number;
+  /**
+   * The handler's own span (e.g. `task.submit`), a child of the served message's span: guards,
+   * pipes and the handler run inside it, so what they call is traced under it.
+   */
+  span?: string;
 }

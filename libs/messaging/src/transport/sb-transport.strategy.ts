@@ -29,6 +29,7 @@ import { SbContext } from './sb-context';
 export const SB_TRANSPORT = Symbol('sb-nats');
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 const CONSUMER_RETRY = { baseMs: 500, maxMs: 30_000 };
+const NO_EXTRAS: HandlerExtras = Object.freeze({});
 
 @Injectable()
 export class SbTransport extends Server implements CustomTransportStrategy, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -96,7 +97,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
     const kind: HandlerKind = event ? 'event' : 'request';
     const maxBytes = event ? endpoint.maxBytes : (extras.maxPayloadBytes ?? DEFAULT_MAX_BYTES);
     const queue = event ? (endpoint.shared ? n.queueGroup(this.client.options.service) : undefined) : (extras.queue ?? n.queueGroup(this.client.options.service));
-    const around = this.interceptorsFor(kind, extras.timeoutMs);
+    const around = this.interceptorsFor(kind, extras);
     const sub = this.client.nc.subscribe(pattern, {
       queue,
       callback: (err, msg) => {
@@ -104,21 +105,21 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
           this.log.error({ err, subject: pattern }, 'subscription error');
           return;
         }
-        this.track(event ? this.onEvent(handler, msg, pattern, maxBytes, around) : this.onRequest(handler, msg, pattern, maxBytes, extras.timeoutMs, around));
+        this.track(event ? this.onEvent(handler, msg, pattern, maxBytes, around) : this.onRequest(handler, msg, pattern, maxBytes, extras, around));
       },
     });
     this.subs.push(sub);
   }
 
   /** The interceptors that have something to do for handlers of this kind, chosen once per handler. */
-  private interceptorsFor(kind: HandlerKind, timeoutMs: number | undefined): BusInterceptor[] {
-    return this.interceptors.filter((i) => i.appliesTo?.(kind, timeoutMs) ?? true);
+  private interceptorsFor(kind: HandlerKind, extras: HandlerExtras): BusInterceptor[] {
+    return this.interceptors.filter((i) => i.appliesTo?.(kind, extras) ?? true);
   }
 
-  private async onRequest(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, timeoutMs: number | undefined, around: BusInterceptor[]): Promise<void> {
-    const ctx = new SbContext(msg, pattern, timeoutMs);
+  private async onRequest(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, extras: HandlerExtras, around: BusInterceptor[]): Promise<void> {
+    const ctx = new SbContext(msg, pattern, extras.timeoutMs);
     try {
-      const res = await chain(around, { kind: 'request', ctx }, () => this.invoke(handler, decode(msg.data, maxBytes), ctx));
+      const res = await chain(around, { kind: 'request', ctx, extras }, () => this.invoke(handler, decode(msg.data, maxBytes), ctx));
       if (msg.reply) msg.respond(encode(res), ctx.replyHeaders ? { headers: ctx.replyHeaders } : undefined);
     } catch (e) {
       if (!msg.reply) return;
@@ -131,7 +132,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private async onEvent(handler: MessageHandler, msg: Msg, pattern: string, maxBytes: number, around: BusInterceptor[]): Promise<void> {
     const ctx = new SbContext(msg, pattern);
     try {
-      await chain(around, { kind: 'event', ctx }, () => this.invoke(handler, tryDecode(msg.data, maxBytes), ctx));
+      await chain(around, { kind: 'event', ctx, extras: NO_EXTRAS }, () => this.invoke(handler, tryDecode(msg.data, maxBytes), ctx));
     } catch {
       // Counted and logged by the interceptors; an event has nobody to answer.
     }
@@ -146,7 +147,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private startConsumer(endpoint: ConsumerEndpoint, handler: MessageHandler): void {
     const n = this.client.names;
     const pattern = describe(endpoint, n, this.client.self);
-    const around = this.interceptorsFor('consumer', undefined);
+    const around = this.interceptorsFor('consumer', NO_EXTRAS);
     const run = async (attempt: number): Promise<void> => {
       if (this.stopped) return;
       try {
@@ -174,7 +175,7 @@ export class SbTransport extends Server implements CustomTransportStrategy, OnAp
   private async onConsumed(handler: MessageHandler, m: JsMsg, pattern: string, maxBytes: number, around: BusInterceptor[]): Promise<void> {
     const ctx = new SbContext(m, pattern, undefined, m);
     try {
-      await chain(around, { kind: 'consumer', ctx }, () => this.invoke(handler, decode(m.data, maxBytes), ctx));
+      await chain(around, { kind: 'consumer', ctx, extras: NO_EXTRAS }, () => this.invoke(handler, decode(m.data, maxBytes), ctx));
       if (!ctx.settled) m.ack();
     } catch (e) {
       if (ctx.settled) return;
