@@ -16,12 +16,6 @@ export const workerConfigSchema = z.object({
   WORKER_CONCURRENCY: env.int(16, 1, 4096),
   /** How often an idle worker looks for work besides the enqueue hints (redeliveries after backoff arrive without one). */
   WORKER_IDLE_POLL_MS: env.int(250, 10, 60_000),
-  /** The server redelivers a task whose worker stops acknowledging for this long; running tasks send keep-alives. */
-  TASK_ACK_WAIT_MS: env.int(30_000, 1_000, 3_600_000),
-  /** Attempts per task (first run included) before it is dead-lettered. */
-  TASK_MAX_ATTEMPTS: env.int(3, 1, 100),
-  TASK_BACKOFF_BASE_MS: env.int(1_000, 0, 3_600_000),
-  TASK_BACKOFF_MAX_MS: env.int(30_000, 0, 3_600_000),
   /** Start a task only with one of its tenant's concurrent-task slots from tenancy (leases of TASK_ACK_WAIT_MS). */
   WORKER_TENANT_SLOTS: env.bool(true),
   /** Heartbeat period; the collector declares the worker down after LIVENESS_MISSED_BEATS of them. */

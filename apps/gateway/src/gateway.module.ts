@@ -31,6 +31,7 @@ import { NotificationChannelsHttpController } from './notification-channels/noti
 import { NotificationChannelsService } from './notification-channels/notification-channels.service';
 import { IncidentsHttpController } from './incidents/incidents.http';
 import { IncidentsService } from './incidents/incidents.service';
+import { dispatchControllers, dispatchProviders } from './dispatch/dispatch.providers';
 
 export function gatewayModule(config: GatewayConfig, logger: AppLogger): DynamicModule {
   return {
@@ -55,6 +56,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       NotificationChannelsHttpController,
       TasksNatsController,
       AuthEventsNatsController,
+      ...(config.AGENT_PROTOCOL ? dispatchControllers : []),
     ],
     providers: [
       GatewayAuthenticator,
@@ -65,6 +67,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       HttpRequestContext,
       ...taskProviders,
       ...traceProviders,
+      ...(config.AGENT_PROTOCOL ? dispatchProviders : []),
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
       { provide: TenantsService, inject: [Bus], useFactory: (b: Bus) => new TenantsService(b) },
       { provide: AlertsService, inject: [Bus], useFactory: (b: Bus) => new AlertsService(b) },

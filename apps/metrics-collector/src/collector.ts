@@ -43,6 +43,8 @@ export interface CollectorPorts {
   heartbeatHooks: HeartbeatHooks;
   sweepHooks: SweepHooks;
   ingestHooks: IngestHooks;
+  /** The capability catalog: what registered agents offer (gateways accept tasks for it). */
+  catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>;
 }
 
 export class FleetCollector {
@@ -76,7 +78,7 @@ export class FleetCollector {
     this.series = new SeriesStore(s.maxSeriesPerAgent);
     const window = new TaskWindow(s.fleetWindowMs);
     const stats = new TaskStats(window, (id) => this.historyOf(id));
-    this.registration = new RegistrationHandler(this.directory, ports.registry, ports.liveness, events, clock, s.missedBeats);
+    this.registration = new RegistrationHandler(this.directory, ports.registry, ports.liveness, events, clock, s.missedBeats, ports.catalog);
     this.heartbeats = new HeartbeatHandler(this.directory, ports.liveness, events, ports.heartbeatHooks, clock, s.missedBeats);
     const sweepHooks: SweepHooks = {
       ...ports.sweepHooks,

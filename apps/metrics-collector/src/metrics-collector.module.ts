@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Bus, coreImports, NatsClient, Topology } from '@sb/messaging';
+import { offerCapabilities } from '@sb/tasks';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { RedisClient, RedisModule } from '@sb/redis';
 import { systemClock, type Clock } from '@sb/observability';
@@ -33,8 +34,8 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
       { provide: CollectorMetrics, inject: [ServiceMetrics, LOGGER], useFactory: (m: ServiceMetrics, l: AppLogger) => new CollectorMetrics(m, l) },
       {
         provide: FleetCollector,
-        inject: [NatsClient, Bus, RedisClient, KvRegistryStore, CollectorMetrics],
-        useFactory: (client: NatsClient, bus: Bus, redis: RedisClient, registry: KvRegistryStore, metrics: CollectorMetrics) => {
+        inject: [NatsClient, Topology, Bus, RedisClient, KvRegistryStore, CollectorMetrics],
+        useFactory: (client: NatsClient, topology: Topology, bus: Bus, redis: RedisClient, registry: KvRegistryStore, metrics: CollectorMetrics) => {
           const n = client.names;
           return new FleetCollector(
             {
@@ -52,6 +53,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               // Beats the server already sent us are read before anyone is judged (see SweepHooks.beforeSweep).
               sweepHooks: { ...metrics.sweep, beforeSweep: () => client.nc.flush() },
               ingestHooks: metrics.ingest,
+              catalog: (capabilities, agentId) => offerCapabilities(topology.bucket('capabilities'), capabilities, [agentId], agentId),
             },
             {
               missedBeats: config.LIVENESS_MISSED_BEATS,

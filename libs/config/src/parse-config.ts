@@ -85,6 +85,12 @@ export const taskConfigShape = {
   TASK_RECORD_TTL_S: env.int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   IDEMPOTENCY_TTL_S: env.int(24 * 3600, 60, 30 * 24 * 3600),
   JETSTREAM_REPLICAS: env.int(1, 1, 5),
+  /** The server redelivers a task whose holder stops acknowledging for this long (the queue consumers' ack wait, an agent's lease); running tasks send keep-alives. */
+  TASK_ACK_WAIT_MS: env.int(30_000, 1_000, 3_600_000),
+  /** Attempts per task (first run included) before it is dead-lettered. */
+  TASK_MAX_ATTEMPTS: env.int(3, 1, 100),
+  TASK_BACKOFF_BASE_MS: env.int(1_000, 0, 3_600_000),
+  TASK_BACKOFF_MAX_MS: env.int(30_000, 0, 3_600_000),
 };
 
 /**

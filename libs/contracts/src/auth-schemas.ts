@@ -71,6 +71,8 @@ export const SECURITY_EVENT_TYPES = [
   'forbidden',
   'cross_tenant',
   'rate_limited',
+  /** An agent asked for something that is not its own (agent protocol: another's lease, a stale epoch, a capability it did not register). */
+  'agent_refused',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
@@ -85,6 +87,8 @@ export const SecurityEventSchema = z.object({
   keyId: z.string().max(64).optional(),
   keyPrefix: z.string().max(16).optional(),
   keyLast4: z.string().max(4).optional(),
+  /** The agent that asked (agent protocol refusals). */
+  agentId: z.string().max(64).optional(),
   /** e.g. the failed check: `alg`, `aud`, `exp`, `kid`, `revoked`, the missing scope, the addressed tenant. */
   reason: z.string().max(128).optional(),
 });

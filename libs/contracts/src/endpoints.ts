@@ -8,7 +8,8 @@ import { type ConsumerDecl, Durables, type FleetDurableKey, Streams } from './to
 import * as S from './schemas';
 
 export interface Endpoint<Req extends z.ZodType, Res> {
-  subject: (n: Names) => string;
+  /** Served at this subject; `self` is the serving process, for endpoints addressed to one instance. */
+  subject: (n: Names, self?: Subscriber) => string;
   request: Req;
   /** Phantom: the reply type. */
   readonly _res?: Res;

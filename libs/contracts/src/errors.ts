@@ -66,6 +66,13 @@ export class UnavailableError extends define('SERVICE.UNAVAILABLE', 503, true, '
 export class TimeoutError extends define('SERVICE.TIMEOUT', 503, true, 'A dependency did not answer in time') {}
 export class InternalError extends define('INTERNAL', 500, false, 'Internal error') {}
 
+// ---- agent protocol (docs/agent-protocol.md): each refusal is also a security event ----------
+export class AgentSessionError extends define('AGENT.SESSION', 401, false, 'No session, or not this agent id’s session') {}
+export class NotLeasedError extends define('AGENT.NOT_LEASED', 409, false, 'The task is not leased to this agent') {}
+export class LeaseLostError extends define('AGENT.LEASE_LOST', 409, false, 'The lease is no longer current (reclaimed, cancelled or timed out)') {}
+export class AgentIdInUseError extends define('AGENT.ID_IN_USE', 409, false, 'The agent id is up under another session') {}
+export class NotCapableError extends define('AGENT.NOT_CAPABLE', 403, false, 'The agent did not register this capability') {}
+
 /** Rebuild an error received on the wire so callers can branch on `code` and re-emit it unchanged. */
 export function errorFromWire(status: number, body: WireError): SbError {
   return new SbError(body.code, status, body.message, body.retryable, { retryAfter: body.retryAfter, details: body.details });

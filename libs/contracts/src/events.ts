@@ -53,6 +53,8 @@ export const Events = {
   taskCompletion: eventOf<PublicTask>((n, self) => n.internal.taskDone(self.instanceId), 64 * MiB),
   /** A gateway or recovery ended a task away from its worker (cancel, time-out): every gateway's waiters hear it. */
   taskEnded: eventOf<{ tenantId?: unknown; taskId?: unknown }>((n) => n.internal.taskEnded, 64 * KiB),
+  /** `<prefix>.internal.tasks.ready.<capability>.<priority>`: work was queued (no body); a hint for takes waiting for work. */
+  taskReady: eventOf<undefined>((n) => n.internal.taskReadyAll, KiB),
   /** `<prefix>.internal.tasks.abort.<taskId>`: the agent running the task stops it (empty body). */
   taskAbort: eventOf<undefined>((n) => n.internal.taskAbortAll, KiB),
   /** `<prefix>.dlq.<capability>`: a task was dead-lettered (recovery's poison-task watch). */

@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import { CapabilitySchema } from './schemas';
-import { ALERT_STATES, PRIORITIES, SEVERITIES } from './subjects';
+import { AGENT_VERBS, ALERT_STATES, PRIORITIES, SEVERITIES } from './subjects';
 
-/** Words agent ids may not be: they share subject positions with `sb.v1.agents.<verb>.<id>` and `<id>.<state>`. */
-export const RESERVED_AGENT_IDS: ReadonlySet<string> = new Set(['up', 'down', 'left', 'heartbeat', 'metrics', 'register', 'deregister', 'fleet']);
+/** Words agent ids may not be: they share subject positions with `sb.v1.agents.<verb>.<id>`, `<id>.<state>` and `<id>.<work verb>`. */
+export const RESERVED_AGENT_IDS: ReadonlySet<string> = new Set(['up', 'down', 'left', 'heartbeat', 'metrics', 'register', 'deregister', 'fleet', ...AGENT_VERBS]);
 /** Agent ids are subject tokens: keep to a safe alphabet. */
 export const AgentIdSchema = z
   .string()

@@ -21,3 +21,4 @@ export * from './resilience-endpoints';
 export * from './tenancy-events';
 export * from './events';
 export * from './topology';
+export * from './agent-protocol';

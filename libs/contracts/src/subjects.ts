@@ -10,6 +10,10 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled', 'dead_lettered', 'timed_out']);
 export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.has(s);
 
+/** What an agent asks of the control plane (requests), and `abort`, what it is told. */
+export const AGENT_VERBS = ['take', 'keepalive', 'progress', 'complete', 'fail', 'abort'] as const;
+export type AgentVerb = (typeof AGENT_VERBS)[number];
+
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
@@ -54,6 +58,13 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       register: `${p}.v1.agents.register`,
       /** Publish: an agent leaves gracefully. */
       deregister: `${p}.v1.agents.deregister`,
+      /**
+       * Agent protocol v1 (docs/agent-protocol.md): `<prefix>.v1.agents.<agentId>.take`, served by
+       * any dispatcher; the verbs on a lease go to the dispatcher that granted it,
+       * `<prefix>.v1.agents.<agentId>.<verb>.<dispatcher>`. The agent id is the 4th token.
+       */
+      work: (agentId: string, verb: AgentVerb, dispatcher?: string) => `${p}.v1.agents.${agentId}.${verb}${dispatcher ? `.${dispatcher}` : ''}`,
+      workAll: (verb: AgentVerb, dispatcher?: string) => `${p}.v1.agents.*.${verb}${dispatcher ? `.${dispatcher}` : ''}`,
     },
     /** Samples the collector derives about the fleet (queue depth, error ratio, p95, dead letters, flaps). */
     fleet: {
@@ -100,6 +111,7 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       /** Wake-up hint: work was enqueued for a capability. Carries no data. */
       taskReady: (capability: string, priority: Priority) => `${p}.internal.tasks.ready.${capability}.${priority}`,
       taskReadyAny: (capability: string) => `${p}.internal.tasks.ready.${capability}.*`,
+      taskReadyAll: `${p}.internal.tasks.ready.*.*`,
       /** Where a worker sends the finished task for a gateway that is waiting on it (per gateway instance). */
       taskDone: (gatewayId: string) => `${p}.internal.tasks.done.${gatewayId}`,
       /** A gateway ended a task (cancel, timeout): every gateway checks its waiters. */

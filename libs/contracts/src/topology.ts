@@ -223,11 +223,11 @@ export type StreamKey = keyof typeof Streams;
 export const Buckets = {
   tasks: bucket({ owner: 'gateway', users: TASK_SERVICES, name: (n) => n.buckets.tasks, ttlMs: (s) => s.taskRecordTtlMs, doc: 'Task records, revision-fenced.' }),
   idempotency: bucket({ owner: 'gateway', users: TASK_SERVICES, name: (n) => n.buckets.idempotency, ttlMs: (s) => s.idempotencyTtlMs, doc: 'Idempotency key → task id, per tenant.' }),
-  capabilities: bucket({ owner: 'agent-worker', users: TASK_SERVICES, name: (n) => n.buckets.capabilities, doc: 'The capability catalog: what some worker has offered.' }),
+  capabilities: bucket({ owner: 'agent-worker', users: [...TASK_SERVICES, 'metrics-collector'], name: (n) => n.buckets.capabilities, doc: 'The capability catalog: what some worker has offered.' }),
   keys: bucket({ owner: 'auth', users: [], name: (n) => n.buckets.keys, doc: 'API keys, stored as hashes.' }),
   signingKeys: bucket({ owner: 'auth', users: [], name: (n) => `${n.buckets.keys}_signing`, doc: 'The JWT signing key ring, private keys encrypted.' }),
   tenants: bucket({ owner: 'tenancy', users: [], name: (n) => n.buckets.tenants, doc: 'Tenants and their policies.' }),
-  agents: bucket({ owner: 'metrics-collector', users: ['recovery'], name: (n) => n.buckets.agents, doc: 'The agent registry.' }),
+  agents: bucket({ owner: 'metrics-collector', users: ['recovery', 'gateway'], name: (n) => n.buckets.agents, doc: 'The agent registry.' }),
   resilience: bucket({ owner: 'recovery', users: ['gateway', 'agent-worker'], name: (n) => n.resilience.bucket, doc: 'Circuit breakers and load-shedding state.' }),
   recoveryLeader: bucket({ owner: 'recovery', users: [], name: (n) => n.recoveryCore.leaderBucket, doc: "Recovery's leader lease." }),
   recoveryActions: bucket({ owner: 'recovery', users: [], name: (n) => n.recoveryCore.actionsBucket, ttlMs: () => DAY, doc: "Recovery's action log (restart budgets)." }),

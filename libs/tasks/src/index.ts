@@ -7,3 +7,4 @@ export * from './task-announcer';
 export * from './task-lifecycle';
 export * from './task-run';
 export * from './tasks.module';
+export * from './capability-catalog';

@@ -8,12 +8,11 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { Bus, NatsClient, Topology } from '@sb/messaging';
 import { PRIORITIES } from '@sb/contracts';
 import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
-import { TaskAnnouncer, TaskInfrastructure, TaskQueue } from '@sb/tasks';
+import { offerCapabilities, TaskAnnouncer, TaskInfrastructure, TaskQueue } from '@sb/tasks';
 import { AgentRegistry } from '../agents/agent-registry';
 import { HeldTasks } from '../telemetry/held-tasks';
 import type { WorkerConfig } from '../config';
 import { AbortRegistry } from './abort-registry';
-import { registerCapabilities } from './capability-catalog';
 import { TaskExecutor } from './task-executor';
 import { type BreakerWiring, startBreakerGate } from './breaker-gate-setup';
 import { TaskPuller } from './task-puller';
@@ -44,7 +43,7 @@ export class WorkerService implements OnApplicationBootstrap, BeforeApplicationS
     const c = this.config;
     const capabilities = this.agents.capabilities();
     await Promise.all(capabilities.flatMap((capability) => PRIORITIES.map((priority) => this.topology.ensureDurable('taskQueue', { capability, priority }))));
-    await registerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
+    await offerCapabilities(this.infra.capabilities, capabilities, c.WORKER_AGENTS, c.WORKER_ID);
     this.breakers = c.WORKER_BREAKER_GATE
       ? await startBreakerGate(this.client, this.topology.bucket('resilience'), c.WORKER_ID, capabilities, c.WORKER_OUTCOME_FLUSH_MS, () => this.puller?.wakeUp(), this.logger)
       : undefined;

@@ -18,6 +18,7 @@ export class RegistrationHandler {
     private readonly events: LivenessPublisher,
     private readonly clock: Clock,
     private readonly missedBeats: number,
+    private readonly catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>,
   ) {}
 
   async register(reg: AgentRegistration): Promise<RegistrationReply> {
@@ -26,6 +27,7 @@ export class RegistrationHandler {
     await this.liveness.register(reg.agentId, now + after);
     const entry = this.directory.register(reg, now);
     await this.store.put({ registration: reg, registeredAt: now, left: false });
+    await this.catalog?.(reg.capabilities, reg.agentId);
     this.events.publish(livenessEvent(reg.agentId, entry, 'up', 'registered', now, entry.lastBeatAt));
     return { agentId: reg.agentId, registered: true, downAfterMs: after };
   }

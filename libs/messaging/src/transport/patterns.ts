@@ -33,7 +33,7 @@ export const isConsumer = (e: AnyEndpoint): e is ConsumerEndpoint => (e as Consu
 /** How an endpoint reads in logs and metrics: its subject, or `<stream>/<durable>`. */
 export function describe(e: AnyEndpoint, n: Names, self: Subscriber): string {
   if (isConsumer(e)) return `${e.stream(n)}/${e.durable(n)}`;
-  return isEvent(e) ? e.subject(n, self) : e.subject(n);
+  return e.subject(n, self);
 }
 
 /** Per-handler options, given as `@MessagePattern(endpoint, extras)`. */

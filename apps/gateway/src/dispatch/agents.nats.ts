@@ -1,0 +1,78 @@
+/**
+ * NATS adapter of agent protocol v1's work verbs (docs/agent-protocol.md) and the events the
+ * dispatcher follows. The agent speaking is the subject's agent id; pipes validate every body
+ * against the contract, so a malformed request changes nothing.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { AgentEndpoints, Events, type ParsedReqOf } from '@sb/contracts';
+import { contract, NatsClient, type SbContext } from '@sb/messaging';
+import { Dispatcher } from './dispatcher';
+import { TaskSource } from './task-source';
+
+type Req<E> = ParsedReqOf<E>;
+/** A result or an input may be large; nothing else an agent sends is. */
+const LARGE = { maxPayloadBytes: 8 * 1024 * 1024 };
+
+@Controller()
+export class AgentWorkNatsController {
+  constructor(
+    @Inject(Dispatcher) private readonly dispatcher: Dispatcher,
+    @Inject(TaskSource) private readonly source: TaskSource,
+    @Inject(NatsClient) client: NatsClient,
+  ) {
+    this.agentsPrefix = `${client.names.prefix}.v1.agents.`;
+  }
+
+  private readonly agentsPrefix: string;
+
+  @MessagePattern(AgentEndpoints.take)
+  take(@Payload(contract(AgentEndpoints.take)) req: Req<typeof AgentEndpoints.take>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.take(this.agent(ctx), req).then((tasks) => ({ tasks }));
+  }
+
+  @MessagePattern(AgentEndpoints.keepAlive)
+  keepAlive(@Payload(contract(AgentEndpoints.keepAlive)) req: Req<typeof AgentEndpoints.keepAlive>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.keepAlive(this.agent(ctx), req.leases);
+  }
+
+  @MessagePattern(AgentEndpoints.progress, { maxPayloadBytes: 64 * 1024 })
+  progress(@Payload(contract(AgentEndpoints.progress)) req: Req<typeof AgentEndpoints.progress>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.progress(this.agent(ctx), req);
+  }
+
+  @MessagePattern(AgentEndpoints.complete, LARGE)
+  complete(@Payload(contract(AgentEndpoints.complete)) req: Req<typeof AgentEndpoints.complete>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.complete(this.agent(ctx), req);
+  }
+
+  @MessagePattern(AgentEndpoints.fail)
+  fail(@Payload(contract(AgentEndpoints.fail)) req: Req<typeof AgentEndpoints.fail>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.fail(this.agent(ctx), req);
+  }
+
+  /** The collector declared an agent down: its leases here go back to the queue at once. */
+  @EventPattern(Events.agentDown)
+  agentDown(@Payload() _ev: unknown, @Ctx() ctx: SbContext) {
+    // `<prefix>.v1.agents.<agentId>.down`
+    this.dispatcher.agentDown(this.agent(ctx));
+  }
+
+  /** Work was queued for a capability: takes waiting for it look again. */
+  @EventPattern(Events.taskReady)
+  taskReady(@Payload() _body: unknown, @Ctx() ctx: SbContext) {
+    // `<prefix>.internal.tasks.ready.<capability>.<priority>`
+    this.source.hinted(ctx.token(ctx.subject.split('.').length - 2));
+  }
+
+  /** A task ended away from its agent (cancelled): the agent holding it is told to stop. */
+  @EventPattern(Events.taskAbort)
+  taskAbort(@Payload() _body: unknown, @Ctx() ctx: SbContext) {
+    this.dispatcher.aborted(ctx.lastToken);
+  }
+
+  /** `<prefix>.v1.agents.<agentId>.<verb>[.<dispatcher>]`: the agent speaking is the id in its subject. */
+  private agent(ctx: SbContext): string {
+    return ctx.subject.slice(this.agentsPrefix.length).split('.', 1)[0];
+  }
+}
