@@ -1,0 +1,46 @@
+/**
+ * `node dist/test/bench/profile-round-trip.js`: the NATS task round trip at one concurrency,
+ * against a fleet started with `--cpu-prof`, for reading where a task's CPU goes (one
+ * .cpuprofile per service in PROFILE_DIR, default /tmp/sb-profiles). Env: PROFILE_C (64),
+ * PROFILE_MS (5000). Not part of `npm run bench`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNatsServer, startRedisServer } from '../../libs/testing/src/local-servers';
+import { startFleet } from './fleet-procs';
+import { closedLoop } from './measure';
+import { primeFleet, StageRecorder, startNatsRoundTrip, tenantWithKey } from './round-trips';
+
+async function main(): Promise<void> {
+  const dir = process.env.PROFILE_DIR ?? '/tmp/sb-profiles';
+  mkdirSync(dir, { recursive: true });
+  const c = Number(process.env.PROFILE_C ?? 64);
+  const ms = Number(process.env.PROFILE_MS ?? 5000);
+  const nats = await startNatsServer();
+  const redis = await startRedisServer();
+  const adminKey = `sb_admin_${randomBytes(16).toString('hex')}`;
+  const prior = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${prior ?? ''} --cpu-prof --cpu-prof-dir=${dir}`;
+  const fleet = await startFleet({ repoRoot: join(__dirname, '../../..'), natsUrl: nats.url, redisUrl: redis.url, prefix: 'sbprof', adminKey, workerConcurrency: c });
+  process.env.NODE_OPTIONS = prior;
+  try {
+    await fleet.stop(['metrics-collector', 'alerting', 'recovery']);
+    const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
+    const rt = await startNatsRoundTrip(nats.url, 'sbprof', key, new StageRecorder());
+    await primeFleet(rt.op, 30_000);
+    const r = await closedLoop(rt.op, { concurrency: c, durationMs: ms, warmupMs: 1000 });
+    process.stdout.write(`c=${c}: ${Math.round(r.throughput)} tasks/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}\n`);
+    await rt.close?.();
+  } finally {
+    await fleet.stop();
+    await redis.stop();
+    await nats.stop();
+  }
+  process.stdout.write(`profiles in ${dir}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
