@@ -20,10 +20,18 @@ export interface TaskTrace {
   finalAt?: number;
 }
 
+export interface Recovery {
+  /** Per task, ms from `since` until it started on another agent (0 if it ended without running again). */
+  ttr: number[];
+  /** Tasks that ended without running again: a final event, or a final record whose event died with its agent. */
+  ended: string[];
+}
+
 export class Observer {
   readonly tasks = new Map<string, TaskTrace>();
   private readonly sub;
   private waiters: Array<() => void> = [];
+  private store?: Promise<TaskStore>;
 
   constructor(private readonly world: ChaosWorld) {
     const n = names(world.prefix);
@@ -61,11 +69,20 @@ export class Observer {
     return [...this.tasks].filter(([, t]) => t.finals.length === 0 && t.starts.at(-1)?.agentId === agentId).map(([id]) => id);
   }
 
-  /** Resolves once `pred` holds (re-checked on every task event). */
-  async until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  /**
+   * Resolves once `pred` holds (re-checked on every task event). `refresh`, if given, runs before
+   * a check at most every 250 ms (to read what events cannot tell, e.g. stored records).
+   */
+  async until(pred: () => boolean, timeoutMs: number, what: string | (() => string), refresh?: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    let refreshedAt = 0;
+    for (;;) {
+      if (refresh && Date.now() - refreshedAt >= 250) {
+        refreshedAt = Date.now();
+        await refresh();
+      }
+      if (pred()) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, 250);
         this.waiters.push(() => {
@@ -76,18 +93,32 @@ export class Observer {
     }
   }
 
-  /** ms from `since` until each of `taskIds` started on another agent than `victims` (or finished). */
-  async recovered(taskIds: string[], victims: string[], since: number, timeoutMs: number): Promise<number[]> {
-    const moved = (id: string) => {
-      const t = this.trace(id);
-      return t.finals.length > 0 || t.starts.some((s) => s.at >= since && !victims.includes(s.agentId));
+  /**
+   * Waits until each of `taskIds` started on another agent than `victims` after `since`, or ended.
+   * Ended is a final event, or a final stored record: a victim killed between storing a result
+   * and announcing it leaves a finished record and no event, and its redelivered message is then
+   * acknowledged without running, so no event ever comes.
+   */
+  async recovered(taskIds: string[], victims: string[], since: number, timeoutMs: number): Promise<Recovery> {
+    const finalInStore = new Set<string>();
+    const startedElsewhere = (id: string) => this.trace(id).starts.find((s) => s.at >= since && !victims.includes(s.agentId));
+    const ended = (id: string) => !startedElsewhere(id) && (this.trace(id).finals.length > 0 || finalInStore.has(id));
+    const moved = (id: string) => !!startedElsewhere(id) || ended(id);
+    const readRecords = async () => {
+      const store = await this.taskStore();
+      for (const id of taskIds.filter((x) => !moved(x))) {
+        const r = await store.get(this.world.tenantId, id).catch(() => undefined);
+        if (r && isTerminal(r.record.status)) finalInStore.add(id);
+      }
     };
-    await this.until(() => taskIds.every(moved), timeoutMs, `${taskIds.length} task(s) to run again`);
-    return taskIds.map((id) => {
-      const t = this.trace(id);
-      const s = t.starts.find((x) => x.at >= since && !victims.includes(x.agentId));
-      return s ? s.at - since : 0;
-    });
+    const waiting = () => `${taskIds.length} task(s) to run again (${taskIds.filter((id) => !moved(id)).join(', ')} did not)`;
+    await this.until(() => taskIds.every(moved), timeoutMs, waiting, readRecords);
+    return { ttr: taskIds.map((id) => (startedElsewhere(id)?.at ?? since) - since), ended: taskIds.filter(ended) };
+  }
+
+  private taskStore(): Promise<TaskStore> {
+    this.store ??= new Kvm(jetstream(this.world.nc)).open(names(this.world.prefix).buckets.tasks).then((kv) => new TaskStore(kv));
+    return this.store;
   }
 
   stop(): void {

@@ -15,10 +15,13 @@ import type { INestApplication } from '@nestjs/common';
 import { names } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { type ServerHandle, startNatsServer, startRedisServer } from '@sb/testing';
+import { loadWorkerConfig } from '../../../apps/agent-worker/src/config';
 import { loadMetricsCollectorConfig } from '../../../apps/metrics-collector/src/config';
 import { metricsCollectorModule } from '../../../apps/metrics-collector/src/metrics-collector.module';
+import { loadRecoveryConfig } from '../../../apps/recovery/src/config';
 import { type Fleet, startFleet } from '../../e2e/support/fleet';
 import { tenantOnPlan, keyFor } from '../../e2e/support/tenancy';
+import { type ChaosTimings, chaosTimings } from './chaos-timings';
 
 const REPO = join(__dirname, '../../..');
 /** Built services to spawn: dist/ (what `npm run build` makes), or SB_DIST_DIR (a private build, resolved against this repo's node_modules). */
@@ -44,6 +47,8 @@ export interface ChaosWorld {
   nc: NatsConnection;
   workers: ChildService[];
   recoveries: ChildService[];
+  /** The liveness, lease, reclaim and queue timings the services run with (scenarios derive their deadlines from them). */
+  timings: ChaosTimings;
   spawnWorker(env?: Record<string, string>): Promise<ChildService>;
   spawnRecovery(env?: Record<string, string>): Promise<ChildService>;
   /** The replica id holding the recovery leader lease, if any. */
@@ -93,6 +98,19 @@ export async function startChaosWorld(opts: { workers: number; recoveries: numbe
 
   const logger = createLogger('metrics-collector', 'warn');
   const collectorCfg = loadMetricsCollectorConfig({ ...base, LOG_LEVEL: 'warn' });
+  const workerBase = {
+    ...base,
+    WORKER_TEST_AGENTS: 'true',
+    WORKER_AGENTS: 'echo,sleep',
+    WORKER_CONCURRENCY: '8',
+    WORKER_IDLE_POLL_MS: '100',
+    TASK_BACKOFF_BASE_MS: '200',
+    TASK_BACKOFF_MAX_MS: '1000',
+    ...opts.workerEnv,
+  };
+  const recoveryBase = { ...base, ...opts.recoveryEnv };
+  // Parsed as the child processes parse them (they inherit this environment), defaults included.
+  const timings = chaosTimings(loadWorkerConfig({ ...process.env, ...workerBase }), loadRecoveryConfig({ ...process.env, ...recoveryBase }), collectorCfg);
   const { app: collector } = await createServiceApp({ service: 'metrics-collector', config: { ...collectorCfg, HTTP_PORT: 0 }, module: () => metricsCollectorModule(collectorCfg, logger) });
   await collector.listen(0, '127.0.0.1');
   fleet.apps.push(collector as INestApplication);
@@ -112,26 +130,16 @@ export async function startChaosWorld(opts: { workers: number; recoveries: numbe
     nc,
     workers: [],
     recoveries: [],
+    timings,
     async spawnWorker(extra = {}) {
       const id = `chaos-w${++seq}`;
-      const w = await spawnService('agent-worker', id, {
-        ...base,
-        WORKER_ID: id,
-        WORKER_TEST_AGENTS: 'true',
-        WORKER_AGENTS: 'echo,sleep',
-        WORKER_CONCURRENCY: '8',
-        WORKER_IDLE_POLL_MS: '100',
-        TASK_BACKOFF_BASE_MS: '200',
-        TASK_BACKOFF_MAX_MS: '1000',
-        ...opts.workerEnv,
-        ...extra,
-      }, 'worker taking tasks');
+      const w = await spawnService('agent-worker', id, { ...workerBase, WORKER_ID: id, ...extra }, 'worker taking tasks');
       world.workers.push(w);
       return w;
     },
     async spawnRecovery(extra = {}) {
       const id = `chaos-r${++seq}`;
-      const r = await spawnService('recovery', id, { ...base, RECOVERY_REPLICA_ID: id, ...opts.recoveryEnv, ...extra }, 'recovery listening');
+      const r = await spawnService('recovery', id, { ...recoveryBase, RECOVERY_REPLICA_ID: id, ...extra }, 'recovery listening');
       world.recoveries.push(r);
       return r;
     },
