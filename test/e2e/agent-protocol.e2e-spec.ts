@@ -51,6 +51,13 @@ describe('agent protocol v1 (dispatcher)', () => {
 
     const kept = await natsRequest(nc, subject('summarizer-1', 'keepalive', t.dispatcher), { leases: [t.lease] });
     expect(kept.body).toEqual({ leases: [{ taskId, held: true }] });
+    // Progress reaches the task's running event (and so its SSE stream) and the record.
+    const progress = collectMessages<{ status: string; progress?: unknown }>(nc, `${fleet.prefix}.v1.tasks.events.${t.tenantId}.${taskId}.running`, { filter: (m) => m.data.progress !== undefined });
+    await progress.ready;
+    expect((await natsRequest(nc, subject('summarizer-1', 'progress', t.dispatcher), { lease: t.lease, progress: { pct: 50 } })).body).toEqual({ ok: true });
+    expect((await progress.waitForCount(1))[0].data).toMatchObject({ status: 'running', progress: { pct: 50 } });
+    await progress.stop();
+    expect((await task(taskId)).progress).toEqual({ pct: 50 });
     const done = await natsRequest(nc, subject('summarizer-1', 'complete', t.dispatcher), { lease: t.lease, result: { summary: 'hi' } });
     expect(done.body).toEqual({ status: 'succeeded' });
     expect(await task(taskId)).toMatchObject({ status: 'succeeded', result: { summary: 'hi' }, agentId: 'summarizer-1', attempts: 1 });

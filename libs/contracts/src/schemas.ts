@@ -144,6 +144,8 @@ export const TaskEventSchema = z.object({
   agentId: z.string().nullable().optional(),
   attempts: z.number().int(),
   at: z.string(),
+  /** On a `running` event that reports progress: what the agent reported. */
+  progress: jsonValue.optional(),
 });
 export type TaskEvent = z.infer<typeof TaskEventSchema>;
 

@@ -29,6 +29,11 @@ export class TaskAnnouncer {
     if (notify && isTerminal(r.status)) this.bus.publish(notify, toPublicTask(r));
   }
 
+  /** A running task's progress, on its `running` event subject (and so its SSE stream). */
+  progressed(r: TaskRecord): void {
+    this.bus.publish(this.bus.names.tasks.event(r.tenantId, r.taskId, 'running'), { ...toTaskEvent(r, this.now()), progress: r.progress }, traceHeaders(r));
+  }
+
   /**
    * A task ended away from the worker running it: the agent gets an abort (a queued copy is
    * dropped when a worker takes it), waiters on every gateway hear of it, and the event goes out.

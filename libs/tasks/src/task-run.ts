@@ -158,7 +158,10 @@ export class TaskRun {
       .then(async () => {
         const next = withProgress(this.record, value);
         const rev = next ? await this.d.store.replace(next, this.revision) : undefined;
-        if (next && rev !== undefined) [this.record, this.revision] = [next, rev];
+        if (next && rev !== undefined) {
+          [this.record, this.revision] = [next, rev];
+          this.d.announcer.progressed(next);
+        }
       })
       .catch(() => undefined);
   }

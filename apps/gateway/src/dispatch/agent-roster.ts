@@ -17,7 +17,12 @@ export class AgentRoster {
 
   constructor(private readonly kv: KV) {}
 
-  capabilitiesOf(agentId: string): readonly string[] | undefined {
+  /** The agent's registered capabilities; on a miss the registry itself (a registration the watch has not delivered yet). */
+  async capabilitiesOf(agentId: string): Promise<readonly string[] | undefined> {
+    const known = this.capabilities.get(agentId);
+    if (known) return known;
+    const e = await this.kv.get(agentId).catch(() => null);
+    if (e?.operation === 'PUT') this.apply(agentId, tryDecode(e.value, 1024 * 1024) as RegistryView | undefined);
     return this.capabilities.get(agentId);
   }
 

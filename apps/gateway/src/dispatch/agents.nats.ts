@@ -58,6 +58,17 @@ export class AgentWorkNatsController {
     this.dispatcher.agentDown(this.agent(ctx));
   }
 
+  /** An agent left (deregistered): what it still held goes back at once too. */
+  @EventPattern(Events.agentLeft)
+  agentLeft(@Payload() _ev: unknown, @Ctx() ctx: SbContext) {
+    this.dispatcher.agentDown(this.agent(ctx));
+  }
+
+  @EventPattern(Events.agentUp)
+  agentUp(@Payload() _ev: unknown, @Ctx() ctx: SbContext) {
+    this.dispatcher.agentUp(this.agent(ctx));
+  }
+
   /** Work was queued for a capability: takes waiting for it look again. */
   @EventPattern(Events.taskReady)
   taskReady(@Payload() _body: unknown, @Ctx() ctx: SbContext) {

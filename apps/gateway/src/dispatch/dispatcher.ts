@@ -58,7 +58,7 @@ export interface DispatcherDeps {
   /** This dispatcher's instance id: where the verbs on its leases go. */
   instanceId: string;
   /** Capabilities an agent registered (undefined: not registered, nothing to take). */
-  capabilitiesOf: (agentId: string) => readonly string[] | undefined;
+  capabilitiesOf: (agentId: string) => Promise<readonly string[] | undefined>;
   securityEvent: (e: SecurityEventInput) => void;
   logger: AppLogger;
   now?: () => number;
@@ -72,6 +72,8 @@ export class Dispatcher {
   private readonly held = new Map<string, Held>();
   private readonly byAgent = new Map<string, Set<string>>();
   private readonly ended = new Map<string, { agentId: string; epoch: number }>();
+  /** Agents declared down (or gone) since they last came up: a take of theirs still waiting gets nothing. */
+  private readonly gone = new Set<string>();
   private readonly now: () => number;
   private sweeper?: NodeJS.Timeout;
 
@@ -96,7 +98,7 @@ export class Dispatcher {
   }
 
   async take(agentId: string, req: TakeRequest): Promise<LeasedTask[]> {
-    const registered = this.d.capabilitiesOf(agentId);
+    const registered = await this.d.capabilitiesOf(agentId);
     if (!registered) {
       this.refuse(agentId, 'take', 'not registered');
       throw new NotCapableError(`Agent ${agentId} is not registered (or left): register first`);
@@ -108,9 +110,15 @@ export class Dispatcher {
       throw new NotCapableError(`Agent ${agentId} did not register ${refused.join(', ')}`);
     }
     if (!wanted.length) return [];
+    this.gone.delete(agentId); // it asks, so it is there
     const until = this.now() + req.waitMs;
     for (;;) {
       const tasks = await this.grant(agentId, await this.d.source.pull(wanted, req.max));
+      // Declared down while this take waited (its agent died mid-request): nobody would run them.
+      if (this.gone.has(agentId)) {
+        for (const t of tasks) this.handBack(t.lease);
+        return [];
+      }
       const left = until - this.now();
       if (tasks.length || left <= 0) return tasks;
       await this.d.source.waitForWork(wanted, left);
@@ -162,14 +170,26 @@ export class Dispatcher {
     return this.withNext(agentId, { status }, req.take);
   }
 
-  /** The agent is down: its leases go back to the queue at once (not after the ack wait). */
+  /** The agent is down or left: its leases go back to the queue at once (not after the ack wait). */
   agentDown(agentId: string): number {
+    this.gone.add(agentId);
+    if (this.gone.size > ENDED_MEMORY) this.gone.delete(this.gone.values().next().value!);
     const keys = [...(this.byAgent.get(agentId) ?? [])];
     for (const k of keys) {
       const h = this.held.get(k);
       if (h) this.release(h, 'reclaimed', () => h.run.handBack());
     }
     return keys.length;
+  }
+
+  /** The agent is up again (it beats or registered): it may be handed work. */
+  agentUp(agentId: string): void {
+    this.gone.delete(agentId);
+  }
+
+  private handBack(l: Lease): void {
+    const h = this.held.get(key(l));
+    if (h) this.release(h, 'reclaimed', () => h.run.handBack());
   }
 
   /** The task ended elsewhere (cancelled): its holder is told to stop, and the queue message is settled. */
