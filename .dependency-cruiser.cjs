@@ -38,6 +38,13 @@ module.exports = {
       from: { path: '^(apps|libs)/' },
       to: { path: '^tools/' },
     },
+    {
+      name: 'agent-sdk-speaks-only-the-protocol',
+      severity: 'error',
+      comment: 'packages/agent-sdk is installed in users\' repositories: it speaks the public protocol only, never our libs, apps or tests (its npm dependencies are checked by its own unit test: node_modules is excluded here).',
+      from: { path: '^packages/agent-sdk/', pathNot: '\\.(int-spec|spec)\\.ts$' },
+      to: { path: '^(apps|libs|test|tools|scripts|packages/(?!agent-sdk/))' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

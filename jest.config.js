@@ -13,6 +13,8 @@ const swc = ['@swc/jest', {
 const moduleNameMapper = {
   '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)$': '<rootDir>/libs/$1/src',
   '^@sb/(contracts|messaging|redis|config|observability|tasks|testing)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  // packages/: what users import from their own repositories (e2e suites use it from source).
+  '^@switchboard/agent-sdk$': '<rootDir>/packages/agent-sdk/src',
 };
 // NestJS 12 ships as ESM; jest's own module loader cannot require() ESM (Node 24 itself can), so those packages are compiled
 // to CommonJS by the same swc transform. The built services load them natively (require(esm)).
@@ -28,10 +30,10 @@ const base = {
 };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/packages/[^/]+/dist/'] },
     // Deployment tooling (tools/: fleet spec, manifest generator): pure, like unit tests.
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/tools/**/*.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.int-spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/packages/[^/]+/dist/'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
