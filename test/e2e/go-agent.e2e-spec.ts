@@ -90,6 +90,8 @@ suite(title, () => {
   it('retries a retryable failure until it is dead-lettered, and fails a non-retryable one at once', async () => {
     const retried = await submit('go-fail', { retryable: true }, { wait: true });
     expect(retried).toMatchObject({ status: 'dead_lettered', attempts: 3, error: { code: 'GO.FAILED', retryable: true }, agentId: 'go-agent-1' });
+    // The record is final before the agent has the reply that says so: wait for its own report of it.
+    await first.waitForLog((l) => l.msg === 'task reported' && l.taskId === retried.taskId && l.status === 'dead_lettered', { description: 'the agent logs the dead-lettered report' });
     const reports = first.lines.filter((l) => l.msg === 'task reported' && l.taskId === retried.taskId).map((l) => l.status);
     expect(reports).toEqual(['retrying', 'retrying', 'dead_lettered']);
 

@@ -67,8 +67,11 @@ export class GoAgents {
     let out = '';
     const lines: GoLogLine[] = [];
     const listeners = new Set<() => void>();
+    // 'close', not 'exit': by then every line it wrote has been read.
+    let closed = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
+        closed = true;
         resolve({ code, signal });
         for (const l of [...listeners]) l();
       }),
@@ -98,7 +101,7 @@ export class GoAgents {
           const check = () => {
             const found = lines.find(match);
             if (found) return done(undefined, found);
-            if (child.exitCode !== null || child.signalCode !== null) done(new Error(`${env.AGENT_ID} exited before logging ${what}:\n${out.slice(-3000)}`));
+            if (closed) done(new Error(`${env.AGENT_ID} exited before logging ${what}:\n${out.slice(-3000)}`));
           };
           const timer = setTimeout(() => done(new Error(`${env.AGENT_ID} did not log ${what} within ${opts.timeoutMs ?? 10_000} ms:\n${out.slice(-3000)}`)), opts.timeoutMs ?? 10_000);
           const done = (err?: Error, line?: GoLogLine) => {
@@ -112,7 +115,7 @@ export class GoAgents {
         });
       },
       async kill(signal = 'SIGTERM') {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        if (!closed && child.exitCode === null && child.signalCode === null) child.kill(signal);
         return exited;
       },
     };
