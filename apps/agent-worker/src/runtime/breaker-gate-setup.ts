@@ -11,7 +11,15 @@ export interface BreakerWiring {
   stop(): void;
 }
 
-export async function startBreakerGate(client: NatsClient, bucket: KV, workerId: string, capabilities: string[], flushMs: number, wake: () => void, logger: AppLogger): Promise<BreakerWiring> {
+export async function startBreakerGate(
+  client: NatsClient,
+  bucket: KV,
+  workerId: string,
+  capabilities: string[],
+  flushMs: number,
+  wake: () => void,
+  logger: AppLogger,
+): Promise<BreakerWiring> {
   const gate = new BreakerGate(workerId, () => {
     logger.info({ blocked: gate.blocked() }, 'circuit breaker changed for this worker');
     wake();
@@ -22,7 +30,8 @@ export async function startBreakerGate(client: NatsClient, bucket: KV, workerId:
     // Without the bucket the gate stays open (fail open): the worker keeps taking work.
     logger.warn({ err }, 'breaker states unavailable; taking work without the breaker gate');
   }
-  const outcomes = new OutcomeReporter(workerId, capabilities, (b) => client.nc.publish(client.names.resilience.outcomes(workerId), JSON.stringify(b)), flushMs);
+  const report = (b: unknown) => client.nc.publish(client.names.resilience.outcomes(workerId), JSON.stringify(b));
+  const outcomes = new OutcomeReporter(workerId, capabilities, report, flushMs);
   outcomes.start();
   return {
     gate,
