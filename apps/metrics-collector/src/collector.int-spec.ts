@@ -97,7 +97,7 @@ describe('metrics-collector', () => {
     await events.ready;
     const busy = f.agent('busy-1');
     busy.tasks = [{ taskId: 'tk1', tenantId: 'tn1', capability: 'echo', priority: 'normal', attempt: 1, ackSubject: '$JS.ACK.X.Y.1.2.3.4.0' }];
-    expect(await busy.register()).toEqual({ agentId: 'busy-1', registered: true, downAfterMs: 500 });
+    expect(await busy.register()).toMatchObject({ agentId: 'busy-1', registered: true, downAfterMs: 500, session: expect.any(String) });
     busy.start();
     await events.waitForCount(1);
     expect(events.messages[0]).toMatchObject({ subject: f.n.agents.up('busy-1'), data: { state: 'up', reason: 'registered', host: 'h1', labels: { zone: 'a' } } });

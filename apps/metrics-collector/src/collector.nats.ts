@@ -6,7 +6,7 @@
  */
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { type AgentLivenessEvent, type AlertEvent, type BreakerState, type Deregistration, DeregistrationSchema, FleetEndpoints, Events, type ParsedReqOf, type ShedState } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, type AgentLivenessEvent, type AlertEvent, type BreakerState, type Deregistration, DeregistrationSchema, FleetEndpoints, Events, type ParsedReqOf, type ShedState } from '@sb/contracts';
 import { contract, type SbContext } from '@sb/messaging';
 import { FleetCollector } from './collector';
 
@@ -64,8 +64,8 @@ export class CollectorNatsController {
   }
 
   @MessagePattern(FleetEndpoints.register)
-  register(@Payload(contract(FleetEndpoints.register)) req: Req<typeof FleetEndpoints.register>) {
-    return this.c.registration.register(req);
+  register(@Payload(contract(FleetEndpoints.register)) req: Req<typeof FleetEndpoints.register>, @Ctx() ctx: SbContext) {
+    return this.c.registration.register(req, ctx.header(AGENT_SESSION_HEADER));
   }
 
   @MessagePattern(FleetEndpoints.agents)

@@ -80,7 +80,7 @@ function setup() {
   const collector = new FleetCollector(
     {
       liveness,
-      registry: { put: async (r) => void records.push(r), delete: async () => undefined },
+      registry: { put: async (r) => void records.push(r), delete: async () => undefined, sessionHash: async (id) => records.filter((r) => r.registration.agentId === id).at(-1)?.sessionHash },
       publish: { publish: (ev) => events.push(ev) },
       probe: { pending: async () => [{ capability: 'echo', priority: 'normal', pending: 3 }], deadLetters: async () => new Map([['echo', 2]]) },
       clock: { now: () => now },
@@ -119,7 +119,13 @@ describe('FleetCollector liveness', () => {
     await s.collector.heartbeats.flush();
     await s.collector.sweeper.tick(); // first sweep after boot re-arms (nothing to judge yet)
     const reply = await s.collector.registration.register(reg('a1'));
-    expect(reply).toEqual({ agentId: 'a1', registered: true, downAfterMs: 2_500 });
+    expect(reply).toEqual({ agentId: 'a1', registered: true, downAfterMs: 2_500, session: expect.stringMatching(/^sbs_[A-Za-z0-9_-]{32}$/), heartbeatIntervalMs: 1_000 });
+    // Only its hash is stored; presenting it keeps it, anything else gets a new one.
+    expect(s.records[0].sessionHash).toEqual(expect.any(String));
+    expect(JSON.stringify(s.records)).not.toContain(reply.session);
+    expect((await s.collector.registration.register(reg('a1'), reply.session)).session).toBe(reply.session);
+    expect((await s.collector.registration.register(reg('a1'), 'sbs_guessed')).session).not.toBe(reply.session);
+    s.events.splice(1);
     expect(s.events.map((e) => [e.agentId, e.state, e.reason])).toEqual([['a1', 'up', 'registered']]);
     expect(s.events[0]).toMatchObject({ host: 'host-a', capabilities: ['echo'], labels: { zone: 'a' } });
     expect(s.records[0]).toMatchObject({ registration: { agentId: 'a1' }, left: false });

@@ -111,14 +111,7 @@ export interface AbortNotice {
   reason: LeaseEndReason;
 }
 
-/** What `register` answers (besides the agent's registration, as before). */
-export interface RegisterReply {
-  agentId: string;
-  /** The secret the agent's later messages carry in `Sb-Agent-Session`; shown once. */
-  session: string;
-  heartbeatIntervalMs: number;
-  leaseMs: number;
-}
+/** What `register` answers: `RegistrationReply` (fleet-endpoints.ts), with the session. */
 
 const ep = <Req extends z.ZodType, Res>(subject: (n: Names, self?: Subscriber) => string, request: Req): Endpoint<Req, Res> => ({ subject, request });
 

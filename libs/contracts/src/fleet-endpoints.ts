@@ -118,6 +118,10 @@ export interface RegistrationReply {
   registered: true;
   /** The collector declares the agent down after this long without a heartbeat. */
   downAfterMs: number;
+  /** The secret the agent's later messages carry in `Sb-Agent-Session` (agent protocol v1); the same one when it presented it. */
+  session: string;
+  /** The heartbeat period the collector judges the agent by. */
+  heartbeatIntervalMs: number;
 }
 
 export const FleetEndpoints = {

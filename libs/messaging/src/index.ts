@@ -14,3 +14,4 @@ export * from './random';
 export * from './security-events';
 export * from './backoff';
 export * from './transport';
+export * from './agent-session';

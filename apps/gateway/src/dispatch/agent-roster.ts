@@ -4,26 +4,47 @@
  * that left, or never registered, has none and is handed nothing.
  */
 import type { KV } from '@nats-io/kv';
-import { tryDecode } from '@sb/messaging';
+import { agentSessionMatches, tryDecode } from '@sb/messaging';
 
 interface RegistryView {
   registration?: { agentId?: unknown; capabilities?: unknown };
   left?: unknown;
+  sessionHash?: unknown;
+}
+
+interface Known {
+  capabilities: readonly string[];
+  sessionHash?: string;
+  /** The last session that matched (so a verb costs a hash only when the session changes). */
+  verified?: string;
 }
 
 export class AgentRoster {
-  private readonly capabilities = new Map<string, readonly string[]>();
+  private readonly agents = new Map<string, Known>();
   private stopWatch?: () => void;
 
   constructor(private readonly kv: KV) {}
 
   /** The agent's registered capabilities; on a miss the registry itself (a registration the watch has not delivered yet). */
   async capabilitiesOf(agentId: string): Promise<readonly string[] | undefined> {
-    const known = this.capabilities.get(agentId);
-    if (known) return known;
+    return (this.agents.get(agentId) ?? (await this.reread(agentId)))?.capabilities;
+  }
+
+  /** Whether `session` is the agent's current one; on a mismatch the registry is read once (a registration the watch has not delivered yet). */
+  async sessionMatches(agentId: string, session: string | undefined): Promise<boolean> {
+    if (!session) return false;
+    let a = this.agents.get(agentId);
+    if (a?.verified === session) return true;
+    if (!a || !agentSessionMatches(session, a.sessionHash)) a = await this.reread(agentId);
+    if (!a || !agentSessionMatches(session, a.sessionHash)) return false;
+    a.verified = session;
+    return true;
+  }
+
+  private async reread(agentId: string): Promise<Known | undefined> {
     const e = await this.kv.get(agentId).catch(() => null);
     if (e?.operation === 'PUT') this.apply(agentId, tryDecode(e.value, 1024 * 1024) as RegistryView | undefined);
-    return this.capabilities.get(agentId);
+    return this.agents.get(agentId);
   }
 
   /** Resolves once the current records are read; changes keep coming until `stop()`. */
@@ -35,7 +56,7 @@ export class AgentRoster {
     if ((await this.kv.status()).values === 0) ready();
     void (async () => {
       for await (const e of w) {
-        if (e.operation !== 'PUT') this.capabilities.delete(e.key);
+        if (e.operation !== 'PUT') this.agents.delete(e.key);
         else this.apply(e.key, tryDecode(e.value, 1024 * 1024) as RegistryView | undefined);
         if (e.delta === 0) ready();
       }
@@ -50,7 +71,8 @@ export class AgentRoster {
 
   private apply(key: string, rec: RegistryView | undefined): void {
     const caps = rec?.registration?.capabilities;
-    if (rec?.left === true || !Array.isArray(caps)) this.capabilities.delete(key);
-    else this.capabilities.set(key, caps.filter((c): c is string => typeof c === 'string'));
+    if (rec?.left === true || !Array.isArray(caps)) return void this.agents.delete(key);
+    const sessionHash = typeof rec?.sessionHash === 'string' ? rec.sessionHash : undefined;
+    this.agents.set(key, { capabilities: caps.filter((c): c is string => typeof c === 'string'), sessionHash });
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { AgentEndpoints, Events, type ParsedReqOf } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, AgentEndpoints, Events, type ParsedReqOf } from '@sb/contracts';
 import { contract, NatsClient, type SbContext } from '@sb/messaging';
 import { Dispatcher } from './dispatcher';
 import { TaskSource } from './task-source';
@@ -27,28 +27,29 @@ export class AgentWorkNatsController {
   private readonly agentsPrefix: string;
 
   @MessagePattern(AgentEndpoints.take)
-  take(@Payload(contract(AgentEndpoints.take)) req: Req<typeof AgentEndpoints.take>, @Ctx() ctx: SbContext) {
-    return this.dispatcher.take(this.agent(ctx), req).then((tasks) => ({ tasks }));
+  async take(@Payload(contract(AgentEndpoints.take)) req: Req<typeof AgentEndpoints.take>, @Ctx() ctx: SbContext) {
+    const agent = await this.speaker(ctx, 'take');
+    return { tasks: await this.dispatcher.take(agent, req) };
   }
 
   @MessagePattern(AgentEndpoints.keepAlive)
-  keepAlive(@Payload(contract(AgentEndpoints.keepAlive)) req: Req<typeof AgentEndpoints.keepAlive>, @Ctx() ctx: SbContext) {
-    return this.dispatcher.keepAlive(this.agent(ctx), req.leases);
+  async keepAlive(@Payload(contract(AgentEndpoints.keepAlive)) req: Req<typeof AgentEndpoints.keepAlive>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.keepAlive(await this.speaker(ctx, 'keepalive'), req.leases);
   }
 
   @MessagePattern(AgentEndpoints.progress, { maxPayloadBytes: 64 * 1024 })
-  progress(@Payload(contract(AgentEndpoints.progress)) req: Req<typeof AgentEndpoints.progress>, @Ctx() ctx: SbContext) {
-    return this.dispatcher.progress(this.agent(ctx), req);
+  async progress(@Payload(contract(AgentEndpoints.progress)) req: Req<typeof AgentEndpoints.progress>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.progress(await this.speaker(ctx, 'progress'), req);
   }
 
   @MessagePattern(AgentEndpoints.complete, LARGE)
-  complete(@Payload(contract(AgentEndpoints.complete)) req: Req<typeof AgentEndpoints.complete>, @Ctx() ctx: SbContext) {
-    return this.dispatcher.complete(this.agent(ctx), req);
+  async complete(@Payload(contract(AgentEndpoints.complete)) req: Req<typeof AgentEndpoints.complete>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.complete(await this.speaker(ctx, 'complete'), req);
   }
 
   @MessagePattern(AgentEndpoints.fail)
-  fail(@Payload(contract(AgentEndpoints.fail)) req: Req<typeof AgentEndpoints.fail>, @Ctx() ctx: SbContext) {
-    return this.dispatcher.fail(this.agent(ctx), req);
+  async fail(@Payload(contract(AgentEndpoints.fail)) req: Req<typeof AgentEndpoints.fail>, @Ctx() ctx: SbContext) {
+    return this.dispatcher.fail(await this.speaker(ctx, 'fail'), req);
   }
 
   /** The collector declared an agent down: its leases here go back to the queue at once. */
@@ -82,7 +83,14 @@ export class AgentWorkNatsController {
     this.dispatcher.aborted(ctx.lastToken);
   }
 
-  /** `<prefix>.v1.agents.<agentId>.<verb>[.<dispatcher>]`: the agent speaking is the id in its subject. */
+  /** The agent speaking: the id in its subject, if the message carries that id's session. */
+  private async speaker(ctx: SbContext, verb: string): Promise<string> {
+    const agent = this.agent(ctx);
+    await this.dispatcher.authenticate(agent, ctx.header(AGENT_SESSION_HEADER), verb);
+    return agent;
+  }
+
+  /** `<prefix>.v1.agents.<agentId>.<verb>[.<dispatcher>]`: the agent id in the subject. */
   private agent(ctx: SbContext): string {
     return ctx.subject.slice(this.agentsPrefix.length).split('.', 1)[0];
   }

@@ -47,6 +47,7 @@ export const dispatchProviders: Provider[] = [
         leaseMs: t.settings.taskAckWaitMs,
         instanceId: c.self.instanceId,
         capabilitiesOf: (agentId) => roster.capabilitiesOf(agentId),
+        sessionMatches: (agentId, session) => roster.sessionMatches(agentId, session),
         securityEvent: (e) => publishSecurityEvent(bus, e),
         logger,
       }),

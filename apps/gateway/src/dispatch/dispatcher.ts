@@ -10,6 +10,8 @@
  * agent stops keeping it alive (the server redelivers the message after its ack wait).
  */
 import {
+  AGENT_SESSION_HEADER,
+  AgentSessionError,
   type AbortNotice,
   type CompleteRequest,
   type FailRequest,
@@ -59,6 +61,8 @@ export interface DispatcherDeps {
   instanceId: string;
   /** Capabilities an agent registered (undefined: not registered, nothing to take). */
   capabilitiesOf: (agentId: string) => Promise<readonly string[] | undefined>;
+  /** Whether `session` is the agent's current one (its registration's). */
+  sessionMatches: (agentId: string, session: string | undefined) => Promise<boolean>;
   securityEvent: (e: SecurityEventInput) => void;
   logger: AppLogger;
   now?: () => number;
@@ -95,6 +99,13 @@ export class Dispatcher {
 
   get leases(): number {
     return this.held.size;
+  }
+
+  /** Every verb first: the agent speaks only as the id whose session it holds. */
+  async authenticate(agentId: string, session: string | undefined, verb: string): Promise<void> {
+    if (await this.d.sessionMatches(agentId, session)) return;
+    this.refuse(agentId, verb, session ? 'session of another agent, or a stale one' : 'no session');
+    throw new AgentSessionError(`No session of agent ${agentId}: register first, and send ${AGENT_SESSION_HEADER} on every message`);
   }
 
   async take(agentId: string, req: TakeRequest): Promise<LeasedTask[]> {

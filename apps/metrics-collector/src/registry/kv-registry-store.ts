@@ -12,13 +12,17 @@ export interface RegistryRecord {
   registration: AgentRegistration;
   registeredAt: number;
   left: boolean;
+  /** The hash of the agent's session (agent protocol v1); the secret itself is never stored. */
+  sessionHash?: string;
 }
 
-const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false) });
+const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false), sessionHash: z.string().optional() });
 
 export interface RegistryStorePort {
   put(rec: RegistryRecord): Promise<void>;
   delete(agentId: string): Promise<void>;
+  /** The stored record's session hash (any replica may have registered the agent). */
+  sessionHash(agentId: string): Promise<string | undefined>;
 }
 
 export class KvRegistryStore implements RegistryStorePort {
@@ -33,6 +37,13 @@ export class KvRegistryStore implements RegistryStorePort {
 
   async delete(agentId: string): Promise<void> {
     await this.kv.delete(agentId);
+  }
+
+  async sessionHash(agentId: string): Promise<string | undefined> {
+    const e = await this.kv.get(agentId);
+    if (!e || e.operation !== 'PUT') return undefined;
+    const parsed = RecordSchema.safeParse(tryDecode(e.string()));
+    return parsed.success && !parsed.data.left ? parsed.data.sessionHash : undefined;
   }
 
   /** Current records first, then every change, until `stop()`. Resolves once the current records were delivered. */

@@ -5,6 +5,7 @@
  */
 import type { AgentRegistration, Deregistration, RegistrationReply } from '@sb/contracts';
 import type { Clock } from '@sb/observability';
+import { agentSessionMatches, hashAgentSession, newAgentSession } from '@sb/messaging';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from '../liveness/liveness-events';
 import type { LivenessPort } from '../liveness/liveness-store';
 import type { AgentDirectory } from './agent-directory';
@@ -21,15 +22,18 @@ export class RegistrationHandler {
     private readonly catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>,
   ) {}
 
-  async register(reg: AgentRegistration): Promise<RegistrationReply> {
+  /** `presented`: the session the agent sent (`Sb-Agent-Session`); kept when it is the stored one, else a new one is issued. */
+  async register(reg: AgentRegistration, presented?: string): Promise<RegistrationReply> {
     const now = this.clock.now();
     const after = downAfterMs(reg.heartbeatIntervalMs, this.missedBeats);
+    const keep = presented !== undefined && agentSessionMatches(presented, await this.store.sessionHash(reg.agentId));
+    const session = keep ? presented : newAgentSession();
     await this.liveness.register(reg.agentId, now + after);
     const entry = this.directory.register(reg, now);
-    await this.store.put({ registration: reg, registeredAt: now, left: false });
+    await this.store.put({ registration: reg, registeredAt: now, left: false, sessionHash: hashAgentSession(session) });
     await this.catalog?.(reg.capabilities, reg.agentId);
     this.events.publish(livenessEvent(reg.agentId, entry, 'up', 'registered', now, entry.lastBeatAt));
-    return { agentId: reg.agentId, registered: true, downAfterMs: after };
+    return { agentId: reg.agentId, registered: true, downAfterMs: after, session, heartbeatIntervalMs: reg.heartbeatIntervalMs };
   }
 
   async deregister(d: Deregistration): Promise<boolean> {
