@@ -23,6 +23,9 @@ export interface ThreadData {
   intervalMs: number;
   sessionHeader: string;
   state: HeartbeatState;
+  /** Written by the main thread's timer (ms since epoch): when it is older than `stallMs`, the main loop is hung, not busy, and beats stop. */
+  mainTick?: SharedArrayBuffer;
+  stallMs?: number;
 }
 export type ToThread = { type: 'state'; state: Partial<HeartbeatState>; beat: boolean } | { type: 'stop' };
 export type FromThread = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; message: string } | { type: 'warn'; message: string };
@@ -50,8 +53,17 @@ function run(port: NonNullable<typeof parentPort>, d: ThreadData): void {
     if (elapsed > 0) hb.cpuPercent = Math.min(100_000, Math.round(((cpu.user + cpu.system) / 1000 / elapsed) * 1000) / 10);
     return hb;
   };
+  const tick = d.mainTick ? new Float64Array(d.mainTick) : undefined;
+  let stalled = false;
+  const hung = (): boolean => {
+    if (!tick || !d.stallMs) return false;
+    const was = stalled;
+    stalled = Date.now() - tick[0]! > d.stallMs;
+    if (stalled && !was) post({ type: 'warn', message: `the main event loop has not turned for over ${d.stallMs} ms: heartbeats stop until it does` });
+    return stalled;
+  };
   const beat = () => {
-    if (!nc || nc.isClosed() || nc.isDraining()) return;
+    if (!nc || nc.isClosed() || nc.isDraining() || hung()) return;
     try {
       const h = natsHeaders();
       if (state.session) h.set(d.sessionHeader, state.session);

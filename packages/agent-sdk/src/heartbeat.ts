@@ -33,6 +33,8 @@ export interface HeartbeatConfig {
   intervalMs: number;
   state: HeartbeatState;
   logger: Logger;
+  /** Beats stop while the main event loop has not turned for this long (hung, not busy). Thread mode only; 0: never. */
+  stallMs?: number;
   /** The beating thread died after it had started (the runner falls back to main-thread beats). */
   onLost?: (err: Error) => void;
 }
@@ -84,6 +86,7 @@ export class ThreadHeartbeat implements Heartbeater {
   private worker?: Worker;
   private exited?: Promise<void>;
   private stopping = false;
+  private ticker?: NodeJS.Timeout;
 
   constructor(
     private readonly cfg: HeartbeatConfig,
@@ -93,7 +96,13 @@ export class ThreadHeartbeat implements Heartbeater {
   start(): Promise<void> {
     const file = heartbeatThreadFile();
     if (!file) return Promise.reject(new Error(`${THREAD_FILE} is not built (run the package's build)`));
-    const data: ThreadData = { options: this.options, agentId: this.cfg.agentId, subject: this.cfg.subject, intervalMs: this.cfg.intervalMs, sessionHeader: AGENT_SESSION_HEADER, state: this.cfg.state };
+    const mainTick = new SharedArrayBuffer(8);
+    const tick = new Float64Array(mainTick);
+    tick[0] = Date.now();
+    // The main loop proves it turns; the thread stops beating when it stops (a hung agent must be declared down).
+    this.ticker = setInterval(() => (tick[0] = Date.now()), Math.max(50, Math.min(1_000, this.cfg.intervalMs)));
+    this.ticker.unref();
+    const data: ThreadData = { options: this.options, agentId: this.cfg.agentId, subject: this.cfg.subject, intervalMs: this.cfg.intervalMs, sessionHeader: AGENT_SESSION_HEADER, state: this.cfg.state, mainTick, stallMs: this.cfg.stallMs };
     const worker = new Worker(file, { name: `sb-agent-heartbeat-${this.cfg.agentId}`, workerData: data });
     this.worker = worker;
     // The runner's own connection keeps the process alive while it runs; this thread must not outlive it.
@@ -129,6 +138,7 @@ export class ThreadHeartbeat implements Heartbeater {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.ticker);
     const w = this.worker;
     if (!w) return;
     this.worker = undefined;

@@ -7,7 +7,7 @@ export type { AbortReason, Agent, AgentDefinition, AgentTask, Logger, TaskContex
 export { CANNOT_HANDLE_CODE, GENERIC_ERROR_CODE, PermanentError, RESULT_INVALID_CODE, RetryableError, sanitizeErrorCode, SHUTDOWN_CODE, toFailure } from './errors';
 export type { RetryableErrorOptions } from './errors';
 export { runAgents, SDK_VERSION, ServiceError } from './runner';
-export type { RunAgentsOptions, Runner } from './runner';
+export type { RunAgentsOptions, Runner, TaskEnd } from './runner';
 export { AgentRouter } from './routing';
 export * as protocol from './protocol';
-export type { AgentErrorClass, AgentFailure, Lease, LeasedTask, Priority } from './protocol';
+export type { AgentErrorClass, AgentFailure, Lease, LeasedTask, Priority, TaskOutcome } from './protocol';

@@ -148,9 +148,9 @@ export interface AgentRegistration {
 }
 
 /**
- * What `register` answers. Every field but `agentId` is optional here: the documented reply is
- * `{agentId, session, heartbeatIntervalMs, leaseMs}`, the collector of today answers
- * `{agentId, registered, downAfterMs}`; the SDK uses what it gets.
+ * What `register` answers: `{agentId, registered, downAfterMs, session, heartbeatIntervalMs,
+ * leaseMs}`. Every field but `agentId` is optional here (an older collector leaves some out);
+ * the SDK uses what it gets: `leaseMs` sets its keep-alive period (a third of it).
  */
 export interface RegisterReply {
   agentId: string;
@@ -174,6 +174,21 @@ export interface Heartbeat {
   memoryBytes?: number;
 }
 
+/** How a task attempt ended, as the agent saw it (the `outcome` label of `sb_agent_tasks_total`). */
+export type TaskOutcome = 'succeeded' | 'failed' | 'retried' | 'dead_lettered' | 'timed_out' | 'cancelled' | 'superseded';
+
+/** One metric in a batch: counters are cumulative totals, histograms cumulative per upper bound. */
+export type MetricSample =
+  | { type: 'counter' | 'gauge'; name: string; help?: string; labels: Record<string, string>; value: number }
+  | { type: 'histogram'; name: string; help?: string; labels: Record<string, string>; buckets: Array<{ le: number; count: number }>; sum: number; count: number };
+
+/** `<prefix>.v1.agents.metrics.<agentId>` (publish, with the session). */
+export interface MetricBatch {
+  agentId: string;
+  sentAt: number;
+  samples: MetricSample[];
+}
+
 /** `<prefix>.v1.agents.deregister` (publish). */
 export interface Deregistration {
   agentId: string;
@@ -195,6 +210,7 @@ export function agentSubjects(prefix: string, agentId: string) {
     register: `${a}.register`,
     deregister: `${a}.deregister`,
     heartbeat: `${a}.heartbeat.${agentId}`,
+    metrics: `${a}.metrics.${agentId}`,
     take: `${a}.${agentId}.take`,
     onLease: (verb: LeaseVerb, dispatcher: string) => `${a}.${agentId}.${verb}.${dispatcher}`,
     abort: `${a}.${agentId}.abort`,

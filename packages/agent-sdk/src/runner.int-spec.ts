@@ -10,7 +10,7 @@ import { eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { type AbortReason, defineAgent, type Logger } from './agent';
 import { PermanentError, RetryableError } from './errors';
 import type { AgentFailure, LeasedTask, TakeRequest } from './protocol';
-import { type Runner, runAgents } from './runner';
+import { type Runner, runAgents, type TaskEnd } from './runner';
 
 jest.setTimeout(30_000);
 
@@ -44,6 +44,7 @@ class FakeControlPlane {
     const a = `${prefix}.v1.agents`;
     this.sub(`${a}.register`, (m, body) => m.respond(enc({ agentId: body.agentId, ...this.registerReply })));
     this.sub(`${a}.heartbeat.${agentId}`);
+    this.sub(`${a}.metrics.${agentId}`);
     this.sub(`${a}.deregister`);
     this.sub(`${a}.${agentId}.take`, (m, body: TakeRequest) => this.take(m, body.max, body.waitMs));
     for (const d of dispatchers) {
@@ -279,6 +280,66 @@ describe('runAgents on the wire (fake control plane)', () => {
     expect(reason).toBe('shutdown');
     expect(plane.on('.fail.d1').map((s) => s.body)).toEqual([{ lease: t.lease, error: expect.objectContaining({ code: 'AGENT.SHUTDOWN', retryable: true }) }]);
     expect(plane.seen.at(-1)!.subject.endsWith('.deregister')).toBe(true);
+  });
+
+  it('reports each attempt once: to onTaskEnd, and as cumulative metrics with the session', async () => {
+    const ends: TaskEnd[] = [];
+    const agent = defineAgent<{ ok: boolean }>({
+      name: 'w',
+      capabilities: ['work'],
+      handle(t) {
+        if (!t.input.ok) throw new PermanentError('INPUT.BAD', 'no');
+        return 'fine';
+      },
+    });
+    const { plane } = await setup('metrics-agent', [agent], { metricsMs: 100, onTaskEnd: (e) => ends.push(e) }, { session: 'sess-m' });
+    const good = plane.push({ ok: true });
+    const bad = plane.push({ ok: false });
+    await eventually(() => ends.length === 2, { description: 'two attempts ended' });
+    expect(ends).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ taskId: good.taskId, capability: 'work', agent: 'w', outcome: 'succeeded', seconds: expect.any(Number) }),
+        expect.objectContaining({ taskId: bad.taskId, outcome: 'failed' }),
+      ]),
+    );
+    const counters = (s: Seen) => (s.body.samples as Array<{ type: string; labels: Record<string, string>; value: number }>).filter((x) => x.type === 'counter');
+    await eventually(() => plane.on('.metrics.metrics-agent').some((s) => counters(s).length === 2), { description: 'a batch with both outcomes' });
+    const batch = plane.on('.metrics.metrics-agent').find((s) => counters(s).length === 2)!;
+    expect(batch.session).toBe('sess-m');
+    expect(batch.body.agentId).toBe('metrics-agent');
+    expect(counters(batch)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { capability: 'work', outcome: 'succeeded' }, value: 1 }),
+        expect.objectContaining({ labels: { capability: 'work', outcome: 'failed' }, value: 1 }),
+      ]),
+    );
+  });
+
+  it('keeps beating through a busy handler, and stops while the event loop is stuck past stallMs', async () => {
+    const blocked: { from?: number; to?: number } = {};
+    const agent = defineAgent({
+      name: 'w',
+      capabilities: ['work'],
+      handle() {
+        blocked.from = Date.now();
+        while (Date.now() - blocked.from < 3_000) {
+          // a hung loop: nothing else on this thread runs
+        }
+        blocked.to = Date.now();
+        return 'unstuck';
+      },
+    });
+    const { plane } = await setup('stall-agent', [agent], { stallMs: 1_500 });
+    plane.push(1);
+    await eventually(() => plane.on('.complete.d1').length === 1, { description: 'the stuck task finished' });
+    const beats = plane.on('.heartbeat.stall-agent').map((s) => s.body.sentAt as number);
+    const { from, to } = blocked as { from: number; to: number };
+    // Busy for less than stallMs: the thread still beats.
+    expect(beats.some((t) => t > from + 150 && t < from + 1_100)).toBe(true);
+    // Stuck for longer: no beat from stallMs (plus the thread's tick granularity) until the loop turns again.
+    expect(beats.filter((t) => t > from + 1_500 + 250 && t < to - 50)).toEqual([]);
+    // And beats resume afterwards.
+    await eventually(() => plane.on('.heartbeat.stall-agent').some((s) => s.body.sentAt > to), { description: 'beats resume' });
   });
 
   it('beats from the main thread when told to, and uses a connection it is given without closing it', async () => {

@@ -35,9 +35,11 @@ import {
   type RegisterReply,
   type ServiceErrorBody,
   type TakeReply,
+  type TaskOutcome,
   type TakeRequest,
 } from './protocol';
 import { AgentRouter } from './routing';
+import { TaskMetrics } from './task-metrics';
 import { backoffMs, childLogger, consoleLogger, deferred, describe, pause } from './util';
 
 export const SDK_VERSION = '0.1.0';
@@ -78,6 +80,28 @@ export interface RunAgentsOptions {
    * authenticator function, or a connection passed in that was made with one). Plain data only.
    */
   heartbeatNats?: ConnectionOptions;
+  /**
+   * Heartbeats stop when the main event loop has not turned for this long: the agent is hung, not
+   * busy, and should be declared down (its tasks go to others). Thread heartbeats only. Default
+   * 30 000 ms; 0 never stops them.
+   */
+  stallMs?: number;
+  /** How often the agent's task metrics go to the collector (`metrics.<agentId>`). Default 5000 ms; 0 sends none. */
+  metricsMs?: number;
+  /** Called once per task attempt that ended here, for the host's own metrics or logs. Must not throw. */
+  onTaskEnd?: (end: TaskEnd) => void;
+}
+
+/** A task attempt as it ended at this agent. */
+export interface TaskEnd {
+  taskId: string;
+  tenantId: string;
+  capability: string;
+  /** The agent that ran it (undefined when none accepted it). */
+  agent?: string;
+  outcome: TaskOutcome;
+  /** From the lease's grant to the end, seconds. */
+  seconds: number;
 }
 
 export interface Runner {
@@ -124,9 +148,15 @@ interface Running {
   /** Set once an outcome was sent (or will never be: the lease ended). */
   reported: boolean;
   settled?: Promise<void>;
+  startedAt: number;
+  agent?: string;
+  /** Set once the attempt's outcome was counted. */
+  counted?: boolean;
 }
 
 const enc = new TextEncoder();
+/** A `complete`/`fail` reply's status, as the attempt's outcome. */
+const STATUS_OUTCOME: Record<string, TaskOutcome> = { succeeded: 'succeeded', failed: 'failed', retrying: 'retried', dead_lettered: 'dead_lettered' };
 const dec = new TextDecoder();
 
 function defaultAgentId(): string {
@@ -159,6 +189,10 @@ class AgentRunner implements Runner {
   private readonly concurrency: number;
   private readonly heartbeatMs: number;
   private readonly graceMs: number;
+  private readonly stallMs: number;
+  private readonly metricsMs: number;
+  private readonly taskMetrics = new TaskMetrics();
+  private metricsTimer?: NodeJS.Timeout;
   private readonly takeWaitMs: number;
   private readonly requestTimeoutMs: number;
   private readonly startedAt = new Date().toISOString();
@@ -210,6 +244,8 @@ class AgentRunner implements Runner {
     this.graceMs = intOption('shutdownGraceMs', opts.shutdownGraceMs, 10_000, 0, 24 * 3600_000);
     this.takeWaitMs = intOption('takeWaitMs', opts.takeWaitMs, 5_000, 100, MAX_TAKE_WAIT_MS);
     this.requestTimeoutMs = intOption('requestTimeoutMs', opts.requestTimeoutMs, 10_000, 100, 600_000);
+    this.stallMs = intOption('stallMs', opts.stallMs, 30_000, 0, 24 * 3600_000);
+    this.metricsMs = intOption('metricsMs', opts.metricsMs, 5_000, 0, 3600_000);
     this.s = agentSubjects(this.prefix, this.agentId);
     this.router = new AgentRouter(opts.agents);
     this.log = childLogger(opts.logger ?? consoleLogger, { agentId: this.agentId });
@@ -297,6 +333,8 @@ class AgentRunner implements Runner {
     }
     clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
+    clearInterval(this.metricsTimer);
+    if (this.registeredOnce) this.sendMetrics();
 
     // Beats stop (their connection drained) before the deregistration goes out, so none arrives after it.
     await this.heartbeatStarting?.catch(() => undefined);
@@ -403,6 +441,10 @@ class AgentRunner implements Runner {
       this.registeredOnce = true;
       const interval = typeof reply?.heartbeatIntervalMs === 'number' && reply.heartbeatIntervalMs >= 100 ? reply.heartbeatIntervalMs : this.heartbeatMs;
       this.heartbeatStarting = this.startHeartbeat(interval);
+      if (this.metricsMs > 0) {
+        this.metricsTimer = setInterval(() => this.sendMetrics(), this.metricsMs);
+        this.metricsTimer.unref();
+      }
     }
   }
 
@@ -420,6 +462,7 @@ class AgentRunner implements Runner {
       agentId: this.agentId,
       subject: this.s.heartbeat,
       intervalMs,
+      stallMs: this.stallMs,
       state: this.hbState,
       logger: this.log,
       onLost: (err: Error) => {
@@ -511,7 +554,7 @@ class AgentRunner implements Runner {
       }
     }
     if (isNoResponders(err)) {
-      if (loud) this.log.warn('no dispatcher answers take (is AGENT_PROTOCOL on in a gateway?); retrying');
+      if (loud) this.log.warn('no dispatcher answers take (is a gateway running?); retrying');
       return;
     }
     if (loud) this.log.warn('take failed; retrying', { err: describe(err), failures });
@@ -543,7 +586,7 @@ class AgentRunner implements Runner {
       const est = Math.max(1_000, expires - Date.now());
       this.leaseMsEstimate = this.leaseMsEstimate === undefined ? est : Math.min(this.leaseMsEstimate, est);
     }
-    const r: Running = { key, task: t, controller: new AbortController(), reported: false };
+    const r: Running = { key, task: t, controller: new AbortController(), reported: false, startedAt: performance.now() };
     this.running.set(key, r);
     this.leases.set(key, r);
     const deadline = Date.parse(t.deadlineAt);
@@ -591,6 +634,7 @@ class AgentRunner implements Runner {
       this.log.warn('no agent accepts this task; failing it', { taskId: t.taskId, capability: t.capability });
       outcome = { error: sdkFailure(CANNOT_HANDLE_CODE, route.reason, false) };
     } else {
+      r.agent = route.agent.name;
       const logger = childLogger(this.log, { taskId: t.taskId, tenantId: t.tenantId, capability: t.capability, agent: route.agent.name });
       const ctx: TaskContext = {
         progress: (value) => this.progress(r, value, logger),
@@ -612,6 +656,8 @@ class AgentRunner implements Runner {
     if (r.reported || r.controller.signal.aborted) {
       // The lease ended away from us (cancelled, timed out, lost) or the shutdown already failed it: nothing to report.
       if (!r.reported) this.log.info(`task ended (${String(r.controller.signal.reason)}); its outcome is not reported`, { taskId: t.taskId });
+      const why = r.controller.signal.reason as AbortReason;
+      if (why !== 'shutdown') this.ended(r, why === 'cancelled' ? 'cancelled' : why === 'timed_out' ? 'timed_out' : 'superseded');
       r.reported = true;
       this.dropLease(r);
       this.wake();
@@ -663,12 +709,14 @@ class AgentRunner implements Runner {
         try {
           const reply = await this.requestRaw<OutcomeReply>(this.s.onLease(out.verb, t.dispatcher), data, this.requestTimeoutMs);
           if (out.verb === 'fail') this.log.info(`task failed (${(out.body.error as AgentFailure).code}): ${reply?.status ?? 'no status'}`, { taskId: t.taskId });
+          this.ended(r, STATUS_OUTCOME[reply?.status ?? ''] ?? (out.verb === 'complete' ? 'succeeded' : 'failed'));
           if (Array.isArray(reply?.tasks)) this.startAll(reply.tasks);
           return;
         } catch (err) {
           if (err instanceof ServiceError) {
             if (err.code === RefusalCodes.leaseLost || err.code === RefusalCodes.notLeased) {
               this.log.info(`the lease ended before the outcome arrived (${err.code}); it was not stored`, { taskId: t.taskId });
+              this.ended(r, 'superseded');
               return;
             }
             if (err.code === RefusalCodes.session && attempt < 3) {
@@ -685,6 +733,7 @@ class AgentRunner implements Runner {
           }
           if (isNoResponders(err)) {
             this.log.warn('the dispatcher that leased the task is gone; the lease is lost', { taskId: t.taskId, dispatcher: t.dispatcher });
+            this.ended(r, 'superseded');
             return;
           }
           if (attempt >= 4 || this.nc.isClosed()) {
@@ -713,6 +762,29 @@ class AgentRunner implements Runner {
     const limit = this.nc.info?.max_payload;
     if (limit && data.length > limit) return `The result is ${data.length} bytes, larger than a message may be (${limit}); return a reference to it instead`;
     return data;
+  }
+
+  /** Count the attempt's outcome once (metrics, the host's hook). */
+  private ended(r: Running, outcome: TaskOutcome): void {
+    if (r.counted) return;
+    r.counted = true;
+    const seconds = (performance.now() - r.startedAt) / 1000;
+    this.taskMetrics.record(r.task.capability, outcome, seconds);
+    try {
+      this.opts.onTaskEnd?.({ taskId: r.task.taskId, tenantId: r.task.tenantId, capability: r.task.capability, agent: r.agent, outcome, seconds });
+    } catch (err) {
+      this.log.warn('onTaskEnd threw', { err: describe(err) });
+    }
+  }
+
+  private sendMetrics(): void {
+    if (!this.session || this.nc.isClosed() || this.nc.isDraining()) return;
+    try {
+      const batch = this.taskMetrics.batch(this.agentId, { inFlight: this.running.size, capacity: this.concurrency });
+      this.nc.publish(this.s.metrics, enc.encode(JSON.stringify(batch)), { headers: this.headers() });
+    } catch (err) {
+      this.log.warn('metrics not sent', { err: describe(err) });
+    }
   }
 
   private dropLease(r: Running): void {
