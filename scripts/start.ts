@@ -1,8 +1,9 @@
 // `npm start` (node dist/scripts/start.js after `npm run build`): the whole of
 // Switchboard on one machine. Uses NATS/Redis at NATS_URL/REDIS_URL or starts
 // them with data in .data/, starts every service as its own child process
-// (auth, tenancy and the metrics-collector first, so workers register at once), waits for each /health/ready, prints the admin key
-// and a curl example, runs an echo task through the gateway as a demo, then
+// (auth, tenancy and the metrics-collector first, so workers register at once), waits for each
+// /health/ready, prints the admin key (and where the agent key the workers register with is
+// kept) and a curl example, runs an echo task through the gateway as a demo, then
 // keeps running until SIGINT/SIGTERM.
 //   --demo-only-exit (or SB_START_EXIT_AFTER_DEMO=1): stop after the demo; exit 0 if it passed, else 1.
 import { hostname } from 'node:os';
@@ -11,7 +12,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DEFAULT_PREFIX, names, type RaiseAlert } from '../libs/contracts/src';
 import { isListening } from '../libs/testing/src/local-servers';
-import { AdminKey, resolveAdminKey } from './local/admin-key';
+import { AdminKey, AgentKey, resolveAdminKey, resolveAgentKey } from './local/admin-key';
 import { LauncherConfig, parseLauncherConfig, UsageError } from './local/config';
 import { exampleCommand, runDemo } from './local/demo';
 import { waitForHttpReady } from './local/http-ready';
@@ -62,19 +63,19 @@ class Launcher {
   }
 
   async run(): Promise<number> {
-    let adminKey: AdminKey;
+    let keys: { adminKey: AdminKey; agentKey: AgentKey };
     try {
-      adminKey = await this.startEverything();
+      keys = await this.startEverything();
     } catch (err) {
       if (!(err instanceof StopRequested)) this.report(err);
       await this.shutdown();
       return err instanceof StopRequested ? 0 : 1;
     }
 
-    this.printWelcome(adminKey);
+    this.printWelcome(keys.adminKey, keys.agentKey);
     let ok = false;
     try {
-      ok = await this.unlessStopped(runDemo(8080, adminKey.key, this.out));
+      ok = await this.unlessStopped(runDemo(8080, keys.adminKey.key, this.out));
     } catch (err) {
       if (!(err instanceof StopRequested)) throw err;
     }
@@ -105,7 +106,7 @@ class Launcher {
     for (const s of this.infra?.started ?? []) s.kill('SIGKILL');
   }
 
-  private async startEverything(): Promise<AdminKey> {
+  private async startEverything(): Promise<{ adminKey: AdminKey; agentKey: AgentKey }> {
     const { cfg, out } = this;
     const missing = missingEntries(cfg.appsDir);
     if (missing.length > 0) {
@@ -119,6 +120,7 @@ class Launcher {
     }
 
     const adminKey = resolveAdminKey(cfg.adminKeyFromEnv, join(cfg.dataDir, 'admin-key'));
+    const agentKey = resolveAgentKey(cfg.agentKeyFromEnv, join(cfg.dataDir, 'agent-key'));
     if (this.stopRequested) throw new StopRequested('stop requested');
     this.infraPending = ensureInfra(cfg.natsUrl, cfg.redisUrl, cfg.dataDir, out);
     this.infra = await this.unlessStopped(this.infraPending);
@@ -132,6 +134,7 @@ class Launcher {
             natsUrl: cfg.natsUrl,
             redisUrl: cfg.redisUrl,
             adminKey: adminKey.key,
+            agentKey: agentKey.key,
             out,
             onGiveUp: (service, crashes, windowMs) => void raiseGiveUpAlert(cfg.natsUrl, service, crashes, windowMs, out),
           }),
@@ -152,7 +155,7 @@ class Launcher {
     }
     for (const runner of this.runners) runner.supervise();
     await this.serveRuntime();
-    return adminKey;
+    return { adminKey, agentKey };
   }
 
   /** Recovery's local runtime adapter asks here to restart a worker that stopped heartbeating. */
@@ -166,15 +169,14 @@ class Launcher {
     }
   }
 
-  private printWelcome(adminKey: AdminKey): void {
+  private printWelcome(adminKey: AdminKey, agentKey: AgentKey): void {
     const { out } = this;
-    const where =
-      adminKey.source === 'env'
-        ? 'from SB_BOOTSTRAP_ADMIN_KEY'
-        : `${adminKey.source === 'generated' ? 'generated now, saved in' : 'from'} ${relative(this.cfg.repoRoot, adminKey.file ?? '')}`;
+    const where = (k: AdminKey, envName: string) =>
+      k.source === 'env' ? `from ${envName}` : `${k.source === 'generated' ? 'generated now, saved in' : 'from'} ${relative(this.cfg.repoRoot, k.file ?? '')}`;
     out.info(out.bold('Switchboard is up.') + ` Gateway: http://localhost:8080 (OpenAPI at /openapi.json)`);
-    out.info(`Admin key (${where}):`);
+    out.info(`Admin key (${where(adminKey, 'SB_BOOTSTRAP_ADMIN_KEY')}):`);
     out.info(`  ${out.bold(adminKey.key)}`);
+    out.info(`Agent key, for agents to register with as SB_AGENT_KEY (${where(agentKey, 'SB_BOOTSTRAP_AGENT_KEY')})`);
     out.info('Try it:');
     out.info(`  KEY=${adminKey.key}`);
     out.info(`  ${exampleCommand(8080)}`);

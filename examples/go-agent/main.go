@@ -1,7 +1,8 @@
 // Command go-agent is an example Switchboard agent written in Go. It joins a fleet with nothing
 // but a NATS connection and JSON, as agent protocol v1 describes (docs/agent-protocol.md):
 //
-//   - register (with an API key, when given) and keep the session the reply may carry;
+//   - register with its API key (`agent` scope, SB_AGENT_KEY) and keep the session the reply
+//     carries: every later message sends it in Sb-Agent-Session;
 //   - heartbeat from its own goroutine; register again when the collector asks;
 //   - long-poll `take` for leased tasks, run each in a goroutine, keep the leases alive, stream
 //     progress, and end each attempt with `complete` or `fail` at the dispatcher that granted it;
@@ -73,11 +74,12 @@ var (
 )
 
 func loadConfig() (config, error) {
+	// credentials: the fleet's agent key (AGENT_CREDENTIALS is its former name).
 	cfg := config{
 		natsURL:     envOr("NATS_URL", nats.DefaultURL),
 		prefix:      envOr("SB_PREFIX", "sb"),
 		agentID:     envOr("AGENT_ID", defaultAgentID()),
-		credentials: os.Getenv("AGENT_CREDENTIALS"),
+		credentials: envOr("SB_AGENT_KEY", strings.TrimSpace(os.Getenv("AGENT_CREDENTIALS"))),
 	}
 	for _, c := range strings.Split(envOr("AGENT_CAPABILITIES", "go-echo"), ",") {
 		if c = strings.TrimSpace(c); c != "" {
@@ -99,6 +101,9 @@ func loadConfig() (config, error) {
 	}
 	if !agentIDPattern.MatchString(cfg.agentID) || reservedIDs[cfg.agentID] {
 		return cfg, fmt.Errorf("AGENT_ID %q: 1-64 of A-Z a-z 0-9 _ -, and not a reserved word", cfg.agentID)
+	}
+	if cfg.credentials == "" {
+		return cfg, errors.New("SB_AGENT_KEY is not set: agents register with an API key holding the agent scope")
 	}
 	if len(cfg.capabilities) == 0 {
 		return cfg, errors.New("AGENT_CAPABILITIES is empty")
@@ -379,7 +384,7 @@ func (a *agent) takeLoop(life context.Context, stop <-chan struct{}) {
 		if err != nil {
 			msg := "take failed; retrying"
 			if errors.Is(err, nats.ErrNoResponders) {
-				msg = "no dispatcher answers take (is the gateway running with AGENT_PROTOCOL=true?); retrying"
+				msg = "no dispatcher answers take (is a gateway running?); retrying"
 			}
 			logEvent("warn", msg, append(errorFields(err), "retryInMs", backoff.Milliseconds())...)
 			var se *ServiceError

@@ -50,8 +50,8 @@ type Registration struct {
 	StartedAt           string            `json:"startedAt,omitempty"`
 }
 
-// RegisterReply is what `register` answers. Session, HeartbeatIntervalMs and LeaseMs are
-// documented but not served by every collector yet: each is used only when present.
+// RegisterReply is what `register` answers (fields the agent does not use are left out). An
+// older collector may leave out HeartbeatIntervalMs or LeaseMs: each is used only when present.
 type RegisterReply struct {
 	AgentID             string `json:"agentId"`
 	Session             string `json:"session,omitempty"`

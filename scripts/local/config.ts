@@ -10,12 +10,13 @@ export interface LauncherConfig {
   natsUrl: string;
   redisUrl: string;
   adminKeyFromEnv?: string;
+  agentKeyFromEnv?: string;
   exitAfterDemo: boolean;
   readyTimeoutMs: number;
   stopGraceMs: number;
 }
 
-const USAGE = 'usage: npm start [-- --demo-only-exit]   (env: NATS_URL, REDIS_URL, SB_BOOTSTRAP_ADMIN_KEY, SB_START_EXIT_AFTER_DEMO=1)';
+const USAGE = 'usage: npm start [-- --demo-only-exit]   (env: NATS_URL, REDIS_URL, SB_BOOTSTRAP_ADMIN_KEY, SB_BOOTSTRAP_AGENT_KEY, SB_START_EXIT_AFTER_DEMO=1)';
 
 export function parseLauncherConfig(argv: string[], env: NodeJS.ProcessEnv, fromDir: string): LauncherConfig {
   let exitAfterDemo = env.SB_START_EXIT_AFTER_DEMO === '1' || env.SB_START_EXIT_AFTER_DEMO === 'true';
@@ -32,6 +33,7 @@ export function parseLauncherConfig(argv: string[], env: NodeJS.ProcessEnv, from
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     adminKeyFromEnv: env.SB_BOOTSTRAP_ADMIN_KEY || undefined,
+    agentKeyFromEnv: env.SB_BOOTSTRAP_AGENT_KEY || undefined,
     exitAfterDemo,
     readyTimeoutMs: 30_000,
     stopGraceMs: 15_000,

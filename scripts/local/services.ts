@@ -40,6 +40,8 @@ export interface ServiceContext {
   natsUrl: string;
   redisUrl: string;
   adminKey: string;
+  /** Auth's bootstrap agent key, and the workers' key to register with. */
+  agentKey: string;
   out: Output;
   /** A crash-looping service hit its restart budget: it is left stopped and this is called (raise an alert). */
   onGiveUp?: (service: string, crashes: number, windowMs: number) => void;
@@ -84,8 +86,12 @@ export class ServiceRunner {
       REDIS_URL: ctx.redisUrl,
       HTTP_PORT: String(spec.port),
     };
+    // Each key goes to the service that needs it, and nowhere else.
     delete env.SB_BOOTSTRAP_ADMIN_KEY;
-    if (spec.name === 'auth') env.SB_BOOTSTRAP_ADMIN_KEY = ctx.adminKey;
+    delete env.SB_BOOTSTRAP_AGENT_KEY;
+    delete env.SB_AGENT_KEY;
+    if (spec.name === 'auth') Object.assign(env, { SB_BOOTSTRAP_ADMIN_KEY: ctx.adminKey, SB_BOOTSTRAP_AGENT_KEY: ctx.agentKey });
+    if (spec.name === 'agent-worker') env.SB_AGENT_KEY = ctx.agentKey;
     // Recovery restarts a worker that stopped heartbeating through this launcher (local-runtime.ts).
     if (spec.name === 'recovery') env.RECOVERY_RUNTIME ??= 'local';
 

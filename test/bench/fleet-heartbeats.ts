@@ -1,6 +1,7 @@
 /**
- * Fleet telemetry bench (issue 4): one metrics-collector process (built, as a child) under
- * 10,000 simulated agents heartbeating at 1 Hz: its CPU share of one core, and the detection
+ * Fleet telemetry bench (issue 4): one metrics-collector process (built, as a child, with an
+ * auth process for the agent key the agents register with) under 10,000 simulated agents
+ * heartbeating at 1 Hz, each beat carrying the agent's session (agent protocol v1): its CPU share of one core, and the detection
  * latency of agents that stop (from their last heartbeat, i.e. the worst case of a kill right
  * after a beat). Then metric ingestion in batches (samples/s). Each is set against the raw
  * floor from the same run: plain nats.js publishing the same messages to a plain subscriber
@@ -11,9 +12,9 @@
  * BENCH_FLEET_STOPPED (agents stopped during the window, 100).
  */
 import { join } from 'node:path';
-import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { type Heartbeat, type MetricSample, names } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, type Heartbeat, type MetricSample, names, type RegistrationReply } from '@sb/contracts';
 import { findFreePort, ManagedProcess } from '../../libs/testing/src/local-servers';
 import { cpuSeconds } from './cpu';
 import { entryOf, type ServiceProc, waitReady } from './fleet-procs';
@@ -22,6 +23,7 @@ import { runStandalone } from './standalone';
 const REPO = join(__dirname, '../../..');
 const PREFIX = 'sbfleet';
 const n = names(PREFIX);
+const AGENT_KEY = `sb_agent_bench_${Math.random().toString(36).slice(2)}`;
 
 export interface FleetBenchResult {
   lines: string[];
@@ -36,14 +38,18 @@ interface Opts {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] : NaN);
 
-async function startCollector(natsUrl: string, redisUrl: string): Promise<ServiceProc> {
+async function startService(name: 'metrics-collector' | 'auth', natsUrl: string, extra: Record<string, string>): Promise<ServiceProc> {
   const port = await findFreePort('127.0.0.1');
-  const env = { ...process.env, NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', FLEET_SAMPLES_MS: '5000' };
-  const proc = new ManagedProcess({ name: 'metrics-collector', command: process.execPath, args: [entryOf(REPO, 'metrics-collector')], cwd: REPO, env, tailLines: 60 });
-  const svc: ServiceProc = { name: 'metrics-collector', port, url: `http://127.0.0.1:${port}`, proc, optional: false };
+  const env = { ...process.env, NATS_URL: natsUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
+  const proc = new ManagedProcess({ name, command: process.execPath, args: [entryOf(REPO, name)], cwd: REPO, env, tailLines: 60 });
+  const svc: ServiceProc = { name, port, url: `http://127.0.0.1:${port}`, proc, optional: false };
   await waitReady(svc, 45_000);
   return svc;
 }
+
+const startCollector = (natsUrl: string, redisUrl: string) => startService('metrics-collector', natsUrl, { REDIS_URL: redisUrl, FLEET_SAMPLES_MS: '5000' });
+/** Auth answers for the agent key the simulated agents register with. */
+const startAuth = (natsUrl: string) => startService('auth', natsUrl, { SB_BOOTSTRAP_ADMIN_KEY: `${AGENT_KEY}_admin`, SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY });
 
 /** The floor's subscriber: a separate process that decodes and counts what it receives. */
 async function startFloorSubscriber(natsUrl: string, subject: string): Promise<ManagedProcess> {
@@ -67,12 +73,11 @@ async function startFloorSubscriber(natsUrl: string, subject: string): Promise<M
 }
 
 function heartbeat(agentId: string, seq: number): Heartbeat {
-  const tasks = seq % 2 === 0 ? [] : [{ taskId: `t${seq}`, tenantId: 'tn_bench', capability: 'echo', priority: 'normal' as const, attempt: 1, ackSubject: `$JS.ACK.X.Y.1.${seq}.${seq}.1700000000000000000.0`, startedAt: new Date().toISOString() }];
-  return { agentId, seq, sentAt: Date.now(), status: 'ready', inFlight: tasks.length, capacity: 8, cpuPercent: 12.5, memoryBytes: 1.2e8, memoryPercent: 7.5, tasks };
+  return { agentId, seq, sentAt: Date.now(), status: 'ready', inFlight: seq % 2, capacity: 8, cpuPercent: 12.5, memoryBytes: 1.2e8, memoryPercent: 7.5 };
 }
 
-/** Beat every agent once per second, spread over 100 ticks of 10 ms; `stopped` agents no longer beat. */
-function beatLoop(nc: NatsConnection, ids: string[], stopped: Map<string, number>, subjectOf: (id: string) => string): { stop(): void; lastBeat: Map<string, number>; maxLateMs: () => number } {
+/** Beat every agent once per second, spread over 100 ticks of 10 ms, with its session; `stopped` agents no longer beat. */
+function beatLoop(nc: NatsConnection, ids: string[], stopped: Map<string, number>, subjectOf: (id: string) => string, sessions: Map<string, MsgHdrs>): { stop(): void; lastBeat: Map<string, number>; maxLateMs: () => number } {
   const seq = new Map<string, number>();
   const lastBeat = new Map<string, number>();
   const perTick = Math.ceil(ids.length / 100);
@@ -87,7 +92,7 @@ function beatLoop(nc: NatsConnection, ids: string[], stopped: Map<string, number
       if (stopped.has(id)) continue;
       const s = (seq.get(id) ?? 0) + 1;
       seq.set(id, s);
-      nc.publish(subjectOf(id), JSON.stringify(heartbeat(id, s)));
+      nc.publish(subjectOf(id), JSON.stringify(heartbeat(id, s)), { headers: sessions.get(id) });
       lastBeat.set(id, Date.now());
     }
     tick++;
@@ -97,12 +102,23 @@ function beatLoop(nc: NatsConnection, ids: string[], stopped: Map<string, number
   return { stop: () => clearTimeout(timer), lastBeat, maxLateMs: () => maxLate };
 }
 
-async function registerAll(nc: NatsConnection, ids: string[]): Promise<void> {
+/** Register every agent with the agent key; each one's session, as the headers its messages carry. */
+async function registerAll(nc: NatsConnection, ids: string[]): Promise<Map<string, MsgHdrs>> {
+  const auth = natsHeaders();
+  auth.set('Authorization', `Bearer ${AGENT_KEY}`);
+  const sessions = new Map<string, MsgHdrs>();
   for (let i = 0; i < ids.length; i += 200) {
     await Promise.all(
-      ids.slice(i, i + 200).map((agentId) => nc.request(n.agents.register, JSON.stringify({ agentId, capabilities: ['echo'], version: 'bench', maxConcurrency: 8, host: 'bench', heartbeatIntervalMs: 1_000 }), { timeout: 30_000 })),
+      ids.slice(i, i + 200).map(async (agentId) => {
+        const m = await nc.request(n.agents.register, JSON.stringify({ agentId, capabilities: ['echo'], version: 'bench', maxConcurrency: 8, host: 'bench', heartbeatIntervalMs: 1_000 }), { timeout: 30_000, headers: auth });
+        if (m.headers?.get('Nats-Service-Error-Code')) throw new Error(`register ${agentId}: ${m.string()}`);
+        const h = natsHeaders();
+        h.set(AGENT_SESSION_HEADER, m.json<RegistrationReply>().session);
+        sessions.set(agentId, h);
+      }),
     );
   }
+  return sessions;
 }
 
 async function scrape(url: string, name: string): Promise<number> {
@@ -123,7 +139,11 @@ function batch(agentId: string, round: number, size: number): string {
 
 export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o: Opts, log: (m: string) => void): Promise<FleetBenchResult> {
   const lines: string[] = [];
-  const collector = await startCollector(natsUrl, redisUrl);
+  const auth = await startAuth(natsUrl);
+  const collector = await startCollector(natsUrl, redisUrl).catch(async (err) => {
+    await auth.proc.stop(5_000);
+    throw err;
+  });
   const floorSubject = 'floor.heartbeat.*';
   const floor = await startFloorSubscriber(natsUrl, floorSubject);
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
@@ -132,14 +152,14 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     const ids = Array.from({ length: o.agents }, (_, i) => `bench-${i}`);
     log(`fleet: registering ${o.agents} agents`);
     const t0 = Date.now();
-    await registerAll(nc, ids);
+    const sessions = await registerAll(nc, ids);
     log(`fleet: registered in ${Date.now() - t0} ms; heartbeating at 1 Hz`);
 
     // 1. Heartbeats through the collector.
     const stopped = new Map<string, number>();
     const downs = new Map<string, number>();
     nc.subscribe(n.agents.livenessOf('down'), { callback: (_e: unknown, m: Msg) => downs.set(m.subject.split('.')[3], Date.now()) });
-    const loop = beatLoop(nc, ids, stopped, (id) => n.agents.heartbeat(id));
+    const loop = beatLoop(nc, ids, stopped, (id) => n.agents.heartbeat(id), sessions);
     loops.push(loop);
     await sleep(5_000); // warm-up: every agent beating, JIT warm
     const cpu0 = cpuSeconds(collector.proc.pid)!;
@@ -165,8 +185,8 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     }
     log(`fleet: collector CPU ${share.toFixed(3)} of a core at ${Math.round((beats1 - beats0) / wall)} beats/s; detection p50 ${pct(latencies, 0.5).toFixed(2)} s p99 ${pct(latencies, 0.99).toFixed(2)} s`);
 
-    // Floor: the same heartbeats from plain nats.js to a plain subscriber process.
-    const floorLoop = beatLoop(nc, ids, new Map(), (id) => `floor.heartbeat.${id}`);
+    // Floor: the same heartbeats (headers included) from plain nats.js to a plain subscriber process.
+    const floorLoop = beatLoop(nc, ids, new Map(), (id) => `floor.heartbeat.${id}`, sessions);
     loops.push(floorLoop);
     await sleep(2_000);
     const f0 = cpuSeconds(floor.pid)!;
@@ -190,7 +210,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     const drop0 = await scrape(collector.url, 'sb_collector_samples_dropped_total');
     const i0 = Date.now();
     for (let r = 1; r <= rounds; r++) {
-      for (const id of reporters) nc.publish(n.agents.metrics(id), batch(id, r, size));
+      for (const id of reporters) nc.publish(n.agents.metrics(id), batch(id, r, size), { headers: sessions.get(id) });
       if (r % 10 === 0) await nc.flush();
     }
     const expected = rounds * reporters.length * size;
@@ -212,7 +232,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     const fi0 = Date.now();
     const countBefore = Number((await nc.request('floor.count', '', { timeout: 5_000 })).string());
     for (let r = 1; r <= rounds; r++) {
-      for (const id of reporters) nc.publish(`floor.heartbeat.${id}`, batch(id, r, size));
+      for (const id of reporters) nc.publish(`floor.heartbeat.${id}`, batch(id, r, size), { headers: sessions.get(id) });
       if (r % 10 === 0) await nc.flush();
     }
     const target = countBefore + rounds * reporters.length;
@@ -232,6 +252,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     await nc.drain().catch(() => undefined);
     floor.kill('SIGKILL');
     await collector.proc.stop(5_000);
+    await auth.proc.stop(5_000);
   }
   return { lines };
 }

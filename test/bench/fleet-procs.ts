@@ -41,18 +41,22 @@ export interface Fleet {
 
 interface Spec {
   name: string;
-  group: 1 | 2;
+  group: 1 | 2 | 3;
   optional: boolean;
   env?: (o: FleetOptions) => Record<string, string>;
 }
 
+/** The agent key the bench's auth registers and its worker presents (derived from the admin key: both are the bench's own). */
+export const agentKeyOf = (o: Pick<FleetOptions, 'adminKey'>) => `${o.adminKey}_agent`;
+
 const SPECS: Spec[] = [
   { name: 'tenancy', group: 1, optional: false },
-  { name: 'auth', group: 1, optional: false, env: (o) => ({ SB_BOOTSTRAP_ADMIN_KEY: o.adminKey }) },
+  { name: 'auth', group: 1, optional: false, env: (o) => ({ SB_BOOTSTRAP_ADMIN_KEY: o.adminKey, SB_BOOTSTRAP_AGENT_KEY: agentKeyOf(o) }) },
   // The bench is one tenant flat out: lift its submission rate so the limiter (still consulted) never refuses.
   { name: 'gateway', group: 2, optional: false, env: () => ({ TENANT_SUBMIT_RATE: '1000000', TENANT_SUBMIT_BURST: '10000000' }) },
-  { name: 'agent-worker', group: 2, optional: false, env: (o) => ({ WORKER_AGENTS: 'echo', WORKER_CONCURRENCY: String(o.workerConcurrency) }) },
-  { name: 'metrics-collector', group: 2, optional: true },
+  // Agents register with the collector: it is on the task path now.
+  { name: 'metrics-collector', group: 2, optional: false },
+  { name: 'agent-worker', group: 3, optional: false, env: (o) => ({ WORKER_AGENTS: 'echo', WORKER_CONCURRENCY: String(o.workerConcurrency), SB_AGENT_KEY: agentKeyOf(o) }) },
   { name: 'alerting', group: 2, optional: true },
   { name: 'recovery', group: 2, optional: true },
 ];
@@ -113,7 +117,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     },
   };
   try {
-    for (const group of [1, 2] as const) {
+    for (const group of [1, 2, 3] as const) {
       const started = await Promise.all(SPECS.filter((s) => s.group === group).map(async (spec) => ({ spec, svc: await spawnService(spec, o) })));
       for (const { svc } of started) services.push(svc);
       const outcomes = await Promise.allSettled(started.map(({ svc }) => waitReady(svc, timeout)));

@@ -21,7 +21,7 @@ import { connect } from '@nats-io/transport-node';
 import { names } from '@sb/contracts';
 import { NoWaitPuller } from '@sb/messaging';
 import { findFreePort, ManagedProcess, startNatsServer, startRedisServer } from '../../libs/testing/src/local-servers';
-import { entryOf, startFleet, waitReady } from './fleet-procs';
+import { agentKeyOf, entryOf, startFleet, waitReady } from './fleet-procs';
 import { tenantWithKey } from './round-trips';
 
 const REPO = join(__dirname, '../../..');
@@ -82,7 +82,7 @@ export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { k
   const spawnWorker = async (): Promise<Worker> => {
     const id = `recbench-w${++seq}`;
     const port = await findFreePort('127.0.0.1');
-    const env = { ...process.env, NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_ID: id, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'sleep', WORKER_CONCURRENCY: '6' };
+    const env = { ...process.env, NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_ID: id, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'sleep', WORKER_CONCURRENCY: '6', SB_AGENT_KEY: agentKeyOf({ adminKey }) };
     const proc = new ManagedProcess({ name: id, command: process.execPath, args: [entryOf(REPO, 'agent-worker')], cwd: REPO, env, tailLines: 40 });
     await waitReady({ name: id, port, url: `http://127.0.0.1:${port}`, proc, optional: false }, 30_000);
     const w = { id, proc };

@@ -16,7 +16,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { type DeadLetter, names } from '@sb/contracts';
 import { ensureStream, streamConfig } from '@sb/messaging';
-import { OutcomeReporter } from '../../apps/agent-worker/src/runtime/breaker-gate-outcomes';
+import { OutcomeReporter } from '@sb/tasks';
 import { IntakeGuard } from '../../apps/gateway/src/tasks/intake-guard';
 import { DeadLettersHandler } from '../../apps/recovery/src/dead-letters/dead-letters.handler';
 import { DlqStore } from '../../apps/recovery/src/dead-letters/dlq-store';

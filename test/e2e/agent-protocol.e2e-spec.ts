@@ -23,7 +23,7 @@ describe('agent protocol v1 (dispatcher)', () => {
   /** Each agent's session, from its registration: every later request carries it. */
   const sessions = new Map<string, string>();
   const register = async (agentId: string, capabilities: string[], heartbeatIntervalMs = 1_000) => {
-    const r = await natsRequest(nc, `${fleet.prefix}.v1.agents.register`, { agentId, capabilities, maxConcurrency: 4, heartbeatIntervalMs });
+    const r = await natsRequest(nc, `${fleet.prefix}.v1.agents.register`, { agentId, capabilities, maxConcurrency: 4, heartbeatIntervalMs }, { key: fleet.agentKey });
     if (r.body?.session) sessions.set(agentId, r.body.session);
     return r;
   };
@@ -39,7 +39,7 @@ describe('agent protocol v1 (dispatcher)', () => {
   const task = async (taskId: string) => (await http(fleet.httpUrl, 'GET', `/v1/tasks/${taskId}`, { key })).body;
 
   beforeAll(async () => {
-    fleet = await startFleet({ workers: 0, gatewayEnv: { AGENT_PROTOCOL: 'true', TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
+    fleet = await startFleet({ workers: 0, collectorEnv: false, gatewayEnv: { TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
     nc = fleet.nc;
     await startCollector(fleet, { LIVENESS_SWEEP_MS: '100', LIVENESS_MISSED_BEATS: '3' });
     ({ key } = await tenantWithKey(fleet.httpUrl, fleet.adminKey));
@@ -133,7 +133,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     await refusals.stop();
     // Registering again with its session keeps it; the holder finishes the task.
     const mine = sessions.get('summarizer-1')!;
-    const again = await natsRequest(nc, `${fleet.prefix}.v1.agents.register`, { agentId: 'summarizer-1', capabilities: ['summarize'], maxConcurrency: 4 }, { headers: { 'Sb-Agent-Session': mine } });
+    const again = await natsRequest(nc, `${fleet.prefix}.v1.agents.register`, { agentId: 'summarizer-1', capabilities: ['summarize'], maxConcurrency: 4 }, { key: fleet.agentKey, headers: { 'Sb-Agent-Session': mine } });
     expect(again.body.session).toBe(mine);
     expect((await as('summarizer-1', 'complete', t.dispatcher, { lease: t.lease, result: 'mine' })).body).toEqual({ status: 'succeeded' });
   });

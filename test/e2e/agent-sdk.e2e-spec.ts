@@ -108,12 +108,13 @@ describe('agent SDK (TypeScript) in a fleet', () => {
   });
 
   beforeAll(async () => {
-    fleet = await startFleet({ workers: 0, gatewayEnv: { AGENT_PROTOCOL: 'true', TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
+    fleet = await startFleet({ workers: 0, collectorEnv: false, gatewayEnv: { TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
     await startCollector(fleet, { LIVENESS_SWEEP_MS: '100', LIVENESS_MISSED_BEATS: '3' });
     ({ key, tenantId } = await tenantWithKey(fleet.httpUrl, fleet.adminKey));
     runner = await runAgents({
       nats: { servers: fleet.env.NATS_URL },
       prefix: fleet.prefix,
+      credentials: fleet.agentKey,
       agentId: 'sdk-main',
       agents: [summarizer, flaky, refuser, english, european, cancellable],
       concurrency: 8,
@@ -200,6 +201,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
     const stopper = await runAgents({
       nats: { servers: fleet.env.NATS_URL },
       prefix: fleet.prefix,
+      credentials: fleet.agentKey,
       agentId: 'sdk-stopper',
       agents: [
         defineAgent({
@@ -261,7 +263,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
             return { blocked: true, deliveryCount: task.deliveryCount };
           },
         });
-        runAgents({ nats: { servers: w.natsUrl }, prefix: w.prefix, agentId: w.agentId, agents: [blocker], heartbeatMs: w.heartbeatMs, heartbeatThread: w.heartbeatThread, takeWaitMs: 1000, logger, handleSignals: false })
+        runAgents({ nats: { servers: w.natsUrl }, prefix: w.prefix, credentials: w.agentKey, agentId: w.agentId, agents: [blocker], heartbeatMs: w.heartbeatMs, heartbeatThread: w.heartbeatThread, takeWaitMs: 1000, logger, handleSignals: false })
           .then(async (runner) => {
             await runner.ready;
             parentPort.postMessage({ type: 'ready', heartbeatMode: runner.heartbeatMode });
@@ -269,7 +271,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
           })
           .catch((err) => parentPort.postMessage({ type: 'log', line: 'error ' + err.message }));
       `;
-      const worker = new Worker(code, { eval: true, workerData: { sdk: BUILT_SDK, natsUrl: testEnv().natsUrl, prefix: fleet.prefix, agentId, ...opts } });
+      const worker = new Worker(code, { eval: true, workerData: { sdk: BUILT_SDK, natsUrl: testEnv().natsUrl, prefix: fleet.prefix, agentKey: fleet.agentKey, agentId, ...opts } });
       const messages: any[] = [];
       const waiters = new Set<() => void>();
       worker.on('message', (m) => {

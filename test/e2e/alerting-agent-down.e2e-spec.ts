@@ -28,7 +28,7 @@ describe('agent down → alert', () => {
   }
 
   it('raises exactly one AgentDown for a killed worker, none for a graceful leave, and resolves on return', async () => {
-    fleet = await startFleet({ workers: 0 });
+    fleet = await startFleet({ workers: 0, collectorEnv: false });
     const n = names(fleet.prefix);
     await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...fleet.env, LIVENESS_SWEEP_MS: '50' }), l));
     await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...fleet.env, ALERTING_TICK_MS: '200' }), l));

@@ -2,8 +2,9 @@
  * The Grafana dashboards and the Prometheus alert rules read only series the services really
  * export. A fleet with the collector, alerting and recovery runs real work first: an agent
  * registers and heartbeats, a task runs, a notification is delivered to a webhook receiver, and
- * an agent process holding a task is SIGKILLed (down → AgentDown alert → recovery reclaims its
- * task). Then /metrics of the gateway, a worker, the collector, alerting and recovery, and the
+ * an agent process running a task is SIGKILLed (down → AgentDown alert; no other agent serves
+ * the task's capability, so it still runs under the dead agent's lease after recovery's verify
+ * delay and recovery requeues it from its record). Then /metrics of the gateway, a worker, the collector, alerting and recovery, and the
  * collector's /metrics/fleet, are scraped, and every metric name the dashboards and rules
  * reference is looked up. `up` and `ALERTS` are made by Prometheus itself, so they are the only
  * names allowed without a scrape. Needs `npm run build` (the killed agent is a real process).
@@ -13,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { type AlertEvent, type Heartbeat, names } from '@sb/contracts';
+import { type AlertEvent, type Heartbeat, names, type TaskEvent } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { eventually, waitForMessage } from '@sb/testing';
 import { alertingModule } from '../../apps/alerting/src/alerting.module';
@@ -54,7 +55,7 @@ describe('dashboards and alert rules against live scrapes of every service', () 
   }
 
   beforeAll(async () => {
-    fleet = await startFleet({ workers: 0, workerEnv: { WORKER_AGENTS: 'echo', ...TELEMETRY } });
+    fleet = await startFleet({ workers: 0, collectorEnv: false, workerEnv: { WORKER_AGENTS: 'echo', ...TELEMETRY } });
     const n = names(fleet.prefix);
     const collectorUrl = await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...fleet.env, LIVENESS_SWEEP_MS: '50', FLEET_SAMPLES_MS: '500' }), l));
     const alertingUrl = await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...fleet.env, ALERTING_TICK_MS: '200', NOTIFY_BACKOFF_BASE_MS: '100' }), l));
@@ -86,17 +87,19 @@ describe('dashboards and alert rules against live scrapes of every service', () 
     expect((await http(fleet.httpUrl, 'POST', `/v1/notification-channels/${channel.body.id}/test`, { key: fleet.adminKey })).status).toBeLessThan(300);
     await received;
 
-    // An agent process dies holding a task: the collector declares it down, alerting fires
-    // AgentDown, recovery hands the task back (reclaim series).
+    // An agent process dies running a task: the collector declares it down, alerting fires
+    // AgentDown, recovery requeues the task from its record (reclaim series). That it runs the
+    // task is known from trusted sources: the task event naming it, and its beats counting it.
     const victimUp = waitForMessage(fleet.nc, n.agents.up('dash-victim'), { timeoutMs: 20_000 });
     await victimUp.ready;
     const victim = await fleet.spawnWorker({ ...TELEMETRY, WORKER_ID: 'dash-victim', WORKER_AGENTS: 'sleep' });
     await victimUp;
-    const holding = waitForMessage<Heartbeat>(fleet.nc, n.agents.heartbeat('dash-victim'), { timeoutMs: 20_000, filter: (m) => m.data.tasks.length === 1 });
-    await holding.ready;
+    const started = waitForMessage<TaskEvent>(fleet.nc, n.tasks.eventsWithStatus('running'), { timeoutMs: 20_000, filter: (m) => m.data.capability === 'sleep' });
+    await started.ready;
     const sleeping = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'sleep', input: { ms: 60_000 }, timeoutMs: 90_000 } });
     expect(sleeping.status).toBe(202);
-    await holding;
+    expect((await started).data).toMatchObject({ taskId: sleeping.body.taskId, agentId: 'dash-victim' });
+    await waitForMessage<Heartbeat>(fleet.nc, n.agents.heartbeat('dash-victim'), { timeoutMs: 10_000, filter: (m) => m.data.inFlight === 1 });
     const firing = waitForMessage<AlertEvent>(fleet.nc, n.alerts.event('critical', 'firing'), { timeoutMs: 20_000, filter: (m) => m.data.labels.agent === 'dash-victim' });
     await firing.ready;
     await victim.kill('SIGKILL');
@@ -137,7 +140,7 @@ describe('dashboards and alert rules against live scrapes of every service', () 
     expect(samplesOf(scrapes.alerting, 'sb_notification_delivery_duration_seconds_bucket').length).toBeGreaterThan(0);
     expect(samplesOf(scrapes.alerting, 'sb_alerting_outputs_total').join('\n')).toMatch(/what="event".*kind="firing"|kind="firing".*what="event"/);
     expect(samplesOf(scrapes.recovery, 'sb_recovery_leader')).toEqual([expect.stringMatching(/ 1$/)]);
-    expect(samplesOf(scrapes.recovery, 'sb_recovery_reclaimed_tasks_total').join('\n')).toMatch(/how="nak".* 1$/m);
+    expect(samplesOf(scrapes.recovery, 'sb_recovery_reclaimed_tasks_total')).toEqual([expect.stringMatching(/how="requeue".* 1$/)]);
   });
 
   it.each(allDashboards().map(([file, d]) => [file, d] as const))('%s references only exported metrics', (_file, dashboard) => {

@@ -36,6 +36,7 @@ suite(title, () => {
   const agentEnv = (id: string, extra: Record<string, string> = {}) => ({
     NATS_URL: fleet.env.NATS_URL,
     SB_PREFIX: fleet.prefix,
+    SB_AGENT_KEY: fleet.agentKey,
     AGENT_ID: id,
     AGENT_CAPABILITIES: CAPABILITIES,
     ...extra,
@@ -56,7 +57,7 @@ suite(title, () => {
     if (!HAVE_GO) throw new Error('`go` is not installed but CI is set: .ci/run installs golang-go and golang-github-nats-io-go-nats-dev');
     const building = buildGoAgent(); // meanwhile the fleet starts (and is stopped in afterAll if the build fails)
     building.catch(() => undefined);
-    fleet = await startFleet({ workers: 0, gatewayEnv: { AGENT_PROTOCOL: 'true', TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
+    fleet = await startFleet({ workers: 0, collectorEnv: false, gatewayEnv: { TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
     const build = await building;
     removeBuild = build.remove;
     agents = new GoAgents(build.binary);

@@ -43,14 +43,14 @@ describe('concurrent-task slots', () => {
     const tenantId = await tenantOnPlan(fleet.httpUrl, fleet.adminKey, 'pro', { limits: { maxConcurrent: 1 } });
     const { key } = await keyFor(fleet.httpUrl, fleet.adminKey, tenantId);
     await inProcess?.close(); // the victim is then the only worker: it takes the first task
-    const victim = await fleet.spawnWorker({ WORKER_ID: 'victim', WORKER_AGENTS: 'sleep', WORKER_TEST_AGENTS: 'true', TASK_ACK_WAIT_MS: '1500' });
+    const victim = await fleet.spawnWorker({ WORKER_ID: 'victim', WORKER_AGENTS: 'sleep', WORKER_TEST_AGENTS: 'true' });
     const started = new Promise<string>((resolve) => {
       fleet.nc.subscribe(`${fleet.prefix}.v1.tasks.events.${tenantId}.*.running`, { max: 1, callback: (_e, m) => resolve(JSON.parse(new TextDecoder().decode(m.data)).agentId) });
     });
     const first = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'sleep', input: { ms: 500 }, timeoutMs: 60_000 } });
     expect(await started).toBe('victim');
     await victim.kill('SIGKILL'); // its lease on the tenant's only slot is never released
-    await fleet.startWorker({ WORKER_ID: 'survivor', TASK_ACK_WAIT_MS: '1500' });
+    await fleet.startWorker({ WORKER_ID: 'survivor' });
     const second = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'sleep', input: { ms: 10 }, timeoutMs: 60_000 } });
     const finals = await Promise.all([first, second].map((r) => http(fleet.httpUrl, 'GET', `/v1/tasks/${r.body.taskId}/wait?timeoutMs=30000`, { key })));
     expect(finals.map((f) => f.body.status)).toEqual(['succeeded', 'succeeded']);

@@ -17,7 +17,7 @@ describe('circuit breakers end to end', () => {
   afterAll(() => fleet?.stop());
 
   it('opens on repeated agent failures, refuses fast, probes after the cool-down and closes', async () => {
-    fleet = await startFleet({ workers: 0, workerEnv: { WORKER_OUTCOME_FLUSH_MS: '50' } });
+    fleet = await startFleet({ workers: 0, gatewayEnv: { DISPATCH_OUTCOME_FLUSH_MS: '50' } });
     await startRecovery(fleet, { BREAKER_CONSECUTIVE_FAILURES: '3', BREAKER_COOLDOWN_MS: '2000', BREAKER_TICK_MS: '100' });
     await fleet.startWorker();
     const { key } = await tenantWithKey(fleet.httpUrl, fleet.adminKey);

@@ -15,9 +15,9 @@ describe('dead letters end to end', () => {
   afterAll(() => fleet?.stop());
 
   it('lists, inspects, redrives with an edited input, refuses bad input and purges', async () => {
-    fleet = await startFleet({ workers: 0 });
+    fleet = await startFleet({ workers: 0, gatewayEnv: { TASK_MAX_ATTEMPTS: '2', TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
     await startRecovery(fleet, { BREAKER_CONSECUTIVE_FAILURES: '1000' });
-    await fleet.startWorker({ TASK_MAX_ATTEMPTS: '2', TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' });
+    await fleet.startWorker();
     const owner = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
     const other = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
 

@@ -18,7 +18,7 @@ describe('load shedding end to end', () => {
   afterAll(() => fleet?.stop());
 
   it('sheds low while capacity is exhausted, high still flows, and it clears', async () => {
-    fleet = await startFleet({ workers: 0 });
+    fleet = await startFleet({ workers: 0, collectorEnv: false });
     await startCollector(fleet);
     await startRecovery(fleet, { SHED_TICK_MS: '200', SHED_LOW_DEFICIT: '2', SHED_NORMAL_DEFICIT: '1000', SHED_CLEAR_HOLD_MS: '500', SHED_RETRY_AFTER_S: '3' });
     await fleet.startWorker({ WORKER_CONCURRENCY: '2', WORKER_AGENTS: 'sleep', AGENT_HEARTBEAT_MS: '200' });

@@ -1,7 +1,9 @@
 /**
  * Distributed tracing end to end: a caller's W3C traceparent (HTTP header or NATS header)
- * continues through gateway → auth → tenancy → JetStream → worker, every service's spans land
- * in the span stream, and GET /v1/tasks/:id/trace returns the timeline with its analysis.
+ * continues through gateway → auth → tenancy → JetStream → the dispatcher's lease to an agent
+ * (its `task.run` span covers the agent's run, and the agent is handed the traceparent to
+ * continue), every service's spans land in the span stream, and GET /v1/tasks/:id/trace returns
+ * the timeline with its analysis.
  */
 import { type Fleet, startFleet } from './support/fleet';
 import { http, tenantWithKey } from './support/http';
@@ -55,13 +57,13 @@ describe('tracing', () => {
     );
   }
 
-  it('continues an HTTP caller trace through auth, tenancy and the worker, and analyses it', async () => {
+  it('continues an HTTP caller trace through auth, tenancy and the agent hop, and analyses it', async () => {
     const { key } = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
     const caller = newParent();
     const marker = `input-marker-${hex(8)}`;
     const r = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, headers: { traceparent: traceparent(caller) }, body: { capability: 'echo', input: { marker }, wait: true } });
     expect(r.status).toBe(200);
-    const trace = await traceOf(key, r.body.taskId, (spans) => ['gateway', 'auth', 'tenancy', 'agent-worker'].every((svc) => spans.some((s) => s.service === svc)));
+    const trace = await traceOf(key, r.body.taskId, (spans) => ['gateway', 'auth', 'tenancy'].every((svc) => spans.some((s) => s.service === svc)));
     const spans = trace.spans as Span[];
 
     expect(trace).toMatchObject({ taskId: r.body.taskId, traceId: caller.traceId, status: 'succeeded', attempts: 1, createdAt: r.body.createdAt, finishedAt: r.body.finishedAt });
@@ -69,7 +71,8 @@ describe('tracing', () => {
     const submit = spans.find((s) => s.name === 'task.submit')!;
     expect(submit).toMatchObject({ service: 'gateway', kind: 'server', parentSpanId: caller.spanId });
     const run = spans.find((s) => s.name === 'task.run')!;
-    expect(run).toMatchObject({ service: 'agent-worker', kind: 'consumer', parentSpanId: submit.spanId, agentId: r.body.agentId });
+    // The agent is untrusted and exports nothing here: the dispatcher's span is the run, from lease to outcome.
+    expect(run).toMatchObject({ service: 'gateway', kind: 'consumer', parentSpanId: submit.spanId, agentId: r.body.agentId });
     expect(spans.find((s) => s.name === 'task.enqueue')).toMatchObject({ service: 'gateway', kind: 'producer', parentSpanId: submit.spanId });
     // Auth and tenancy served calls the gateway made inside the submit span.
     const authServed = spans.find((s) => s.service === 'auth' && s.kind === 'server')!;
@@ -83,7 +86,7 @@ describe('tracing', () => {
     expect(a.queuedMs).toEqual(expect.any(Number));
     expect(a.runningMs).toBe(run.durationMs);
     expect(a.totalDurationMs).toBeGreaterThanOrEqual(submit.durationMs);
-    expect(a.services.map((s: { service: string }) => s.service).sort()).toEqual(['agent-worker', 'auth', 'gateway', 'tenancy']);
+    expect(a.services.map((s: { service: string }) => s.service).sort()).toEqual(['auth', 'gateway', 'tenancy']);
     const path = a.criticalPath.map((s: { spanId: string }) => s.spanId);
     expect(path[0]).toBe(submit.spanId);
     expect(path).toContain(run.spanId);
@@ -107,7 +110,7 @@ describe('tracing', () => {
     const submit = spans.find((s) => s.name === 'task.submit')!;
     expect(submit.parentSpanId).toBe(served.spanId);
     expect(spans.find((s) => s.name === 'task.run')!.parentSpanId).toBe(submit.spanId);
-    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'auth', 'tenancy', 'agent-worker']));
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'auth', 'tenancy']));
   });
 
   it('starts a new trace for a request without traceparent', async () => {

@@ -42,10 +42,10 @@ export function recoveryDashboard(): Dashboard {
     { type: 'stat', width: 6, title: 'Capabilities shedding', description: 'Capabilities whose low (or low and normal) priority submissions are refused.', unit: 'none', targets: [{ expr: `count(${onLeader('sb_shed_level')} > 0) or vector(0)`, legendFormat: 'shedding' }] },
     { type: 'stat', width: 6, title: 'Tasks reclaimed (1h)', description: 'Tasks taken back from down agents in the last hour.', unit: 'none', targets: [{ expr: 'sum(increase(sb_recovery_reclaimed_tasks_total[1h])) or vector(0)', legendFormat: 'reclaimed' }] },
     { title: 'Leader by replica', description: '1 on the replica that holds the lease; a change is a failover.', unit: 'none', targets: [{ expr: 'max by (instance) (sb_recovery_leader)', legendFormat: '{{instance}}' }] },
-    { title: 'Reclaimed tasks', description: 'nak: handed back for immediate redelivery; requeue: republished from the record when the NAK did not take.', unit: 'none', targets: [{ expr: `sum by (how) (increase(sb_recovery_reclaimed_tasks_total[${RATE}]))`, legendFormat: '{{how}}' }] },
-    { title: 'Reclaim latency', description: 'From the agent-down event to the NAKs sent.', unit: 's', targets: [
-      { expr: `histogram_quantile(0.5, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="nak"}[${RATE}])))`, legendFormat: 'p50' },
-      { expr: `histogram_quantile(0.95, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="nak"}[${RATE}])))`, legendFormat: 'p95' },
+    { title: 'Reclaimed tasks', description: "requeue: still under the dead agent's lease after the verify delay (the dispatcher did not hand it back, or nobody took it), republished from the record.", unit: 'none', targets: [{ expr: `sum by (how) (increase(sb_recovery_reclaimed_tasks_total[${RATE}]))`, legendFormat: '{{how}}' }] },
+    { title: 'Reclaim latency', description: "From the agent-down event to recovery's fallback requeues done (the verify delay plus the record reads and writes).", unit: 's', targets: [
+      { expr: `histogram_quantile(0.5, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="requeue"}[${RATE}])))`, legendFormat: 'p50' },
+      { expr: `histogram_quantile(0.95, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="requeue"}[${RATE}])))`, legendFormat: 'p95' },
     ] },
     { title: 'Agent restarts', description: 'Restarts through the runtime adapter: ok, failed, budget_exhausted (recovery stopped and raised an alert).', unit: 'none', targets: [{ expr: `sum by (outcome) (increase(sb_recovery_restarts_total[${RATE}]))`, legendFormat: '{{outcome}}' }] },
     { title: 'Breaker states', description: '0 closed, 1 half-open, 2 open; per agent or capability breaker.', unit: 'none', targets: [{ expr: `max by (scope, key) (${onLeader('sb_breaker_state')})`, legendFormat: '{{scope}} {{key}}' }] },

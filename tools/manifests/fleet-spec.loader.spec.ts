@@ -69,6 +69,24 @@ describe('fleet spec', () => {
     ]);
   });
 
+  it('wants every enabled agent pool to register with an agent key from a Secret, and no key in plain env', () => {
+    expect(problemsOf(variant((d) => delete d.spec.agentPools[1].secrets))).toEqual([
+      'spec.agentPools[1].secrets: agents register with an API key holding the agent scope: add a secret reference named SB_AGENT_KEY',
+    ]);
+    expect(() => parseFleetSpec(variant((d) => Object.assign(d.spec.agentPools[1], { enabled: false, secrets: [] })))).not.toThrow();
+    expect(
+      problemsOf(
+        variant((d) => {
+          d.spec.agentPools[0].env = { SB_AGENT_KEY: 'sb_agent_leaked' };
+          d.spec.services.auth.env = { SB_BOOTSTRAP_AGENT_KEY: 'sb_agent_leaked' };
+        }),
+      ),
+    ).toEqual([
+      'spec.services.auth.env.SB_BOOTSTRAP_AGENT_KEY: an API key belongs in a Secret: move it to secrets',
+      'spec.agentPools[0].env.SB_AGENT_KEY: an API key belongs in a Secret: move it to secrets',
+    ]);
+  });
+
   it('reports YAML syntax errors and a wrong kind', () => {
     expect(problemsOf('spec: [unclosed')[0]).toMatch(/^YAML: /);
     expect(problemsOf(EXAMPLE.replace('kind: Fleet', 'kind: Flete'))).toEqual([expect.stringMatching(/^kind: /)]);

@@ -6,6 +6,11 @@ import { parseDocument } from 'yaml';
 import { type FleetSpec, fleetSpecSchema, PLATFORM_SERVICES } from './fleet-spec.schema';
 import { PLATFORM_TRAITS } from './platform-catalog';
 
+/** The agent key an agent pool's workers register with (agent protocol v1). */
+export const AGENT_KEY_ENV = 'SB_AGENT_KEY';
+/** Variables that hold API keys. */
+const KEY_ENVS = [AGENT_KEY_ENV, 'SB_BOOTSTRAP_ADMIN_KEY', 'SB_BOOTSTRAP_AGENT_KEY'];
+
 export class FleetSpecError extends Error {
   constructor(
     readonly source: string,
@@ -53,6 +58,19 @@ export function parseFleetSpec(text: string, source = 'fleet.yaml'): FleetSpec {
     for (const ref of refs) {
       if (!defined.has(ref)) problems.push(`spec.services.${name}.secrets: ${name} uses Redis, whose URL needs $(${ref}): add a secret reference (or env) named ${ref}`);
     }
+  }
+  // Agents register with an API key holding the agent scope; keys come from Secrets, never from plain env (the manifests would hold them).
+  spec.spec.agentPools.forEach((pool, i) => {
+    if (pool.enabled && !pool.secrets.some((r) => r.env === AGENT_KEY_ENV)) {
+      problems.push(`spec.agentPools[${i}].secrets: agents register with an API key holding the agent scope: add a secret reference named ${AGENT_KEY_ENV}`);
+    }
+  });
+  const workloads: Array<[string, Record<string, string>]> = [
+    ...PLATFORM_SERVICES.map((n): [string, Record<string, string>] => [`spec.services.${n}`, spec.spec.services[n].env]),
+    ...spec.spec.agentPools.map((p, i): [string, Record<string, string>] => [`spec.agentPools[${i}]`, p.env]),
+  ];
+  for (const [path, env] of workloads) {
+    for (const name of Object.keys(env).filter((k) => KEY_ENVS.includes(k))) problems.push(`${path}.env.${name}: an API key belongs in a Secret: move it to secrets`);
   }
   if (problems.length > 0) throw new FleetSpecError(source, problems);
   return spec;

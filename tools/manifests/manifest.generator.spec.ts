@@ -50,6 +50,13 @@ describe('manifest generator', () => {
     expect(chaos).toEqual(expect.arrayContaining([{ name: 'WORKER_AGENTS', value: 'sleep,flaky' }, { name: 'WORKER_TEST_AGENTS', value: 'true' }]));
     const auth = deployments.find((d) => d.metadata.name === 'auth')!.spec.template.spec.containers[0].env;
     expect(auth).toContainEqual({ name: 'SB_BOOTSTRAP_ADMIN_KEY', valueFrom: { secretKeyRef: { name: 'switchboard-auth', key: 'bootstrap-admin-key' } } });
+    // The agent key: auth's bootstrap agent key, and what every pool's workers register with (one Secret, never a literal).
+    const agentKey = { secretKeyRef: { name: 'switchboard-agent', key: 'agent-key' } };
+    expect(auth).toContainEqual({ name: 'SB_BOOTSTRAP_AGENT_KEY', valueFrom: agentKey });
+    for (const pool of ['agent-worker-general', 'agent-worker-chaos']) {
+      expect(deployments.find((d) => d.metadata.name === pool)!.spec.template.spec.containers[0].env).toContainEqual({ name: 'SB_AGENT_KEY', valueFrom: agentKey });
+    }
+    expect(JSON.stringify(deployments)).not.toMatch(/"name":"SB_(AGENT_KEY|BOOTSTRAP_AGENT_KEY)","value"/);
   });
 
   it('scales agent pools on the lag of each JetStream consumer they serve, and platform services with HPAs', () => {

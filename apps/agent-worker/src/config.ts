@@ -1,23 +1,21 @@
 import { hostname } from 'node:os';
-import { baseConfigShape, tracingConfigShape, env, parseConfig, taskConfigShape, type Env } from '@sb/config';
+import { baseConfigShape, env, parseConfig, type Env } from '@sb/config';
 import { z } from 'zod';
 
 export const workerConfigSchema = z.object({
   ...baseConfigShape,
-  ...tracingConfigShape,
-  ...taskConfigShape,
   HTTP_PORT: env.port(8086),
   WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 of A-Z a-z 0-9 _ -').default(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`),
+  /** The API key (scope `agent`) this worker registers with: it is an agent like any other. */
+  SB_AGENT_KEY: z.string({ error: 'SB_AGENT_KEY is required: an API key with the agent scope (see the README, "Agents")' }).min(16, 'SB_AGENT_KEY looks truncated'),
   /** Agents this worker hosts (see the agent catalog). */
   WORKER_AGENTS: env.csv(['echo', 'code-analysis']),
   /** Adds the chaos/test agents `sleep` and `flaky`. */
   WORKER_TEST_AGENTS: env.bool(false),
   /** Tasks run at once by this worker. */
   WORKER_CONCURRENCY: env.int(16, 1, 4096),
-  /** How often an idle worker looks for work besides the enqueue hints (redeliveries after backoff arrive without one). */
-  WORKER_IDLE_POLL_MS: env.int(250, 10, 60_000),
-  /** Start a task only with one of its tenant's concurrent-task slots from tenancy (leases of TASK_ACK_WAIT_MS). */
-  WORKER_TENANT_SLOTS: env.bool(true),
+  /** How long a `take` waits for work before asking again. */
+  WORKER_TAKE_WAIT_MS: env.int(5_000, 100, 30_000),
   /** Heartbeat period; the collector declares the worker down after LIVENESS_MISSED_BEATS of them. */
   AGENT_HEARTBEAT_MS: env.int(1_000, 100, 60_000),
   /** Period of the worker's metric batches to the collector. */
@@ -41,10 +39,6 @@ export const workerConfigSchema = z.object({
       }
       return out;
     }),
-  /** Circuit breakers: stop pulling a capability while this worker's breaker for it is open (docs/resilience.md). */
-  WORKER_BREAKER_GATE: env.bool(true),
-  /** How often attempt outcomes are sent to recovery's breakers (one small message per interval, none while idle). */
-  WORKER_OUTCOME_FLUSH_MS: env.int(250, 10, 60_000),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 export const loadWorkerConfig = (e: Env) => parseConfig(workerConfigSchema, e);

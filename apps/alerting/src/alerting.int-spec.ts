@@ -102,7 +102,7 @@ describe('alerting service', () => {
     const storedBefore = (await jsm.streams.info(n.alerting.stream)).state.messages;
     const events = collectMessages<AlertEvent>(nc, n.alerts.all, { filter: (m) => m.data.name === 'AgentDown' });
     await events.ready;
-    const down = { agentId: 'w-7', state: 'down', reason: 'missed_heartbeats', at: new Date().toISOString(), lastHeartbeatAt: null, host: 'h9', capabilities: ['echo'], labels: {}, tasks: [] };
+    const down = { agentId: 'w-7', state: 'down', reason: 'missed_heartbeats', at: new Date().toISOString(), lastHeartbeatAt: null, host: 'h9', capabilities: ['echo'], labels: {} };
     nc.publish(n.agents.down('w-7'), enc.encode(JSON.stringify(down)));
     nc.publish(n.agents.down('w-7'), enc.encode(JSON.stringify(down))); // a repeated down event changes nothing
     nc.publish(n.agents.down('w-7'), enc.encode('not json')); // dropped, counted

@@ -17,8 +17,10 @@ describe('auth service', () => {
   const prefix = uniquePrefix();
   const n = names(prefix);
   const adminKey = `admin-${prefix}-0123456789`;
+  const agentKey = `agent-${prefix}-0123456789`;
   let apps: INestApplication[] = [];
   let nc: NatsConnection;
+  let bootAuth: (agentKey: string) => Promise<INestApplication>;
 
   async function call(subject: string, body: unknown) {
     const m = await nc.request(subject, enc.encode(JSON.stringify(body)), { timeout: 5000 });
@@ -32,7 +34,11 @@ describe('auth service', () => {
       await app.init();
       return app;
     };
-    apps = [await boot('tenancy', (l) => tenancyModule(loadTenancyConfig(env), l)), await boot('auth', (l) => authModule(loadAuthConfig({ ...env, SB_BOOTSTRAP_ADMIN_KEY: adminKey }), l))];
+    apps = [
+      await boot('tenancy', (l) => tenancyModule(loadTenancyConfig(env), l)),
+      await boot('auth', (l) => authModule(loadAuthConfig({ ...env, SB_BOOTSTRAP_ADMIN_KEY: adminKey, SB_BOOTSTRAP_AGENT_KEY: agentKey }), l)),
+    ];
+    bootAuth = (agent) => boot('auth', (l) => authModule(loadAuthConfig({ ...env, SB_BOOTSTRAP_ADMIN_KEY: adminKey, SB_BOOTSTRAP_AGENT_KEY: agent }), l));
     nc = await connect({ servers: testEnv().natsUrl });
   });
   afterAll(async () => {
@@ -46,6 +52,25 @@ describe('auth service', () => {
     expect(r).toMatchObject({ code: undefined, body: { tenantId: 'system', scopes: ['admin'] } });
   });
 
+  it('registers the bootstrap agent key; a replica configured with another one revokes it, with a broadcast', async () => {
+    expect(await call(Endpoints.authorize.subject(n), { credential: agentKey, permission: 'agent' })).toMatchObject({ code: undefined, body: { keyId: 'key_bootstrap_agent', tenantId: 'system', scopes: ['agent'] } });
+    expect((await call(Endpoints.authorize.subject(n), { credential: adminKey, permission: 'agent' })).code).toBe('403');
+    const notice = waitForMessage<{ hash: string; keyId: string; revokedAt: string }>(nc, n.internal.keyRevoked, { timeoutMs: 5000 });
+    await notice.ready;
+    const next = `agent-next-${prefix}-0123456789`;
+    apps.push(await bootAuth(next));
+    expect((await notice).data).toMatchObject({ hash: expect.stringMatching(/^[0-9a-f]{64}$/), keyId: expect.stringMatching(/^key_bootstrap_agent_\w+$/), revokedAt: expect.any(String) });
+    expect(await call(Endpoints.authorize.subject(n), { credential: agentKey })).toMatchObject({ code: '401', body: { error: { code: 'AUTH.INVALID_CREDENTIALS' } } });
+    expect((await call(Endpoints.authorize.subject(n), { credential: next, permission: 'agent' })).body).toMatchObject({ keyId: 'key_bootstrap_agent' });
+    const listed = (await call(n.internal.keysList, { tenantId: 'system' })).body as Array<{ id: string; scopes: string[]; revokedAt: string | null }>;
+    expect(listed.filter((k) => k.scopes.includes('agent'))).toEqual([
+      expect.objectContaining({ id: expect.stringMatching(/^key_bootstrap_agent_\w+$/), revokedAt: expect.any(String) }),
+      expect.objectContaining({ id: 'key_bootstrap_agent', revokedAt: null }),
+    ]);
+    const issued = await call(n.internal.keysCreate, { tenantId: 'system', scopes: ['agent'], name: 'pool' });
+    expect(issued.body).toMatchObject({ tenantId: 'system', scopes: ['agent'] });
+  });
+
   it('issues a key for a tenant, verifies it, and revokes it with a broadcast', async () => {
     const tenant = await call(n.internal.tenantsCreate, { name: 'acme' });
     expect(tenant.body).toMatchObject({ status: 'active', plan: 'free' });
@@ -55,6 +80,8 @@ describe('auth service', () => {
     expect(ok.body).toMatchObject({ tenantId: tenant.body.id, keyId: created.body.id });
     const listed = await call(n.internal.keysList, { tenantId: tenant.body.id });
     expect(listed.body).toHaveLength(1);
+    const agentForTenant = await call(n.internal.keysCreate, { tenantId: tenant.body.id, scopes: ['agent'] });
+    expect(agentForTenant).toMatchObject({ code: '400', body: { error: { code: 'REQUEST.INVALID', message: expect.stringContaining('system tenant') } } });
     expect(JSON.stringify(listed.body)).not.toContain(created.body.key);
 
     const notice = waitForMessage(nc, n.internal.keyRevoked, { timeoutMs: 5000 });

@@ -6,6 +6,7 @@ import { AuthNatsController } from './auth.nats';
 import { AuthorizeHandler } from './authorize/authorize.handler';
 import type { AuthConfig } from './config';
 import { ensureBootstrapAdmin } from './keys/bootstrap-admin';
+import { ensureBootstrapAgent } from './keys/bootstrap-agent';
 import { IssueKeyHandler, type TenantDirectory } from './keys/issue-key.handler';
 import type { KeyStore } from './keys/key-record';
 import { KvKeyStore } from './keys/kv-key-store';
@@ -21,11 +22,12 @@ export const KEY_STORE = Symbol('KEY_STORE');
 const AUTH_CONFIG = Symbol('AUTH_CONFIG');
 const NOTIFIER = Symbol('REVOCATION_NOTIFIER');
 
-/** At boot: the security-events stream exists, and so does an admin key. */
+/** At boot: an admin key exists, and the configured bootstrap agent key (only that one). */
 @Injectable()
 class AuthStartup implements OnModuleInit {
   constructor(
     @Inject(KEY_STORE) private readonly store: KeyStore,
+    @Inject(NOTIFIER) private readonly notifier: RevocationNotifier,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
@@ -35,6 +37,9 @@ class AuthStartup implements OnModuleInit {
       process.stdout.write(`\n  Bootstrap admin key (shown once, store it now): ${key}\n\n`);
     });
     this.logger.info({ outcome }, 'bootstrap admin key checked');
+    const agent = await ensureBootstrapAgent(this.store, this.config.SB_BOOTSTRAP_AGENT_KEY, this.notifier);
+    if (agent === 'conflict') this.logger.error('SB_BOOTSTRAP_AGENT_KEY is a revoked key or another key: not registered; configure a new value');
+    else this.logger.info({ outcome: agent }, 'bootstrap agent key checked');
   }
 }
 

@@ -7,6 +7,11 @@ export const authConfigSchema = z.object({
   HTTP_PORT: env.port(8081),
   /** The bootstrap admin key. When unset, one is generated and printed once on first start. */
   SB_BOOTSTRAP_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+  /**
+   * The bootstrap agent key: a system-tenant key holding `agent`, for agents to register with
+   * (agent protocol v1). Changing or removing it revokes the key it named. Unset: none.
+   */
+  SB_BOOTSTRAP_AGENT_KEY: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
   JETSTREAM_REPLICAS: env.int(1, 1, 5),
   /** `iss` of the access tokens auth signs (gateways check it). */
   JWT_ISSUER: env.str('switchboard'),

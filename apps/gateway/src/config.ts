@@ -31,11 +31,8 @@ export const gatewayConfigSchema = z.object({
   INTAKE_HALF_OPEN_ADMITS: env.int(2, 1, 10_000),
   /** An open breaker this long past its retry time no longer refuses (fail open when no leader updates it). */
   INTAKE_BREAKER_STALE_MS: env.int(30_000, 0, 3_600_000),
-  /**
-   * Serve agent protocol v1's work verbs (docs/agent-protocol.md). A preview until agent sessions
-   * land (issue 11): an agent is then only who its subject says it is, so it stays off by default.
-   */
-  AGENT_PROTOCOL: env.bool(false),
+  /** How often the dispatcher sends its agents' attempt outcomes to recovery's breakers (one small message per agent, none while idle). */
+  DISPATCH_OUTCOME_FLUSH_MS: env.int(250, 10, 60_000),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export const loadGatewayConfig = (e: Env) => parseConfig(gatewayConfigSchema, e);

@@ -56,7 +56,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       NotificationChannelsHttpController,
       TasksNatsController,
       AuthEventsNatsController,
-      ...(config.AGENT_PROTOCOL ? dispatchControllers : []),
+      ...dispatchControllers,
     ],
     providers: [
       GatewayAuthenticator,
@@ -67,7 +67,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       HttpRequestContext,
       ...taskProviders,
       ...traceProviders,
-      ...(config.AGENT_PROTOCOL ? dispatchProviders : []),
+      ...dispatchProviders,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
       { provide: TenantsService, inject: [Bus], useFactory: (b: Bus) => new TenantsService(b) },
       { provide: AlertsService, inject: [Bus], useFactory: (b: Bus) => new AlertsService(b) },

@@ -5,6 +5,7 @@ import type { SampleDropReason } from './ingestion/metrics.handler';
 import type { BeatVerdict, HeartbeatHooks } from './liveness/heartbeat.handler';
 import type { SweepHooks } from './liveness/liveness-sweeper';
 import type { IngestHooks } from './ingestion/metrics.handler';
+import type { AgentMessageKind, SessionRefusal } from './registry/agent-sessions';
 
 const LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const WARN_EVERY_MS = 10_000;
@@ -14,6 +15,8 @@ export class CollectorMetrics {
   readonly sweep: SweepHooks;
   readonly ingest: IngestHooks;
   readonly livenessEvents;
+  /** An agent message dropped for its session. */
+  readonly refused: (kind: AgentMessageKind, reason: SessionRefusal) => void;
   private lastWarn = new Map<string, number>();
 
   constructor(m: ServiceMetrics, logger: AppLogger) {
@@ -25,6 +28,12 @@ export class CollectorMetrics {
     const rearms = m.counter('sb_collector_liveness_rearms_total', 'Sweeps that re-armed expired deadlines after a gap in sweeping instead of declaring agents down');
     const lag = m.histogram('sb_collector_detection_lag_seconds', 'From an agent\'s liveness deadline to its down announcement', [], LAG_BUCKETS);
     this.livenessEvents = m.counter('sb_collector_liveness_events_total', 'Liveness events announced by this replica, by state', ['state']);
+    const refused = m.counter(
+      'sb_collector_agent_messages_refused_total',
+      'Agent messages dropped without the agent\'s session, by kind (heartbeat|metrics|deregister) and reason (no_session|wrong_session|unknown_agent|unverified)',
+      ['kind', 'reason'],
+    );
+    this.refused = (kind, reason) => refused.inc({ kind, reason });
     const warn = (what: string, err: unknown, extra: Record<string, unknown> = {}) => {
       const now = Date.now();
       if (now - (this.lastWarn.get(what) ?? 0) < WARN_EVERY_MS) return;

@@ -3,21 +3,34 @@
  * 500 ms): registration, liveness, departure, two replicas, bad payloads, metric ingestion,
  * overview and report. "Exactly one" is checked against a later event as a barrier: a second
  * agent that falls silent afterwards, so many sweeps of every replica have run in between.
+ * Agents register with the bootstrap agent key of a real auth service and send their session
+ * on everything after (agent protocol v1).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { type AgentLivenessEvent, type FleetAgentPage, type FleetOverview, type FleetReport, type Heartbeat, names, type RegistrationReply } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, type AgentLivenessEvent, type FleetAgentPage, type FleetOverview, type FleetReport, type Heartbeat, names, type RegistrationReply } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { cleanupJetStream, collectMessages, eventually, type ServerHandle, startRedisServer, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
+import { authModule } from '../../auth/src/auth.module';
+import { loadAuthConfig } from '../../auth/src/config';
 import { loadMetricsCollectorConfig } from './config';
 import { metricsCollectorModule } from './metrics-collector.module';
 
 const INTERVAL = 200;
+const AGENT_KEY = `sb_agent_int_${Math.random().toString(36).slice(2)}`;
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 jest.setTimeout(30_000);
+
+/** Auth on the prefix, with the bootstrap agent key the fake agents register with. */
+async function bootAuth(prefix: string): Promise<INestApplication> {
+  const config = loadAuthConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', SB_BOOTSTRAP_ADMIN_KEY: `${AGENT_KEY}_admin`, SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY });
+  const { app } = await createServiceApp({ service: 'auth', config: { ...config, HTTP_PORT: 0, HTTP_HOST: '127.0.0.1' }, module: (l) => authModule(config, l), logger: createLogger('auth', 'silent') });
+  await app.init();
+  return app;
+}
 
 async function bootCollector(prefix: string, redisUrl = testEnv().redisUrl): Promise<{ app: INestApplication; url: string }> {
   const env = { NATS_URL: testEnv().natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', LIVENESS_SWEEP_MS: '50', LIVENESS_FLUSH_MS: '20', FLEET_SAMPLES_MS: '200', COLLECTOR_MAX_SERIES_PER_AGENT: '5' };
@@ -30,7 +43,10 @@ async function bootCollector(prefix: string, redisUrl = testEnv().redisUrl): Pro
 class FakeAgent {
   private seq = 0;
   private timer?: NodeJS.Timeout;
-  tasks: Heartbeat['tasks'] = [];
+  inFlight = 0;
+  /** Held tasks as agents listed them before protocol v1 (sent as `tasks`, which the collector ignores). */
+  legacyTasks?: unknown[];
+  session?: string;
   constructor(
     private readonly nc: NatsConnection,
     private readonly prefix: string,
@@ -38,12 +54,23 @@ class FakeAgent {
   ) {}
   async register(): Promise<RegistrationReply> {
     const reg = { agentId: this.id, capabilities: ['echo'], version: '1', maxConcurrency: 2, host: 'h1', labels: { zone: 'a' }, heartbeatIntervalMs: INTERVAL };
-    const r = await this.nc.request(names(this.prefix).agents.register, JSON.stringify(reg), { timeout: 5_000 });
-    return r.json<RegistrationReply>();
+    const h = this.headers();
+    h.set('Authorization', `Bearer ${AGENT_KEY}`);
+    const r = await this.nc.request(names(this.prefix).agents.register, JSON.stringify(reg), { timeout: 5_000, headers: h });
+    const reply = r.json<RegistrationReply>();
+    this.session = reply.session;
+    return reply;
+  }
+  /** What the agent publishes carries its session. */
+  headers() {
+    const h = natsHeaders();
+    if (this.session) h.set(AGENT_SESSION_HEADER, this.session);
+    return h;
   }
   beat(): void {
-    const hb: Heartbeat = { agentId: this.id, seq: this.seq++, status: 'ready', inFlight: this.tasks.length, capacity: 2, cpuPercent: 20, memoryPercent: 30, tasks: this.tasks };
-    this.nc.publish(names(this.prefix).agents.heartbeat(this.id), JSON.stringify(hb));
+    const hb: Heartbeat = { agentId: this.id, seq: this.seq++, status: 'ready', inFlight: this.inFlight, capacity: 2, cpuPercent: 20, memoryPercent: 30 };
+    const body = this.legacyTasks ? { ...hb, tasks: this.legacyTasks } : hb;
+    this.nc.publish(names(this.prefix).agents.heartbeat(this.id), JSON.stringify(body), { headers: this.headers() });
   }
   start(): this {
     this.beat();
@@ -76,6 +103,7 @@ describe('metrics-collector', () => {
   async function fleet(replicas = 1, redisUrl?: string) {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
+    apps.push(await bootAuth(prefix));
     const booted = [];
     for (let i = 0; i < replicas; i++) {
       const b = await bootCollector(prefix, redisUrl);
@@ -91,25 +119,28 @@ describe('metrics-collector', () => {
     return { prefix, n: names(prefix), url: booted[0].url, agent, request };
   }
 
-  it('announces up on registration, keeps a beating agent up, and announces one down carrying its held tasks', async () => {
+  it('announces up on registration, keeps a beating agent up, and announces one down naming no tasks', async () => {
     const f = await fleet();
     const events = collectMessages<AgentLivenessEvent>(nc, `${f.prefix}.v1.agents.*.*`, { filter: (m) => !m.subject.includes('.heartbeat.') && !m.subject.includes('.metrics.') });
     await events.ready;
     const busy = f.agent('busy-1');
-    busy.tasks = [{ taskId: 'tk1', tenantId: 'tn1', capability: 'echo', priority: 'normal', attempt: 1, ackSubject: '$JS.ACK.X.Y.1.2.3.4.0' }];
+    busy.inFlight = 1;
+    // An agent of before protocol v1 still lists what it holds, with ack subjects: not refused for it, and not believed.
+    busy.legacyTasks = [{ taskId: 'tk1', tenantId: 'tn1', capability: 'echo', priority: 'normal', attempt: 1, ackSubject: '$JS.ACK.X.Y.1.2.3.4.0' }];
     expect(await busy.register()).toMatchObject({ agentId: 'busy-1', registered: true, downAfterMs: 500, session: expect.any(String) });
     busy.start();
     await events.waitForCount(1);
     expect(events.messages[0]).toMatchObject({ subject: f.n.agents.up('busy-1'), data: { state: 'up', reason: 'registered', host: 'h1', labels: { zone: 'a' } } });
-    // Alive for 10 intervals (4 down thresholds) while "running" a task.
-    await eventually(async () => (await f.request<{ total: number }>(f.n.fleetApi.agents)).total === 1);
+    // Alive for 10 intervals (4 down thresholds) while "running" a task: its beats are applied.
+    await eventually(async () => (await f.request<FleetAgentPage>(f.n.fleetApi.agents)).agents[0]?.inFlight === 1);
     const beatsBefore = busy['seq'];
     await eventually(() => busy['seq'] >= beatsBefore + 10, { timeoutMs: 5_000 });
     expect(events.messages.filter((m) => m.data.state === 'down')).toHaveLength(0);
 
     busy.stop();
     const down = await waitForMessage<AgentLivenessEvent>(nc, f.n.agents.down('busy-1'), { timeoutMs: 5_000 });
-    expect(down.data).toMatchObject({ agentId: 'busy-1', state: 'down', reason: 'missed_heartbeats', tasks: busy.tasks, capabilities: ['echo'] });
+    expect(down.data).toMatchObject({ agentId: 'busy-1', state: 'down', reason: 'missed_heartbeats', capabilities: ['echo'] });
+    expect(down.data).not.toHaveProperty('tasks');
     // Never early: at least the threshold after the last beat.
     expect(Date.parse(down.data.at) - Date.parse(down.data.lastHeartbeatAt!)).toBeGreaterThanOrEqual(500);
 
@@ -136,7 +167,7 @@ describe('metrics-collector', () => {
     const left = waitForMessage<AgentLivenessEvent>(nc, f.n.agents.left('leaver-1'), { timeoutMs: 5_000 });
     await left.ready;
     a.stop();
-    nc.publish(f.n.agents.deregister, JSON.stringify({ agentId: 'leaver-1', reason: 'shutdown' }));
+    nc.publish(f.n.agents.deregister, JSON.stringify({ agentId: 'leaver-1', reason: 'shutdown' }), { headers: a.headers() });
     expect((await left).data).toMatchObject({ state: 'left', reason: 'deregistered' });
     const sentinel = f.agent('sentinel-2');
     await sentinel.register();
@@ -167,14 +198,18 @@ describe('metrics-collector', () => {
     const a = f.agent('metrics-1');
     await a.register();
     a.start();
-    nc.publish(f.n.agents.heartbeat('metrics-1'), 'not json');
-    nc.publish(f.n.agents.heartbeat('metrics-1'), JSON.stringify({ agentId: 'someone-else', seq: 1, inFlight: 0, capacity: 1 }));
-    nc.publish(f.n.agents.metrics('metrics-1'), '{"agentId":"metrics-1","samples":[{"type":"gauge","name":"bad name","value":1}]}');
+    const headers = a.headers();
+    nc.publish(f.n.agents.heartbeat('metrics-1'), 'not json', { headers });
+    nc.publish(f.n.agents.heartbeat('metrics-1'), JSON.stringify({ agentId: 'someone-else', seq: 1, inFlight: 0, capacity: 1 }), { headers });
+    nc.publish(f.n.agents.metrics('metrics-1'), '{"agentId":"metrics-1","samples":[{"type":"gauge","name":"bad name","value":1}]}', { headers });
     const gauges = Array.from({ length: 7 }, (_, i) => ({ type: 'gauge', name: 'queue_depth', labels: { q: `q${i}`, note: 'say "hi"\n' }, value: i }));
-    nc.publish(f.n.agents.metrics('metrics-1'), JSON.stringify({ agentId: 'metrics-1', samples: [{ type: 'histogram', name: 'job_seconds', labels: {}, buckets: [{ le: 0.5, count: 1 }, { le: 1, count: 3 }], sum: 2, count: 4 }, ...gauges] }));
+    nc.publish(f.n.agents.metrics('metrics-1'), JSON.stringify({ agentId: 'metrics-1', samples: [{ type: 'histogram', name: 'job_seconds', labels: {}, buckets: [{ le: 0.5, count: 1 }, { le: 1, count: 3 }], sum: 2, count: 4 }, ...gauges] }), { headers });
+    // Without the session: dropped and counted.
+    nc.publish(f.n.agents.metrics('metrics-1'), JSON.stringify({ agentId: 'metrics-1', samples: gauges.slice(0, 1) }));
     const own = await eventually(async () => {
       const text = await (await fetch(`${f.url}/metrics`)).text();
-      return text.includes('sb_collector_samples_dropped_total{reason="cardinality",service="metrics-collector"} 3') && text;
+      const refused = 'sb_collector_agent_messages_refused_total{kind="metrics",reason="no_session",service="metrics-collector"} 1';
+      return text.includes('sb_collector_samples_dropped_total{reason="cardinality",service="metrics-collector"} 3') && text.includes(refused) && text;
     });
     expect(own).toContain('sb_collector_heartbeats_total{verdict="invalid",service="metrics-collector"} 1');
     expect(own).toContain('sb_collector_heartbeats_total{verdict="mismatch",service="metrics-collector"} 1');
@@ -202,10 +237,11 @@ describe('metrics-collector', () => {
     expect(bad.headers?.get('Nats-Service-Error-Code')).toBe('400');
   });
 
-  it('a restarted collector knows the fleet from its snapshot, and asks agents it does not know to register', async () => {
+  it('a restarted collector knows the fleet and its sessions from its snapshot, and asks agents it does not know to register', async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
     const n = names(prefix);
+    apps.push(await bootAuth(prefix));
     const first = await bootCollector(prefix);
     const a = new FakeAgent(nc, prefix, 'survivor-1');
     agents.push(a);

@@ -1,14 +1,17 @@
 /**
  * NATS adapter for the collector, declared for the bus transport. No logic here: messages feed
- * FleetCollector. Heartbeats, metrics, deregistrations, liveness and alert events reach every
- * replica (each keeps the whole view); requests are served in the service's queue group. The
- * periodic jobs and the registry snapshot are CollectorJobs'.
+ * FleetCollector, with the headers agent protocol v1 reads (`Authorization` on register,
+ * `Sb-Agent-Session` on everything an agent sends). Heartbeats, metrics, deregistrations,
+ * liveness, alert and key-revocation events reach every replica (each keeps the whole view);
+ * requests are served in the service's queue group. The periodic jobs and the registry snapshot
+ * are CollectorJobs'.
  */
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { AGENT_SESSION_HEADER, type AgentLivenessEvent, type AlertEvent, type BreakerState, type Deregistration, DeregistrationSchema, FleetEndpoints, Events, type ParsedReqOf, type ShedState } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, type AgentLivenessEvent, type AlertEvent, type BreakerState, type Deregistration, DeregistrationSchema, FleetEndpoints, Events, Headers, type ParsedReqOf, type ShedState } from '@sb/contracts';
 import { contract, type SbContext } from '@sb/messaging';
 import { FleetCollector } from './collector';
+import { AgentCredentials } from './registry/agent-credentials';
 
 type Req<E> = ParsedReqOf<E>;
 /** An event body as it arrives: JSON-decoded, not yet checked (undefined when empty, not JSON or too large). */
@@ -16,7 +19,10 @@ type Body<T> = Partial<T> | undefined;
 
 @Controller()
 export class CollectorNatsController {
-  constructor(@Inject(FleetCollector) private readonly c: FleetCollector) {}
+  constructor(
+    @Inject(FleetCollector) private readonly c: FleetCollector,
+    @Inject(AgentCredentials) private readonly credentials: AgentCredentials,
+  ) {}
 
   @EventPattern(Events.agentUp)
   agentUp(@Payload() ev: Body<AgentLivenessEvent>): void {
@@ -34,18 +40,23 @@ export class CollectorNatsController {
   }
 
   @EventPattern(Events.heartbeat)
-  heartbeat(@Payload() body: unknown, @Ctx() ctx: SbContext): void {
-    this.c.onHeartbeat(ctx.lastToken, body);
+  heartbeat(@Payload() body: unknown, @Ctx() ctx: SbContext): void | Promise<void> {
+    return this.c.onHeartbeat(ctx.lastToken, body, ctx.header(AGENT_SESSION_HEADER));
   }
 
   @EventPattern(Events.metricBatch)
-  metricBatch(@Payload() body: unknown, @Ctx() ctx: SbContext): void {
-    this.c.metrics.onBatch(ctx.lastToken, body);
+  metricBatch(@Payload() body: unknown, @Ctx() ctx: SbContext): void | Promise<void> {
+    return this.c.onMetricBatch(ctx.lastToken, body, ctx.header(AGENT_SESSION_HEADER));
   }
 
   @EventPattern(Events.deregister)
-  async deregister(@Payload(contract(DeregistrationSchema)) d: Deregistration): Promise<void> {
-    await this.c.registration.deregister(d);
+  async deregister(@Payload(contract(DeregistrationSchema)) d: Deregistration, @Ctx() ctx: SbContext): Promise<void> {
+    await this.c.onDeregister(d, ctx.header(AGENT_SESSION_HEADER));
+  }
+
+  @EventPattern(Events.keyRevoked)
+  keyRevoked(@Payload() notice: unknown): void {
+    this.credentials.keyRevoked(notice);
   }
 
   @EventPattern(Events.alert)
@@ -65,7 +76,7 @@ export class CollectorNatsController {
 
   @MessagePattern(FleetEndpoints.register)
   register(@Payload(contract(FleetEndpoints.register)) req: Req<typeof FleetEndpoints.register>, @Ctx() ctx: SbContext) {
-    return this.c.registration.register(req, ctx.header(AGENT_SESSION_HEADER));
+    return this.c.registration.register(req, { authorization: ctx.header(Headers.Authorization), session: ctx.header(AGENT_SESSION_HEADER) });
   }
 
   @MessagePattern(FleetEndpoints.agents)

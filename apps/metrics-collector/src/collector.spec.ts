@@ -1,144 +1,38 @@
 /**
  * The collector's decisions with a driven clock and an in-memory liveness port (the Redis
- * scripts themselves are tested against real Redis in liveness-store.int-spec.ts).
+ * scripts themselves are tested against real Redis in liveness-store.int-spec.ts). Agents
+ * register with an agent key and beat with their session (identity: registry/agent-identity.spec.ts).
  */
-import type { AgentLivenessEvent, AgentRegistration, Heartbeat } from '@sb/contracts';
-import { FleetCollector } from './collector';
-import type { ClaimedDown, LivenessPort, PendingBeat, SweepResult } from './liveness/liveness-store';
-import type { RegistryRecord } from './registry/kv-registry-store';
-
-/** Same rules as the Lua scripts, in memory. */
-class MemoryLiveness implements LivenessPort {
-  live = new Map<string, number>();
-  state = new Map<string, 'down' | 'left'>();
-  held = new Map<string, string>();
-  lastSweep = 0;
-  failing = false;
-  failBeats = false;
-  async beat(now: number, beats: PendingBeat[]) {
-    if (this.failing || this.failBeats) throw new Error('redis down');
-    const resumed: string[] = [];
-    for (const b of beats) {
-      if (b.deadline <= now || this.state.get(b.agentId) === 'left') continue;
-      if (this.state.get(b.agentId) === 'down') {
-        this.state.delete(b.agentId);
-        resumed.push(b.agentId);
-      }
-      this.live.set(b.agentId, Math.max(b.deadline, this.live.get(b.agentId) ?? 0));
-      if (b.tasksJson !== undefined) this.held.set(b.agentId, b.tasksJson);
-    }
-    return resumed;
-  }
-  async sweep(now: number, _limit: number, gapMs: number, graceMs: number): Promise<SweepResult> {
-    if (this.failing) throw new Error('redis down');
-    const gap = now - this.lastSweep > gapMs;
-    this.lastSweep = now;
-    if (gap) {
-      let n = 0;
-      for (const [id, d] of this.live) if (d <= now + graceMs) (this.live.set(id, now + graceMs), n++);
-      return { kind: 'rearmed', count: n };
-    }
-    const down: ClaimedDown[] = [];
-    for (const [id, d] of this.live) {
-      if (d > now) continue;
-      this.live.delete(id);
-      this.state.set(id, 'down');
-      down.push({ agentId: id, deadline: d, tasksJson: this.held.get(id) ?? '[]' });
-    }
-    return { kind: 'claimed', down };
-  }
-  async register(id: string, deadline: number) {
-    const prev = this.state.get(id) ?? '';
-    this.state.delete(id);
-    this.live.set(id, deadline);
-    this.held.set(id, '[]');
-    return prev;
-  }
-  async leave(id: string) {
-    const was = this.live.delete(id) || this.state.get(id) === 'down';
-    this.state.set(id, 'left');
-    return was;
-  }
-  async forget(id: string) {
-    this.live.delete(id);
-    this.state.delete(id);
-  }
-  async snapshot() {
-    return { live: new Map(this.live), down: new Set([...this.state].filter(([, st]) => st === 'down').map(([id]) => id)) };
-  }
-}
-
-function setup() {
-  let now = 1_000_000;
-  const liveness = new MemoryLiveness();
-  const events: AgentLivenessEvent[] = [];
-  const asked: string[] = [];
-  const records: RegistryRecord[] = [];
-  const verdicts: string[] = [];
-  const lags: number[] = [];
-  const dropped: Record<string, number> = {};
-  const collector = new FleetCollector(
-    {
-      liveness,
-      registry: { put: async (r) => void records.push(r), delete: async () => undefined, sessionHash: async (id) => records.filter((r) => r.registration.agentId === id).at(-1)?.sessionHash },
-      publish: { publish: (ev) => events.push(ev) },
-      probe: { pending: async () => [{ capability: 'echo', priority: 'normal', pending: 3 }], deadLetters: async () => new Map([['echo', 2]]) },
-      clock: { now: () => now },
-      heartbeatHooks: { askToRegister: (id) => asked.push(id), counted: (v) => verdicts.push(v), flushFailed: () => undefined },
-      sweepHooks: { rearmed: () => undefined, failed: () => undefined, detected: (ms) => lags.push(ms) },
-      ingestHooks: { accepted: () => undefined, dropped: (r, n) => (dropped[r] = (dropped[r] ?? 0) + n) },
-    },
-    { missedBeats: 2.5, sweepMs: 100, maxSeriesPerAgent: 3, seriesRetentionMs: 60_000, forgetAfterMs: 3600_000, fleetWindowMs: 60_000 },
-  );
-  const advance = async (ms: number, step = 100) => {
-    for (let t = 0; t < ms; t += step) {
-      now += step;
-      await collector.heartbeats.flush();
-      await collector.sweeper.tick();
-    }
-  };
-  return { collector, liveness, events, asked, records, verdicts, lags, dropped, advance, now: () => now };
-}
-
-const reg = (agentId: string, extra: Partial<AgentRegistration> = {}): AgentRegistration => ({
-  agentId,
-  capabilities: ['echo'],
-  version: '1.0.0',
-  maxConcurrency: 4,
-  host: 'host-a',
-  labels: { zone: 'a' },
-  heartbeatIntervalMs: 1_000,
-  ...extra,
-});
-const beat = (agentId: string, seq: number, extra: Partial<Heartbeat> = {}): Heartbeat => ({ agentId, seq, status: 'ready', inFlight: 0, capacity: 4, tasks: [], ...extra });
-const task = { taskId: 't1', tenantId: 'tn', capability: 'echo', priority: 'normal' as const, attempt: 1, ackSubject: '$JS.ACK.S.C.1.2.3.4.0' };
+import { beat, legacyTask, reg, setup } from './collector.fixture';
 
 describe('FleetCollector liveness', () => {
   it('announces up on registration and records the snapshot', async () => {
     const s = setup();
     await s.collector.heartbeats.flush();
     await s.collector.sweeper.tick(); // first sweep after boot re-arms (nothing to judge yet)
-    const reply = await s.collector.registration.register(reg('a1'));
-    expect(reply).toEqual({ agentId: 'a1', registered: true, downAfterMs: 2_500, session: expect.stringMatching(/^sbs_[A-Za-z0-9_-]{32}$/), heartbeatIntervalMs: 1_000 });
-    // Only its hash is stored; presenting it keeps it, anything else gets a new one.
+    const reply = await s.register('a1');
+    expect(reply).toEqual({ agentId: 'a1', registered: true, downAfterMs: 2_500, session: expect.stringMatching(/^sbs_[A-Za-z0-9_-]{32}$/), heartbeatIntervalMs: 1_000, leaseMs: 30_000 });
+    // Only its hash is stored; presenting it keeps it.
     expect(s.records[0].sessionHash).toEqual(expect.any(String));
     expect(JSON.stringify(s.records)).not.toContain(reply.session);
-    expect((await s.collector.registration.register(reg('a1'), reply.session)).session).toBe(reply.session);
-    expect((await s.collector.registration.register(reg('a1'), 'sbs_guessed')).session).not.toBe(reply.session);
+    expect((await s.register('a1', {}, { session: reply.session })).session).toBe(reply.session);
     s.events.splice(1);
     expect(s.events.map((e) => [e.agentId, e.state, e.reason])).toEqual([['a1', 'up', 'registered']]);
     expect(s.events[0]).toMatchObject({ host: 'host-a', capabilities: ['echo'], labels: { zone: 'a' } });
     expect(s.records[0]).toMatchObject({ registration: { agentId: 'a1' }, left: false });
   });
 
-  it('keeps a beating agent up, and announces exactly one down with its held tasks after 2.5 intervals of silence', async () => {
+  it('keeps a beating agent up, and announces exactly one down, naming no tasks, after 2.5 intervals of silence', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
+    await s.register('a1');
     for (let i = 0; i < 10; i++) {
-      s.collector.onHeartbeat('a1', beat('a1', i, { inFlight: 1, tasks: [task] }));
+      // An old agent still lists held tasks with ack subjects: its beats count, the list is ignored.
+      s.beatAs('a1', { ...beat('a1', i, { inFlight: 1 }), tasks: [legacyTask] });
       await s.advance(1_000);
     }
+    expect(s.verdicts).toEqual(Array(10).fill('accepted'));
+    expect(s.collector.directory.get('a1')?.lastBeat).not.toHaveProperty('tasks');
     expect(s.events.filter((e) => e.state === 'down')).toHaveLength(0);
     // Silence: the last beat was at the start of the last second.
     await s.advance(1_300);
@@ -146,7 +40,8 @@ describe('FleetCollector liveness', () => {
     await s.advance(400);
     const downs = s.events.filter((e) => e.state === 'down');
     expect(downs).toHaveLength(1);
-    expect(downs[0]).toMatchObject({ agentId: 'a1', reason: 'missed_heartbeats', host: 'host-a', tasks: [task] });
+    expect(downs[0]).toMatchObject({ agentId: 'a1', reason: 'missed_heartbeats', host: 'host-a', capabilities: ['echo'] });
+    expect(downs[0]).not.toHaveProperty('tasks');
     expect(s.lags[0]).toBeLessThanOrEqual(100);
     await s.advance(5_000);
     expect(s.events.filter((e) => e.state === 'down')).toHaveLength(1);
@@ -156,10 +51,10 @@ describe('FleetCollector liveness', () => {
   it('tolerates a beat late by less than one interval', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
-    s.collector.onHeartbeat('a1', beat('a1', 0));
+    await s.register('a1');
+    s.beatAs('a1', beat('a1', 0));
     await s.advance(1_900); // one beat missed, the next arrives 0.9 s late
-    s.collector.onHeartbeat('a1', beat('a1', 1));
+    s.beatAs('a1', beat('a1', 1));
     await s.advance(1_000);
     expect(s.events.filter((e) => e.state === 'down')).toHaveLength(0);
   });
@@ -167,9 +62,9 @@ describe('FleetCollector liveness', () => {
   it('brings a down agent back up when it beats again, counting two flaps', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
+    await s.register('a1');
     await s.advance(3_000);
-    s.collector.onHeartbeat('a1', beat('a1', 5));
+    s.beatAs('a1', beat('a1', 5));
     await s.advance(100);
     expect(s.events.map((e) => `${e.state}:${e.reason}`)).toEqual(['up:registered', 'down:missed_heartbeats', 'up:heartbeat_resumed']);
     expect(s.collector.directory.flaps('a1', s.now())).toBe(2);
@@ -178,53 +73,57 @@ describe('FleetCollector liveness', () => {
   it('deregistration announces left once and never down', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
+    await s.register('a1');
     expect(await s.collector.registration.deregister({ agentId: 'a1', reason: 'shutdown' })).toBe(true);
     expect(await s.collector.registration.deregister({ agentId: 'a1', reason: 'shutdown' })).toBe(false);
-    s.collector.onHeartbeat('a1', beat('a1', 9)); // a straggler after leaving
+    s.beatAs('a1', beat('a1', 9)); // a straggler after leaving
     await s.advance(10_000);
     expect(s.events.map((e) => `${e.state}:${e.reason}`)).toEqual(['up:registered', 'left:deregistered']);
   });
 
-  it('tracks an unknown heartbeating agent at once and asks it to register (rate-limited)', async () => {
+  it('drops the beats of an agent it has no registration of, and asks it to register (rate-limited)', async () => {
     const s = setup();
     await s.advance(100);
-    s.collector.onHeartbeat('ghost', beat('ghost', 0, { tasks: [task] }));
-    s.collector.onHeartbeat('ghost', beat('ghost', 1, { tasks: [task] }));
+    s.beatAs('ghost', beat('ghost', 0));
+    s.beatAs('ghost', beat('ghost', 1));
     expect(s.asked).toEqual(['ghost']);
+    expect(s.verdicts).toEqual([]);
+    expect(s.refused).toEqual(['heartbeat:unknown_agent', 'heartbeat:unknown_agent']);
     await s.advance(3_000);
-    expect(s.events.filter((e) => e.state === 'down')).toMatchObject([{ agentId: 'ghost', tasks: [task] }]);
+    expect(s.events).toEqual([]);
+    expect(s.liveness.live.has('ghost')).toBe(false);
   });
 
-  it('counts invalid, mismatched and reordered heartbeats without applying them', () => {
+  it('counts invalid, mismatched and reordered heartbeats without applying them', async () => {
     const s = setup();
-    s.collector.onHeartbeat('a1', { agentId: 'a1' });
-    s.collector.onHeartbeat('a1', undefined);
-    s.collector.onHeartbeat('a1', beat('a2', 0));
-    s.collector.onHeartbeat('a1', beat('a1', 5));
-    s.collector.onHeartbeat('a1', beat('a1', 3));
+    await s.register('a1');
+    s.beatAs('a1', { agentId: 'a1' });
+    s.beatAs('a1', undefined);
+    s.beatAs('a1', beat('a2', 0));
+    s.beatAs('a1', beat('a1', 5));
+    s.beatAs('a1', beat('a1', 3));
     expect(s.verdicts).toEqual(['invalid', 'invalid', 'mismatch', 'accepted', 'stale']);
     expect(s.collector.directory.get('a1')?.lastBeat?.seq).toBe(5);
     // A restarted agent counts from 0 again (its first beat may be lost): its clock says newer.
-    s.collector.onHeartbeat('a1', beat('a1', 40, { sentAt: 1_000 }));
-    s.collector.onHeartbeat('a1', beat('a1', 2, { sentAt: 900 }));
-    s.collector.onHeartbeat('a1', beat('a1', 1, { sentAt: 2_000 }));
-    s.collector.onHeartbeat('a1', beat('a1', 2, { sentAt: 3_000 }));
+    s.beatAs('a1', beat('a1', 40, { sentAt: 1_000 }));
+    s.beatAs('a1', beat('a1', 2, { sentAt: 900 }));
+    s.beatAs('a1', beat('a1', 1, { sentAt: 2_000 }));
+    s.beatAs('a1', beat('a1', 2, { sentAt: 3_000 }));
     expect(s.verdicts.slice(5)).toEqual(['accepted', 'stale', 'accepted', 'accepted']);
   });
 
   it('re-arms instead of declaring everyone down after a gap in sweeping (Redis or collector away)', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
-    await s.collector.registration.register(reg('a2'));
+    await s.register('a1');
+    await s.register('a2');
     s.liveness.failing = true;
     await s.advance(10_000);
     s.liveness.failing = false;
-    s.collector.onHeartbeat('a1', beat('a1', 1)); // a1 is alive, a2 died meanwhile
+    s.beatAs('a1', beat('a1', 1)); // a1 is alive, a2 died meanwhile
     await s.advance(2_000);
     expect(s.events.filter((e) => e.state === 'down')).toHaveLength(0);
-    s.collector.onHeartbeat('a1', beat('a1', 2));
+    s.beatAs('a1', beat('a1', 2));
     await s.advance(1_000);
     expect(s.events.filter((e) => e.state === 'down').map((e) => e.agentId)).toEqual(['a2']);
   });
@@ -232,9 +131,9 @@ describe('FleetCollector liveness', () => {
   it('judges no one while received beats could not be written', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
+    await s.register('a1');
     await s.advance(2_000);
-    s.collector.onHeartbeat('a1', beat('a1', 1));
+    s.beatAs('a1', beat('a1', 1));
     s.liveness.failBeats = true;
     await s.advance(600); // the registration deadline passes; the beat that extends it is not in Redis yet
     expect(s.events.filter((e) => e.state === 'down')).toHaveLength(0);
@@ -264,22 +163,27 @@ describe('FleetCollector liveness', () => {
   it('keeps beats written while Redis fails and writes them when it returns', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
+    await s.register('a1');
+    const registered = s.liveness.live.get('a1')!;
     s.liveness.failing = true;
-    s.collector.onHeartbeat('a1', beat('a1', 1, { tasks: [task] }));
+    await s.advance(1_000);
+    s.beatAs('a1', beat('a1', 1));
     await s.collector.heartbeats.flush();
     expect(s.collector.heartbeats.pendingCount).toBe(1);
+    expect(s.liveness.live.get('a1')).toBe(registered);
     s.liveness.failing = false;
     await s.collector.heartbeats.flush();
     expect(s.collector.heartbeats.pendingCount).toBe(0);
-    expect(JSON.parse(s.liveness.held.get('a1')!)).toEqual([task]);
+    expect(s.liveness.live.get('a1')).toBe(s.now() + 2_500);
+    expect(s.liveness.live.get('a1')).toBeGreaterThan(registered);
   });
 });
 
 describe('FleetCollector metrics, overview and report', () => {
   it('ingests batches from known agents only, under their own id, with a per-agent ceiling', async () => {
     const s = setup();
-    s.collector.onHeartbeat('a1', beat('a1', 0));
+    await s.register('a1');
+    s.beatAs('a1', beat('a1', 0));
     const g = (name: string, value: number) => ({ type: 'gauge' as const, name, labels: {}, value });
     expect(s.collector.metrics.onBatch('a1', { agentId: 'a1', samples: [g('m1', 1), g('m2', 2), g('m3', 3), g('m4', 4)] })).toBe(3);
     expect(s.collector.metrics.onBatch('a1', { agentId: 'a2', samples: [g('m1', 1)] })).toBe(0);
@@ -293,8 +197,8 @@ describe('FleetCollector metrics, overview and report', () => {
   it('derives fleet samples: error ratio and p95 per capability, queue, dead letters, agents, flaps', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('a1'));
-    s.collector.onHeartbeat('a1', beat('a1', 0));
+    await s.register('a1');
+    s.beatAs('a1', beat('a1', 0));
     const counters = (ok: number, failed: number) => [
       { type: 'counter' as const, name: 'sb_agent_tasks_total', labels: { capability: 'echo', outcome: 'succeeded' }, value: ok },
       { type: 'counter' as const, name: 'sb_agent_tasks_total', labels: { capability: 'echo', outcome: 'failed' }, value: failed },
@@ -319,11 +223,11 @@ describe('FleetCollector metrics, overview and report', () => {
   it('reports per agent figures, a health score and recommendations; counts active alerts', async () => {
     const s = setup();
     await s.advance(100);
-    await s.collector.registration.register(reg('hot'));
-    await s.collector.registration.register(reg('calm'));
+    await s.register('hot');
+    await s.register('calm');
     for (let i = 0; i < 5; i++) {
-      s.collector.onHeartbeat('hot', beat('hot', i, { cpuPercent: 90, memoryPercent: 90, inFlight: 4 }));
-      s.collector.onHeartbeat('calm', beat('calm', i, { cpuPercent: 10, memoryPercent: 20, inFlight: 1 }));
+      s.beatAs('hot', beat('hot', i, { cpuPercent: 90, memoryPercent: 90, inFlight: 4 }));
+      s.beatAs('calm', beat('calm', i, { cpuPercent: 10, memoryPercent: 20, inFlight: 1 }));
       await s.advance(1_000);
     }
     s.collector.alerts.apply({ fingerprint: 'f1', severity: 'critical', state: 'firing', labels: { agent: 'hot' } });
@@ -344,7 +248,7 @@ describe('FleetCollector metrics, overview and report', () => {
   it('keeps replies bounded for a large fleet: pages of agents, a capped overview list and report', async () => {
     const s = setup();
     await s.advance(100);
-    for (let i = 0; i < 250; i++) await s.collector.registration.register(reg(`a${String(i).padStart(3, '0')}`));
+    for (let i = 0; i < 250; i++) await s.register(`a${String(i).padStart(3, '0')}`);
     await s.advance(3_000); // all down
     const page = s.collector.overview.page({ limit: 100, after: 'a099' });
     expect(page).toMatchObject({ next: 'a199', total: 250 });

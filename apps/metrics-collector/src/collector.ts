@@ -3,7 +3,8 @@
  * (collector.nats.ts) feeds it messages and CollectorJobs its ticks; tests feed it directly with
  * their own clock.
  */
-import type { AgentLivenessEvent, Heartbeat } from '@sb/contracts';
+import type { AgentLivenessEvent, Deregistration, Heartbeat } from '@sb/contracts';
+import type { SecurityEventInput } from '@sb/messaging';
 import type { Clock } from '@sb/observability';
 import { FleetSamplesBuilder } from './fleet-samples/fleet-samples.builder';
 import type { QueueProbePort } from './fleet-samples/queue-probe';
@@ -17,7 +18,9 @@ import type { LivenessPort, PendingBeat } from './liveness/liveness-store';
 import { LivenessSweeper, type SweepHooks } from './liveness/liveness-sweeper';
 import { AlertTracker } from './overview/alert-tracker';
 import { type IngestCounts, OverviewHandler } from './overview/overview.handler';
+import type { AgentCredentialsPort } from './registry/agent-credentials';
 import { AgentDirectory } from './registry/agent-directory';
+import { type AgentMessageKind, AgentSessions, type SessionRefusal, type SessionVerdict } from './registry/agent-sessions';
 import type { RegistryRecord, RegistryStorePort } from './registry/kv-registry-store';
 import { RegistrationHandler } from './registry/registration.handler';
 import { AgentHistory } from './report/agent-history';
@@ -31,6 +34,8 @@ export interface CollectorSettings {
   seriesRetentionMs: number;
   forgetAfterMs: number;
   fleetWindowMs: number;
+  /** Told to agents on registration: the task queue's ack wait. */
+  leaseMs: number;
 }
 
 export interface CollectorPorts {
@@ -45,6 +50,11 @@ export interface CollectorPorts {
   ingestHooks: IngestHooks;
   /** The capability catalog: what registered agents offer (gateways accept tasks for it). */
   catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>;
+  /** The `agent` key on `register`. */
+  credentials: AgentCredentialsPort;
+  securityEvent: (e: SecurityEventInput) => void;
+  /** An agent message dropped for its session (counted). */
+  refused: (kind: AgentMessageKind, reason: SessionRefusal) => void;
 }
 
 export class FleetCollector {
@@ -54,6 +64,7 @@ export class FleetCollector {
   readonly histories = new Map<string, AgentHistory>();
   readonly counts: IngestCounts = { samplesIngested: 0, samplesDropped: 0 };
   readonly registration: RegistrationHandler;
+  readonly sessions: AgentSessions;
   readonly heartbeats: HeartbeatHandler;
   readonly sweeper: LivenessSweeper;
   readonly metrics: MetricsHandler;
@@ -78,7 +89,20 @@ export class FleetCollector {
     this.series = new SeriesStore(s.maxSeriesPerAgent);
     const window = new TaskWindow(s.fleetWindowMs);
     const stats = new TaskStats(window, (id) => this.historyOf(id));
-    this.registration = new RegistrationHandler(this.directory, ports.registry, ports.liveness, events, clock, s.missedBeats, ports.catalog);
+    this.registration = new RegistrationHandler({
+      directory: this.directory,
+      store: ports.registry,
+      liveness: ports.liveness,
+      events,
+      clock,
+      missedBeats: s.missedBeats,
+      leaseMs: s.leaseMs,
+      credentials: ports.credentials,
+      securityEvent: ports.securityEvent,
+      catalog: ports.catalog,
+    });
+    const sessionHooks = { dropped: ports.refused, securityEvent: ports.securityEvent };
+    this.sessions = new AgentSessions(this.directory, ports.registry, (rec) => this.applyRecord(rec), sessionHooks, clock);
     this.heartbeats = new HeartbeatHandler(this.directory, ports.liveness, events, ports.heartbeatHooks, clock, s.missedBeats);
     const sweepHooks: SweepHooks = {
       ...ports.sweepHooks,
@@ -106,11 +130,38 @@ export class FleetCollector {
     this.reports = new ReportHandler(this.directory, this.histories, this.alerts, clock);
   }
 
-  onHeartbeat(subjectAgentId: string, body: unknown): void {
-    if (this.heartbeats.onBeat(subjectAgentId, body) !== 'accepted') return;
-    const e = this.directory.get(subjectAgentId)!;
+  /** `sb.v1.agents.heartbeat.<subjectAgentId>` with its `Sb-Agent-Session`: applied at once when the session is known here. */
+  onHeartbeat(subjectAgentId: string, body: unknown, session: string | undefined): void | Promise<void> {
+    return this.withSession('heartbeat', subjectAgentId, session, () => this.acceptBeat(subjectAgentId, body));
+  }
+
+  /** `sb.v1.agents.metrics.<subjectAgentId>` with its `Sb-Agent-Session`. Never rejects. */
+  onMetricBatch(subjectAgentId: string, body: unknown, session: string | undefined): void | Promise<void> {
+    return this.withSession('metrics', subjectAgentId, session, () => void this.metrics.onBatch(subjectAgentId, body));
+  }
+
+  /** A deregistration with its `Sb-Agent-Session`: one without the agent's session leaves it registered. */
+  async onDeregister(d: Deregistration, session: string | undefined): Promise<void> {
+    await this.withSession('deregister', d.agentId, session, () => this.registration.deregister(d).then(() => undefined));
+  }
+
+  private withSession(kind: AgentMessageKind, agentId: string, session: string | undefined, accept: () => void | Promise<void>): void | Promise<void> {
+    const verdict = this.sessions.check(kind, agentId, session);
+    if (verdict === 'ok') return accept();
+    if (typeof verdict === 'string') return this.refused(kind, agentId, verdict);
+    return verdict.then((v: SessionVerdict) => (v === 'ok' ? accept() : this.refused(kind, agentId, v)));
+  }
+
+  private acceptBeat(agentId: string, body: unknown): void {
+    if (this.heartbeats.onBeat(agentId, body) !== 'accepted') return;
+    const e = this.directory.get(agentId)!;
     const hb = e.lastBeat as Heartbeat;
-    this.historyOf(subjectAgentId).beat(e.lastBeatAt!, hb);
+    this.historyOf(agentId).beat(e.lastBeatAt!, hb);
+  }
+
+  /** A beating agent no registration is known for (the collector lost it): ask it to register again, presenting its session. */
+  private refused(kind: AgentMessageKind, agentId: string, reason: SessionRefusal): void {
+    if (kind === 'heartbeat' && reason === 'unknown_agent') this.heartbeats.askToRegister(agentId);
   }
 
   /** A liveness event, ours or another replica's. */
@@ -125,10 +176,16 @@ export class FleetCollector {
 
   /** A registry record from the KV snapshot (boot, or another replica's registration). */
   applyRecord(rec: RegistryRecord): void {
-    const known = this.directory.get(rec.registration.agentId);
-    if (known?.registered && known.registeredAt !== null && known.registeredAt >= rec.registeredAt && !rec.left) return;
-    this.directory.register(rec.registration, rec.registeredAt);
-    if (rec.left) this.directory.applyLiveness({ agentId: rec.registration.agentId, state: 'left' }, this.clock.now());
+    const id = rec.registration.agentId;
+    const sessionHash = rec.left ? undefined : rec.sessionHash;
+    const known = this.directory.get(id);
+    if (known?.registered && known.registeredAt !== null && known.registeredAt >= rec.registeredAt && !rec.left) {
+      // Records arrive in the registry's order: its word on the session wins, whatever the replicas' clocks say.
+      this.directory.setSessionHash(id, sessionHash);
+      return;
+    }
+    this.directory.register(rec.registration, rec.registeredAt, sessionHash);
+    if (rec.left) this.directory.applyLiveness({ agentId: id, state: 'left' }, this.clock.now());
   }
 
   /**

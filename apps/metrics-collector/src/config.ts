@@ -1,4 +1,4 @@
-import { baseConfigShape, tracingConfigShape, env, parseConfig, redisConfigShape, type Env } from '@sb/config';
+import { baseConfigShape, tracingConfigShape, env, parseConfig, redisConfigShape, taskConfigShape, type Env } from '@sb/config';
 import { z } from 'zod';
 
 export const metricsCollectorConfigSchema = z.object({
@@ -7,6 +7,10 @@ export const metricsCollectorConfigSchema = z.object({
   ...redisConfigShape,
   HTTP_PORT: env.port(8083),
   JETSTREAM_REPLICAS: env.int(1, 1, 5),
+  /** The lease agents are told on registration (`leaseMs`): the task queue's ack wait, the same everywhere. */
+  TASK_ACK_WAIT_MS: taskConfigShape.TASK_ACK_WAIT_MS,
+  /** How long a verified agent key is trusted before auth is asked again (revocations evict at once). */
+  AGENT_AUTH_CACHE_TTL_MS: env.int(10_000, 0, 30_000),
   /** An agent is down after this many of its heartbeat intervals without a beat (2.5 → 2.5 s with 1 s beats). */
   LIVENESS_MISSED_BEATS: z.coerce.number().min(1.5).max(20).default(2.5),
   /** How often expired liveness deadlines are claimed. */

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Bus, coreImports, NatsClient, Topology } from '@sb/messaging';
+import { Endpoints } from '@sb/contracts';
+import { ApiKeyVerifier, Bus, coreImports, NatsClient, publishSecurityEvent, Topology } from '@sb/messaging';
 import { offerCapabilities } from '@sb/tasks';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { RedisClient, RedisModule } from '@sb/redis';
@@ -12,6 +13,7 @@ import type { MetricsCollectorConfig } from './config';
 import { JetStreamQueueProbe } from './fleet-samples/queue-probe';
 import { FleetMetricsHttpController } from './ingestion/fleet-metrics.http';
 import { RedisLivenessStore } from './liveness/liveness-store';
+import { AgentCredentials } from './registry/agent-credentials';
 import { KvRegistryStore } from './registry/kv-registry-store';
 
 export interface CollectorModuleOptions {
@@ -33,9 +35,18 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
       },
       { provide: CollectorMetrics, inject: [ServiceMetrics, LOGGER], useFactory: (m: ServiceMetrics, l: AppLogger) => new CollectorMetrics(m, l) },
       {
+        // Agent keys, as auth answers for them (cached briefly; revocations evict at once: collector.nats.ts).
+        provide: AgentCredentials,
+        inject: [Bus],
+        useFactory: (bus: Bus) => {
+          const keys = new ApiKeyVerifier({ authorize: (credential) => bus.request(Endpoints.authorize, { credential }) }, config.AGENT_AUTH_CACHE_TTL_MS);
+          return new AgentCredentials(keys, (e) => publishSecurityEvent(bus, e));
+        },
+      },
+      {
         provide: FleetCollector,
-        inject: [NatsClient, Topology, Bus, RedisClient, KvRegistryStore, CollectorMetrics],
-        useFactory: (client: NatsClient, topology: Topology, bus: Bus, redis: RedisClient, registry: KvRegistryStore, metrics: CollectorMetrics) => {
+        inject: [NatsClient, Topology, Bus, RedisClient, KvRegistryStore, CollectorMetrics, AgentCredentials],
+        useFactory: (client: NatsClient, topology: Topology, bus: Bus, redis: RedisClient, registry: KvRegistryStore, metrics: CollectorMetrics, credentials: AgentCredentials) => {
           const n = client.names;
           return new FleetCollector(
             {
@@ -54,6 +65,9 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               sweepHooks: { ...metrics.sweep, beforeSweep: () => client.nc.flush() },
               ingestHooks: metrics.ingest,
               catalog: (capabilities, agentId) => offerCapabilities(topology.bucket('capabilities'), capabilities, [agentId], agentId),
+              credentials,
+              securityEvent: (e) => publishSecurityEvent(bus, e),
+              refused: metrics.refused,
             },
             {
               missedBeats: config.LIVENESS_MISSED_BEATS,
@@ -62,6 +76,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               seriesRetentionMs: config.COLLECTOR_SERIES_RETENTION_MS,
               forgetAfterMs: config.COLLECTOR_FORGET_AFTER_MS,
               fleetWindowMs: config.FLEET_WINDOW_MS,
+              leaseMs: topology.settings.taskAckWaitMs,
             },
           );
         },

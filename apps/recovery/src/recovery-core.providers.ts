@@ -6,7 +6,7 @@
  * and the lifecycle provider (leader takeover, sweep timer).
  */
 import type { Provider, Type } from '@nestjs/common';
-import { Bus, NatsClient, Topology } from '@sb/messaging';
+import { Bus, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { TaskLifecycle } from '@sb/tasks';
 import { type ActionLog, KvActionLog } from './actions/action-log';
@@ -30,7 +30,6 @@ import type { RuntimeAdapter } from './runtime/runtime-adapter';
 import { DeadlineSweeper } from './sweeper/deadline-sweeper';
 
 const ACTION_LOG = Symbol('RECOVERY_ACTION_LOG');
-const NAK = new TextEncoder().encode('-NAK');
 const delay = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
 /** The runtime adapter RECOVERY_RUNTIME names, or none (then the platform replaces processes by itself). */
@@ -61,9 +60,8 @@ export const recoveryCoreProviders: Provider[] = [
   },
   {
     provide: ReclaimHandler,
-    inject: [NatsClient, TaskLifecycle, LeaderLease, ACTION_LOG, IncidentLog, RunningIndex, RecoveryMetrics, RECOVERY_CONFIG, LOGGER],
+    inject: [TaskLifecycle, LeaderLease, ACTION_LOG, IncidentLog, RunningIndex, RecoveryMetrics, RECOVERY_CONFIG, LOGGER],
     useFactory: (
-      c: NatsClient,
       lifecycle: TaskLifecycle,
       lease: LeaderLease,
       actions: ActionLog,
@@ -83,7 +81,6 @@ export const recoveryCoreProviders: Provider[] = [
             get: (t, id) => lifecycle.store.get(t, id),
             reclaim: (r, rev) => lifecycle.reclaim(r, rev),
           },
-          nak: (subject) => c.nc.publish(subject, NAK),
           delay,
           now: Date.now,
           metrics,

@@ -11,17 +11,26 @@ export class RecoveryMetrics {
   readonly timedOut: Counter<string>;
 
   constructor(m: ServiceMetrics) {
-    this.reclaimedTotal = m.counter('sb_recovery_reclaimed_tasks_total', 'Tasks taken back from down agents, by how (nak: immediate redelivery; requeue: republished from the record)', ['how']);
-    this.reclaimSeconds = m.histogram('sb_recovery_reclaim_seconds', 'Seconds from the agent-down event to: the NAKs sent (phase=nak)', ['phase'], RECLAIM_BUCKETS);
+    this.reclaimedTotal = m.counter(
+      'sb_recovery_reclaimed_tasks_total',
+      "Tasks recovery took back from down agents, by how (requeue: still under the dead agent's lease after the verify delay, republished from the record)",
+      ['how'],
+    );
+    this.reclaimSeconds = m.histogram(
+      'sb_recovery_reclaim_seconds',
+      'Seconds from the agent-down event to: the fallback requeues done (phase=requeue)',
+      ['phase'],
+      RECLAIM_BUCKETS,
+    );
     this.restarts = m.counter('sb_recovery_restarts_total', 'Agent restarts/replacements through the runtime adapter, by outcome (ok|failed|budget_exhausted)', ['outcome']);
     this.timedOut = m.counter('sb_recovery_timed_out_tasks_total', 'Tasks the deadline sweeper finalised as timed_out');
   }
 
-  reclaimed(count: number, how: 'nak' | 'requeue'): void {
+  reclaimed(count: number, how: 'requeue'): void {
     this.reclaimedTotal.inc({ how }, count);
   }
 
-  nakLatency(seconds: number): void {
-    this.reclaimSeconds.observe({ phase: 'nak' }, seconds);
+  requeueLatency(seconds: number): void {
+    this.reclaimSeconds.observe({ phase: 'requeue' }, seconds);
   }
 }

@@ -122,6 +122,8 @@ export interface RegistrationReply {
   session: string;
   /** The heartbeat period the collector judges the agent by. */
   heartbeatIntervalMs: number;
+  /** How long a lease lasts without a keep-alive (the task queue's ack wait): keep leases alive every `leaseMs / 3`. */
+  leaseMs: number;
 }
 
 export const FleetEndpoints = {

@@ -2,11 +2,14 @@
  * What agents publish and what the fleet publishes about them: registration, heartbeats,
  * metric batches, liveness events, alert events, and alerts raised by other services.
  * These are public (an agent written in any language can join the fleet with a plain NATS
- * client), so fields are only ever added, never renamed.
+ * client), so fields are only ever added, never renamed. One exception: the heartbeat's and the
+ * down event's `tasks` (held tasks with JetStream ack subjects, as an agent claimed them) were
+ * removed, since an untrusted agent's claim must not steer recovery; a `tasks` an old agent
+ * still sends is ignored.
  */
 import { z } from 'zod';
 import { CapabilitySchema } from './schemas';
-import { AGENT_VERBS, ALERT_STATES, PRIORITIES, SEVERITIES } from './subjects';
+import { AGENT_VERBS, ALERT_STATES, SEVERITIES } from './subjects';
 
 /** Words agent ids may not be: they share subject positions with `sb.v1.agents.<verb>.<id>`, `<id>.<state>` and `<id>.<work verb>`. */
 export const RESERVED_AGENT_IDS: ReadonlySet<string> = new Set(['up', 'down', 'left', 'heartbeat', 'metrics', 'register', 'deregister', 'fleet', ...AGENT_VERBS]);
@@ -35,19 +38,11 @@ export const AgentRegistrationSchema = z.object({
 });
 export type AgentRegistration = z.infer<typeof AgentRegistrationSchema>;
 
-/** A task an agent holds right now. `ackSubject` (Switchboard workers only) lets recovery hand it back at once. */
-export const HeldTaskSchema = z.object({
-  taskId: z.string().max(64),
-  tenantId: z.string().max(64),
-  capability: CapabilitySchema,
-  priority: z.enum(PRIORITIES).optional(),
-  attempt: z.number().int().min(1).optional(),
-  ackSubject: z.string().max(512).optional(),
-  startedAt: z.string().optional(),
-});
-export type HeldTask = z.infer<typeof HeldTaskSchema>;
-
-/** `sb.v1.agents.heartbeat.<agentId>`: sent from a timer, also while tasks run. */
+/**
+ * `sb.v1.agents.heartbeat.<agentId>`: sent from a timer, also while tasks run. It carries no task
+ * list: agents are untrusted, and the control plane knows what each one holds from its own leases.
+ * A `tasks` field an older agent still sends is stripped like any unknown key, not refused.
+ */
 export const HeartbeatSchema = z.object({
   agentId: AgentIdSchema,
   /** Monotonic per agent process; lets the collector ignore reordered beats. */
@@ -62,7 +57,6 @@ export const HeartbeatSchema = z.object({
   memoryBytes: z.number().min(0).optional(),
   /** Resident memory as a percent of the limit the agent runs under (cgroup or host). */
   memoryPercent: z.number().min(0).max(100).optional(),
-  tasks: z.array(HeldTaskSchema).max(4096).default([]),
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
@@ -71,7 +65,11 @@ export const DeregistrationSchema = z.object({ agentId: AgentIdSchema, reason: z
 export type Deregistration = z.infer<typeof DeregistrationSchema>;
 
 export const LIVENESS_STATES = ['up', 'down', 'left'] as const;
-/** `sb.v1.agents.<agentId>.up|down|left`, published by the collector. */
+/**
+ * `sb.v1.agents.<agentId>.up|down|left`, published by the collector. It names no tasks: on
+ * `down`/`left` the dispatcher hands the agent's leases back, and recovery requeues from the
+ * record any task still running under the dead agent's lease (found from the task events).
+ */
 export interface AgentLivenessEvent {
   agentId: string;
   state: (typeof LIVENESS_STATES)[number];
@@ -82,8 +80,6 @@ export interface AgentLivenessEvent {
   host: string;
   capabilities: string[];
   labels: Labels;
-  /** On down: the tasks its last heartbeat said it held (what recovery reclaims). */
-  tasks: HeldTask[];
 }
 
 // ---- metric samples -------------------------------------------------------------------------

@@ -7,8 +7,18 @@ import { z } from 'zod';
 import { CAPABILITY_PATTERN, PRIORITIES, TASK_STATUSES } from './subjects';
 import { ERROR_CLASSES } from './resilience-classes';
 
-export const SCOPES = ['tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write', 'admin'] as const;
+/**
+ * `agent`: registers agents (agent protocol v1, docs/agent-protocol.md). Only keys of the system
+ * tenant hold it, never together with another scope, and `admin` does not imply it (scopeGrants):
+ * an agent key passes no HTTP route, an admin key registers no agent.
+ */
+export const SCOPES = ['tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write', 'admin', 'agent'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** Whether a key holding `scopes` has `permission`: its own, or any but `agent` through `admin`. */
+export function scopeGrants(scopes: readonly Scope[], permission: Scope): boolean {
+  return scopes.includes(permission) || (permission !== 'agent' && scopes.includes('admin'));
+}
 
 export const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 const jsonValue: z.ZodType<unknown> = z.unknown();

@@ -15,3 +15,4 @@ export * from './security-events';
 export * from './backoff';
 export * from './transport';
 export * from './agent-session';
+export * from './api-key-verifier';

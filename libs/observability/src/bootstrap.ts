@@ -22,6 +22,8 @@ export interface ServiceBootOptions {
   module: (logger: AppLogger) => DynamicModule;
   bodyLimitBytes?: number;
   logger?: AppLogger;
+  /** Serve the module's bus handlers (its MessagingModule's transport). false: an HTTP-only app (the agent worker). Default true. */
+  bus?: boolean;
 }
 
 export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app: NestFastifyApplication; logger: AppLogger }> {
@@ -36,7 +38,7 @@ export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app:
   app.useGlobalFilters(new HttpErrorFilter(logger));
   // The bus as a second transport of the same app: its handlers get the app's global filter,
   // guards and pipes (inheritAppConfig), and are served from bootstrap on.
-  const strategy = optionalGet<CustomTransportStrategy>(app, TRANSPORT_STRATEGY);
+  const strategy = opts.bus === false ? undefined : optionalGet<CustomTransportStrategy>(app, TRANSPORT_STRATEGY);
   if (strategy) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
   const metrics = app.get(ServiceMetrics);
   const fastify = app.getHttpAdapter().getInstance();
@@ -94,9 +96,10 @@ export function launch<C extends ServiceBootOptions['config']>(
   service: string,
   load: (env: Record<string, string | undefined>) => C,
   module: (config: C, logger: AppLogger) => DynamicModule,
+  extra: Pick<ServiceBootOptions, 'bus'> = {},
 ): void {
   const config = exitOnConfigError(service, () => load(process.env));
-  runService({ service, config, module: (logger) => module(config, logger) }).catch((e: unknown) => {
+  runService({ service, config, module: (logger) => module(config, logger), ...extra }).catch((e: unknown) => {
     process.stderr.write(`${service} failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });

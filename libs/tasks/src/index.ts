@@ -8,3 +8,7 @@ export * from './task-lifecycle';
 export * from './task-run';
 export * from './tasks.module';
 export * from './capability-catalog';
+export * from './dispatch/tenant-slots';
+export * from './dispatch/breaker-gate';
+export * from './dispatch/breaker-gate-outcomes';
+export * from './dispatch/breaker-gate-classify';

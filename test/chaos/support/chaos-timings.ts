@@ -12,6 +12,8 @@ import type { MetricsCollectorConfig } from '../../../apps/metrics-collector/src
 import type { RecoveryConfig } from '../../../apps/recovery/src/config';
 import { LeaderLease, type LeaseStore } from '../../../apps/recovery/src/leader/leader-lease';
 import type { WorkerConfig } from '../../../apps/agent-worker/src/config';
+import type { GatewayConfig } from '../../../apps/gateway/src/config';
+import { TAKE_POLL_MS } from '../../../apps/gateway/src/dispatch/task-source';
 
 export interface ChaosTimings {
   /** AGENT_HEARTBEAT_MS: a worker's heartbeat period. */
@@ -24,11 +26,11 @@ export interface ChaosTimings {
   leaseMs: number;
   /** The lease's poll period (LeaderLease's default for leaseMs). */
   leasePollMs: number;
-  /** RECOVERY_RECLAIM_VERIFY_MS: when the leader requeues held tasks a NAK did not move. */
+  /** RECOVERY_RECLAIM_VERIFY_MS: when the leader requeues the tasks still running under a dead agent's lease. */
   reclaimVerifyMs: number;
-  /** WORKER_IDLE_POLL_MS: an idle worker looks for redelivered work this often. */
+  /** The dispatcher's take poll: a waiting take looks for work handed back (or redelivered) this often. */
   idlePollMs: number;
-  /** TASK_ACK_WAIT_MS: the server redelivers an unacknowledged task after this (the backstop). */
+  /** TASK_ACK_WAIT_MS (the gateway's: it owns the queue consumers): the server redelivers an unacknowledged task after this (the backstop). */
   ackWaitMs: number;
 }
 
@@ -37,7 +39,7 @@ export const MARGIN = 2;
 
 const NO_STORE = {} as LeaseStore; // only read for the poll period; never called
 
-export function chaosTimings(worker: WorkerConfig, recovery: RecoveryConfig, collector: MetricsCollectorConfig): ChaosTimings {
+export function chaosTimings(worker: WorkerConfig, recovery: RecoveryConfig, collector: MetricsCollectorConfig, gateway: GatewayConfig): ChaosTimings {
   return {
     heartbeatMs: worker.AGENT_HEARTBEAT_MS,
     missedBeats: collector.LIVENESS_MISSED_BEATS,
@@ -45,15 +47,15 @@ export function chaosTimings(worker: WorkerConfig, recovery: RecoveryConfig, col
     leaseMs: recovery.RECOVERY_LEASE_MS,
     leasePollMs: new LeaderLease(NO_STORE, { replicaId: 'timings', leaseMs: recovery.RECOVERY_LEASE_MS }).pollMs,
     reclaimVerifyMs: recovery.RECOVERY_RECLAIM_VERIFY_MS,
-    idlePollMs: worker.WORKER_IDLE_POLL_MS,
-    ackWaitMs: worker.TASK_ACK_WAIT_MS,
+    idlePollMs: TAKE_POLL_MS,
+    ackWaitMs: gateway.TASK_ACK_WAIT_MS,
   };
 }
 
 export interface Deadlines {
   /** From an agent's death (kill, SIGSTOP) to its `down` event: its last beat was before, plus one sweep. */
   detectMs: number;
-  /** From the down event to each held task started elsewhere: NAKed at once, the rest requeued after the verify delay, then pulled. */
+  /** From the down event to each held task started elsewhere: handed back by the dispatcher at once, the rest requeued by recovery after the verify delay, then taken. */
   reclaimMs: number;
   /** From the leader's death to a new leader: it counts the lease from when it saw the last renewal, on its poll. */
   takeoverMs: number;

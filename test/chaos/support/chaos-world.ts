@@ -16,6 +16,7 @@ import { names } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { type ServerHandle, startNatsServer, startRedisServer } from '@sb/testing';
 import { loadWorkerConfig } from '../../../apps/agent-worker/src/config';
+import { loadGatewayConfig } from '../../../apps/gateway/src/config';
 import { loadMetricsCollectorConfig } from '../../../apps/metrics-collector/src/config';
 import { metricsCollectorModule } from '../../../apps/metrics-collector/src/metrics-collector.module';
 import { loadRecoveryConfig } from '../../../apps/recovery/src/config';
@@ -92,7 +93,7 @@ function spawnService(app: string, id: string, env: Record<string, string>, read
 export async function startChaosWorld(opts: { workers: number; recoveries: number; workerEnv?: Record<string, string>; recoveryEnv?: Record<string, string> }): Promise<ChaosWorld> {
   const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
   const env = { NATS_URL: nats.url, REDIS_URL: redis.url };
-  const fleet = await startFleet({ workers: 0, env });
+  const fleet = await startFleet({ workers: 0, env, collectorEnv: false });
   const prefix = fleet.prefix;
   const base = { ...env, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' };
 
@@ -103,14 +104,12 @@ export async function startChaosWorld(opts: { workers: number; recoveries: numbe
     WORKER_TEST_AGENTS: 'true',
     WORKER_AGENTS: 'echo,sleep',
     WORKER_CONCURRENCY: '8',
-    WORKER_IDLE_POLL_MS: '100',
-    TASK_BACKOFF_BASE_MS: '200',
-    TASK_BACKOFF_MAX_MS: '1000',
+    SB_AGENT_KEY: fleet.agentKey,
     ...opts.workerEnv,
   };
   const recoveryBase = { ...base, ...opts.recoveryEnv };
   // Parsed as the child processes parse them (they inherit this environment), defaults included.
-  const timings = chaosTimings(loadWorkerConfig({ ...process.env, ...workerBase }), loadRecoveryConfig({ ...process.env, ...recoveryBase }), collectorCfg);
+  const timings = chaosTimings(loadWorkerConfig({ ...process.env, ...workerBase }), loadRecoveryConfig({ ...process.env, ...recoveryBase }), collectorCfg, loadGatewayConfig({ ...process.env, ...base }));
   const { app: collector } = await createServiceApp({ service: 'metrics-collector', config: { ...collectorCfg, HTTP_PORT: 0 }, module: () => metricsCollectorModule(collectorCfg, logger) });
   await collector.listen(0, '127.0.0.1');
   fleet.apps.push(collector as INestApplication);

@@ -1,12 +1,10 @@
 /**
- * Test helpers for agent specs: a queued task and an agent context with sensible defaults.
- * Plain data, no fakes of timers; specs override what they assert on.
+ * Test helpers for agent specs: a task and a task context with sensible defaults, shaped as the
+ * SDK hands them to a handler. Plain data, no fakes of timers; specs override what they assert on.
  */
-import type { QueuedTask } from '@sb/contracts';
-import type { AgentContext } from './agent';
+import type { AgentTask, TaskContext } from '@switchboard/agent-sdk';
 
-export function makeTask(capability: string, input: unknown, overrides: Partial<QueuedTask> = {}): QueuedTask {
-  const now = new Date();
+export function makeTask(capability: string, input: unknown, overrides: Partial<AgentTask> = {}): AgentTask {
   return {
     taskId: 'task-1',
     tenantId: 'tenant-1',
@@ -14,25 +12,28 @@ export function makeTask(capability: string, input: unknown, overrides: Partial<
     priority: 'normal',
     input,
     metadata: {},
-    timeoutMs: 30_000,
-    deadlineAt: new Date(now.getTime() + 30_000).toISOString(),
-    createdAt: now.toISOString(),
+    idempotencyKey: 'task-1',
+    deliveryCount: 1,
+    deadlineAt: new Date(Date.now() + 30_000).toISOString(),
     ...overrides,
   };
 }
 
-export interface RecordingContext extends AgentContext {
+export interface RecordingContext extends TaskContext {
   /** Every value passed to `progress`, in order. */
   readonly progressed: unknown[];
 }
 
-export function makeContext(overrides: Partial<AgentContext> = {}): RecordingContext {
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function makeContext(overrides: Partial<TaskContext> = {}): RecordingContext {
   const progressed: unknown[] = [];
   return {
     signal: new AbortController().signal,
     deliveryCount: 1,
     idempotencyKey: 'task-1',
-    agentId: 'agent-test',
+    lease: { taskId: 'task-1', tenantId: 'tenant-1', epoch: 1 },
+    logger: silent,
     progress: (value: unknown) => {
       progressed.push(value);
     },

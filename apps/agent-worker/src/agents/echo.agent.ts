@@ -1,14 +1,13 @@
 /**
  * `echo`: returns the task input unchanged. The smallest useful agent, used by smoke tests and demos.
  */
-import type { QueuedTask } from '@sb/contracts';
-import type { Agent } from './agent';
+import type { Agent, AgentTask } from '@switchboard/agent-sdk';
 
 export class EchoAgent implements Agent {
   readonly name = 'echo';
   readonly capabilities = ['echo'] as const;
 
-  async handle(task: QueuedTask): Promise<{ echo: unknown }> {
+  async handle(task: AgentTask): Promise<{ echo: unknown }> {
     return { echo: task.input };
   }
 }

@@ -1,4 +1,4 @@
-import { NonRetryableTaskError, RetryableTaskError } from './agent';
+import { PermanentError, RetryableError } from '@switchboard/agent-sdk';
 import { makeContext, makeTask } from './agent-context.fixture';
 import { FlakyAgent } from './flaky.agent';
 
@@ -10,7 +10,7 @@ describe('FlakyAgent', () => {
     const input = { failTimes: 2, result: { answer: 42 } };
     for (const n of [1, 2]) {
       const err = await deliver(input, n).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(RetryableTaskError);
+      expect(err).toBeInstanceOf(RetryableError);
       expect(err).toMatchObject({ code: 'AGENT.FLAKY' });
     }
     await expect(deliver(input, 3)).resolves.toEqual({ ok: true, attempts: 3, result: { answer: 42 } });
@@ -24,14 +24,14 @@ describe('FlakyAgent', () => {
   it('fails permanently on every delivery when asked to', async () => {
     for (const n of [1, 5]) {
       const err = await deliver({ fail: 'permanent' }, n).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(NonRetryableTaskError);
+      expect(err).toBeInstanceOf(PermanentError);
       expect(err).toMatchObject({ code: 'AGENT.FLAKY_PERMANENT' });
     }
   });
 
   it.each([[{}], [{ failTimes: -1 }], [{ failTimes: 1.5 }], [{ fail: 'sometimes' }], ['2'], [null]])('refuses bad input %j', async (input) => {
     const err = await deliver(input, 1).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NonRetryableTaskError);
+    expect(err).toBeInstanceOf(PermanentError);
     expect(err).toMatchObject({ code: 'AGENT.BAD_INPUT' });
   });
 });

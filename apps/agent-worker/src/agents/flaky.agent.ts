@@ -3,10 +3,9 @@
  * succeeds. `{ "fail": "permanent" }` fails with a non-retryable error on every delivery.
  * Used to exercise the retry budget, backoff and dead-lettering end to end.
  */
-import type { QueuedTask } from '@sb/contracts';
 import { z } from 'zod';
-import type { Agent, AgentContext } from './agent';
-import { NonRetryableTaskError, RetryableTaskError } from './agent';
+import type { Agent, AgentTask, TaskContext } from '@switchboard/agent-sdk';
+import { PermanentError, RetryableError } from '@switchboard/agent-sdk';
 
 const FlakyInputSchema = z.object({
   fail: z.literal('permanent').optional(),
@@ -27,20 +26,20 @@ export class FlakyAgent implements Agent {
   readonly name = 'flaky';
   readonly capabilities = ['flaky'] as const;
 
-  async handle(task: QueuedTask, ctx: AgentContext): Promise<FlakyResult> {
+  async handle(task: AgentTask, ctx: TaskContext): Promise<FlakyResult> {
     const parsed = FlakyInputSchema.safeParse(task.input);
     const input = parsed.success ? parsed.data : undefined;
     if (input?.fail === 'permanent') {
-      throw new NonRetryableTaskError('AGENT.FLAKY_PERMANENT', `Simulated permanent failure (delivery ${ctx.deliveryCount})`);
+      throw new PermanentError('AGENT.FLAKY_PERMANENT', `Simulated permanent failure (delivery ${ctx.deliveryCount})`);
     }
     if (input?.failTimes === undefined) {
-      throw new NonRetryableTaskError(
+      throw new PermanentError(
         'AGENT.BAD_INPUT',
         'flaky expects { "failTimes": integer 0..1000, "result"?: any } or { "fail": "permanent" }',
       );
     }
     if (ctx.deliveryCount <= input.failTimes) {
-      throw new RetryableTaskError('AGENT.FLAKY', `Simulated transient failure on delivery ${ctx.deliveryCount} of ${input.failTimes}`);
+      throw new RetryableError('AGENT.FLAKY', `Simulated transient failure on delivery ${ctx.deliveryCount} of ${input.failTimes}`);
     }
     const out: FlakyResult = { ok: true, attempts: ctx.deliveryCount, result: input.result ?? null };
     if (input.usage) out.usage = input.usage;

@@ -1,4 +1,4 @@
-import { NonRetryableTaskError } from './agent';
+import { PermanentError } from '@switchboard/agent-sdk';
 import { makeContext, makeTask } from './agent-context.fixture';
 import { SleepAgent } from './sleep.agent';
 
@@ -46,7 +46,7 @@ describe('SleepAgent', () => {
 
   it.each([[{ ms: -1 }], [{ ms: 600_001 }], [{ ms: '20' }], [{}], [null], ['20'], [{ ms: Number.NaN }]])('refuses bad input %j as non-retryable', async (input) => {
     const err = await sleep(input).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NonRetryableTaskError);
+    expect(err).toBeInstanceOf(PermanentError);
     expect(err).toMatchObject({ code: 'AGENT.BAD_INPUT' });
   });
 });

@@ -3,10 +3,9 @@
  * Used to exercise timeouts, cancellation and graceful drain: it rejects as soon as `ctx.signal`
  * aborts, with the signal's reason, and clears its timer so nothing keeps the process alive.
  */
-import type { QueuedTask } from '@sb/contracts';
 import { z } from 'zod';
-import type { Agent, AgentContext } from './agent';
-import { NonRetryableTaskError } from './agent';
+import type { Agent, AgentTask, TaskContext } from '@switchboard/agent-sdk';
+import { PermanentError } from '@switchboard/agent-sdk';
 
 export const MAX_SLEEP_MS = 600_000;
 
@@ -16,10 +15,10 @@ export class SleepAgent implements Agent {
   readonly name = 'sleep';
   readonly capabilities = ['sleep'] as const;
 
-  async handle(task: QueuedTask, ctx: AgentContext): Promise<{ slept: number }> {
+  async handle(task: AgentTask, ctx: TaskContext): Promise<{ slept: number }> {
     const parsed = SleepInputSchema.safeParse(task.input);
     if (!parsed.success) {
-      throw new NonRetryableTaskError('AGENT.BAD_INPUT', `sleep expects { "ms": number 0..${MAX_SLEEP_MS} }: ${z.prettifyError(parsed.error)}`);
+      throw new PermanentError('AGENT.BAD_INPUT', `sleep expects { "ms": number 0..${MAX_SLEEP_MS} }: ${z.prettifyError(parsed.error)}`);
     }
     const { ms } = parsed.data;
     await sleep(ms, ctx.signal);

@@ -18,10 +18,12 @@ describe('EngineInputsHandler', () => {
     inputs.metrics(batch);
     inputs.fleetSamples({ ...batch, agentId: 'collector-7' });
     inputs.liveness({ agentId: 'w-1', state: 'down' });
+    // An older collector's down event still listing held tasks: taken, the list dropped.
+    inputs.liveness({ agentId: 'w-2', state: 'down', tasks: [{ taskId: 't1', ackSubject: '$JS.ACK.a' }] });
     inputs.raise({ name: 'X', severity: 'warning', state: 'firing', source: 'recovery' });
     expect(seen.metrics.map((b) => b.agentId)).toEqual(['w-1', FLEET_AGENT_ID]);
-    const defaults = { reason: '', at: '', lastHeartbeatAt: null, host: 'unknown', capabilities: [], labels: {}, tasks: [] };
-    expect(seen.liveness).toEqual([{ agentId: 'w-1', state: 'down', ...defaults }]);
+    const defaults = { reason: '', at: '', lastHeartbeatAt: null, host: 'unknown', capabilities: [], labels: {} };
+    expect(seen.liveness).toEqual([{ agentId: 'w-1', state: 'down', ...defaults }, { agentId: 'w-2', state: 'down', ...defaults }]);
     expect(seen.raised).toEqual([{ name: 'X', severity: 'warning', state: 'firing', source: 'recovery', labels: {}, annotations: {} }]);
     expect(seen.invalid).toEqual([]);
   });

@@ -21,7 +21,6 @@ const LivenessSchema = z.object({
   host: z.string().max(253).default('unknown'),
   capabilities: z.array(z.string()).default([]),
   labels: LabelsSchema.default({}),
-  tasks: z.array(z.unknown()).default([]),
 });
 
 export class EngineInputsHandler {

@@ -104,7 +104,7 @@ describe('alerting engine', () => {
     );
     e.engine.onRaise({ name: 'host_down', severity: 'critical', state: 'firing', labels: { host: 'h1' }, annotations: {}, source: 'recovery' });
     const down = (agentId: string, host: string) =>
-      e.engine.onLiveness({ agentId, state: 'down', reason: 'missed_heartbeats', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {}, tasks: [] });
+      e.engine.onLiveness({ agentId, state: 'down', reason: 'missed_heartbeats', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {} });
     down('a1', 'h1');
     down('a2', 'h2');
     await e.engine.settle();
@@ -126,7 +126,7 @@ describe('alerting engine', () => {
       AlertRuleInputSchema.parse({ type: 'agent_down', name: 'AgentDown', severity: 'critical', route: { channelIds: ['ops'], groupBy: ['alertname', 'host'], groupWaitMs: 5 * SEC } }),
     );
     const live = (agentId: string, state: 'up' | 'down', host: string) =>
-      e.engine.onLiveness({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {}, tasks: [] });
+      e.engine.onLiveness({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {} });
     for (const a of ['a1', 'a2', 'a3']) live(a, 'up', 'h1');
     live('b1', 'up', 'h2');
     live('a1', 'down', 'h1');

@@ -35,7 +35,7 @@ describe('escalation', () => {
       AlertRuleInputSchema.parse({ type: 'agent_down', name: 'AgentDown', severity: 'critical', route: { escalationPolicyId: pol.id, groupBy: ['...'], groupWaitMs: 0 } }),
     );
     const down = async (agentId: string) => {
-      e.engine.onLiveness({ agentId, state: 'down', reason: 'missed_heartbeats', at: '', lastHeartbeatAt: null, host: 'h1', capabilities: [], labels: {}, tasks: [] });
+      e.engine.onLiveness({ agentId, state: 'down', reason: 'missed_heartbeats', at: '', lastHeartbeatAt: null, host: 'h1', capabilities: [], labels: {} });
       await e.engine.settle();
     };
     const out = e.outbox as MemoryOutbox;

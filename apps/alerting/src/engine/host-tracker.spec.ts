@@ -1,6 +1,6 @@
 import { HostTracker } from './host-tracker';
 
-const ev = (agentId: string, state: 'up' | 'down' | 'left', host = 'h1') => ({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {}, tasks: [] });
+const ev = (agentId: string, state: 'up' | 'down' | 'left', host = 'h1') => ({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host, capabilities: [], labels: {} });
 
 describe('HostTracker', () => {
   it('reports a host down only when all of at least minAgents known agents are down', () => {

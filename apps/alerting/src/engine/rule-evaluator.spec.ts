@@ -54,7 +54,7 @@ describe('RuleEvaluator', () => {
 
   it('agent down: down adds, up and left remove', () => {
     const ev = new RuleEvaluator(rule({ type: 'agent_down', name: 'AgentDown', severity: 'critical' }), T0, 60_000);
-    const e = (agentId: string, state: 'up' | 'down' | 'left') => ({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host: 'h1', capabilities: [], labels: {}, tasks: [] });
+    const e = (agentId: string, state: 'up' | 'down' | 'left') => ({ agentId, state, reason: '', at: '', lastHeartbeatAt: null, host: 'h1', capabilities: [], labels: {} });
     expect(ev.liveness(e('a', 'down'))).toBe(true);
     expect([...ev.breaches(T0).values()]).toEqual([{ labels: { agent: 'a', host: 'h1' }, value: null }]);
     expect(ev.liveness(e('a', 'left'))).toBe(true);

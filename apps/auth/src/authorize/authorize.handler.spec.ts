@@ -2,30 +2,9 @@ import { ForbiddenError, InvalidCredentialsError } from '@sb/contracts';
 import { generateApiKey, hashApiKey, hasValidChecksum } from '../keys/api-key';
 import { ensureBootstrapAdmin } from '../keys/bootstrap-admin';
 import { IssueKeyHandler } from '../keys/issue-key.handler';
-import type { KeyRecord, KeyStore } from '../keys/key-record';
+import { MemoryKeyStore } from '../keys/memory-key-store.fixture';
 import { RevokeKeyHandler } from '../keys/revoke-key.handler';
 import { AuthorizeHandler } from './authorize.handler';
-
-class MemoryKeyStore implements KeyStore {
-  readonly byHash = new Map<string, KeyRecord>();
-  async findByHash(h: string) {
-    return this.byHash.get(h);
-  }
-  async findById(id: string) {
-    return [...this.byHash.values()].find((r) => r.id === id);
-  }
-  async insert(r: KeyRecord) {
-    if (this.byHash.has(r.hash)) return false;
-    this.byHash.set(r.hash, { ...r });
-    return true;
-  }
-  async update(r: KeyRecord) {
-    this.byHash.set(r.hash, { ...r });
-  }
-  async list(tenantId?: string) {
-    return [...this.byHash.values()].filter((r) => !tenantId || r.tenantId === tenantId);
-  }
-}
 
 describe('API keys', () => {
   it('generates checksummed keys and detects typos', () => {
@@ -40,7 +19,7 @@ describe('API keys', () => {
 
 describe('issuing, authorizing and revoking', () => {
   const store = new MemoryKeyStore();
-  const tenants = { exists: async (id: string) => id === 'tn_a' };
+  const tenants = { exists: async (id: string) => id === 'tn_a' || id === 'system' };
   const issue = new IssueKeyHandler(store, tenants);
   const authorize = new AuthorizeHandler(store);
   const revoked: string[] = [];
@@ -74,6 +53,26 @@ describe('issuing, authorizing and revoking', () => {
       expect(e).toBeInstanceOf(InvalidCredentialsError);
       expect(e.message).toBe('Missing or invalid credentials');
     }
+  });
+
+  it('grants admin every permission but agent; an agent key holds agent only', async () => {
+    const admin = await issue.handle({ tenantId: 'system', scopes: ['admin'] });
+    await expect(authorize.handle({ credential: admin.key, permission: 'tasks:submit' })).resolves.toMatchObject({ scopes: ['admin'] });
+    await expect(authorize.handle({ credential: admin.key, permission: 'agent' })).rejects.toBeInstanceOf(ForbiddenError);
+    const agent = await issue.handle({ tenantId: 'system', scopes: ['agent', 'agent'] });
+    expect(agent.scopes).toEqual(['agent']);
+    await expect(authorize.handle({ credential: agent.key, permission: 'agent' })).resolves.toMatchObject({ tenantId: 'system', scopes: ['agent'] });
+    for (const p of ['admin', 'tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write'] as const) {
+      await expect(authorize.handle({ credential: agent.key, permission: p })).rejects.toBeInstanceOf(ForbiddenError);
+    }
+  });
+
+  it('issues agent keys to the system tenant only, holding nothing else', async () => {
+    const before = store.byHash.size;
+    await expect(issue.handle({ tenantId: 'tn_a', scopes: ['agent'] })).rejects.toMatchObject({ status: 400, code: 'REQUEST.INVALID', message: expect.stringContaining('system tenant') });
+    await expect(issue.handle({ tenantId: 'system', scopes: ['agent', 'admin'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('["agent"] only') });
+    await expect(issue.handle({ tenantId: 'tn_a', scopes: ['agent', 'tasks:submit'] })).rejects.toMatchObject({ status: 400 });
+    expect(store.byHash.size).toBe(before);
   });
 
   it('refuses keys for unknown tenants and past expiry dates', async () => {

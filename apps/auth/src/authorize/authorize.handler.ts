@@ -3,7 +3,7 @@
  * the same reply code and message, so a caller cannot probe which keys exist. The reason
  * travels in `details` for the gateway's security events only; the gateway never forwards it.
  */
-import { type AuthorizeRequest, ForbiddenError, InvalidCredentialsError, type Principal } from '@sb/contracts';
+import { type AuthorizeRequest, ForbiddenError, InvalidCredentialsError, type Principal, scopeGrants } from '@sb/contracts';
 import { hashApiKey, hasValidChecksum } from '../keys/api-key';
 import type { KeyStore } from '../keys/key-record';
 import type { UsageRecorder } from '../keys/usage-recorder';
@@ -30,7 +30,7 @@ export class AuthorizeHandler {
       const known = reason === 'revoked' || reason === 'expired' ? { keyId: record?.id, tenantId: record?.tenantId } : {};
       throw new InvalidCredentialsError(undefined, { details: { reason, ...known } });
     }
-    if (req.permission && !record.scopes.includes(req.permission) && !record.scopes.includes('admin')) {
+    if (req.permission && !scopeGrants(record.scopes, req.permission)) {
       throw new ForbiddenError(`This key lacks the ${req.permission} permission`);
     }
     this.usage?.used(record);

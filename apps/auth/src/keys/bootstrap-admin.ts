@@ -3,9 +3,8 @@
  * registered (by hash). Without it, a key is generated and printed once; the marker record
  * stops any later start (or a second replica) from generating another.
  */
-import { SYSTEM_TENANT_ID } from '@sb/contracts';
 import { displayParts, generateApiKey, hashApiKey } from './api-key';
-import type { KeyRecord, KeyStore } from './key-record';
+import { bootstrapKeyRecord, type KeyRecord, type KeyStore } from './key-record';
 
 export const BOOTSTRAP_KEY_ID = 'key_bootstrap_admin';
 
@@ -32,17 +31,4 @@ export async function ensureBootstrapAdmin(
   return 'existing';
 }
 
-function record(hash: string, parts: { prefix: string; last4: string }, now: Date): KeyRecord {
-  return {
-    id: BOOTSTRAP_KEY_ID,
-    hash,
-    ...parts,
-    tenantId: SYSTEM_TENANT_ID,
-    scopes: ['admin'],
-    name: 'bootstrap admin',
-    createdAt: now.toISOString(),
-    expiresAt: null,
-    revokedAt: null,
-    bootstrap: true,
-  };
-}
+const record = (hash: string, parts: { prefix: string; last4: string }, now: Date): KeyRecord => bootstrapKeyRecord({ id: BOOTSTRAP_KEY_ID, scopes: ['admin'], name: 'bootstrap admin' }, hash, parts, now);

@@ -1,4 +1,4 @@
-import type { ApiKeyListing } from '@sb/contracts';
+import { type ApiKeyListing, type Scope, SYSTEM_TENANT_ID } from '@sb/contracts';
 
 /** Stored per key: what a listing shows, plus the SHA-256 `hash` of the secret (never the secret). */
 export interface KeyRecord extends Omit<ApiKeyListing, 'lastUsedAt'> {
@@ -29,4 +29,9 @@ export function toKeyView(r: KeyRecord): ApiKeyListing {
     revokedAt: r.revokedAt,
     lastUsedAt: r.lastUsedAt ?? null,
   };
+}
+
+/** A bootstrap key's record (system tenant, never expiring): `hash` and display `parts` of the configured or generated key. */
+export function bootstrapKeyRecord(k: { id: string; scopes: Scope[]; name: string }, hash: string, parts: { prefix: string; last4: string }, now: Date): KeyRecord {
+  return { id: k.id, hash, ...parts, tenantId: SYSTEM_TENANT_ID, scopes: k.scopes, name: k.name, createdAt: now.toISOString(), expiresAt: null, revokedAt: null, bootstrap: true };
 }

@@ -29,8 +29,10 @@ export class KvKeyStore implements KeyStore {
     return true;
   }
 
+  /** Also files the record under its id: a replaced bootstrap key is kept under an id of its own. */
   async update(record: KeyRecord): Promise<void> {
     await this.kv.put(`h.${record.hash}`, enc.encode(JSON.stringify(record)));
+    await this.kv.put(`i.${record.id}`, enc.encode(record.hash));
   }
 
   async list(tenantId?: string): Promise<KeyRecord[]> {

@@ -18,7 +18,7 @@ export class RotateKeyHandler {
   async handle(req: RotateKeyRequest): Promise<RotatedKey> {
     const old = await this.store.findById(req.id);
     if (!old) throw new NotFoundError(`Key ${req.id} not found`);
-    if (old.bootstrap) throw new ConflictError('The bootstrap admin key is configured, not rotated; issue another admin key instead');
+    if (old.bootstrap) throw new ConflictError('A bootstrap key is configured, not rotated: change SB_BOOTSTRAP_ADMIN_KEY / SB_BOOTSTRAP_AGENT_KEY, or issue another key');
     const now = this.now();
     if (old.revokedAt || (old.expiresAt && Date.parse(old.expiresAt) <= now.getTime())) throw new ConflictError(`Key ${req.id} is revoked or expired`);
     const { key, record: fresh } = await mintKey(this.store, { tenantId: old.tenantId, scopes: old.scopes, name: old.name, expiresAt: old.expiresAt }, now);

@@ -50,8 +50,11 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/** The handler needs a valid credential holding any one of `scopes` (`admin` holds them all). Put it on handlers, not classes. */
+/** The handler needs a valid credential holding any one of `scopes` (`admin` holds them all but `agent`). Put it on handlers, not classes. */
 export const RequireScope = (...scopes: [Scope, ...Scope[]]) => applyDecorators(SetMetadata(SCOPES_KEY, scopes), UseGuards(AuthGuard));
 
-/** Every permission there is: for routes any valid key may call (each acting on its own tenant). */
+/**
+ * Every permission of a caller: for routes any valid key may call (each acting on its own
+ * tenant). Not `agent`: an agent key speaks agent protocol v1 on the bus and passes no route.
+ */
 export const ANY_KEY: [Scope, ...Scope[]] = ['admin', 'tasks:read', 'tasks:submit', 'fleet:read', 'alerts:read', 'alerts:write'];

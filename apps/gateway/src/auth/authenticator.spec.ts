@@ -1,5 +1,6 @@
 import { ForbiddenError, InvalidCredentialsError, type Principal } from '@sb/contracts';
-import { Authenticator, parseBearer } from './authenticator';
+import { ANY_KEY } from './auth.guard';
+import { allows, Authenticator, parseBearer } from './authenticator';
 
 describe('Authenticator', () => {
   const principal: Principal = { keyId: 'k', tenantId: 'tn', scopes: ['tasks:submit'] };
@@ -34,6 +35,16 @@ describe('Authenticator', () => {
   it('checks permissions locally against the cached scopes', async () => {
     await expect(auth.authenticate('Bearer good', 'admin')).rejects.toBeInstanceOf(ForbiddenError);
     await expect(auth.authenticate('Bearer good', 'tasks:read', 'tasks:submit')).resolves.toBe(principal);
+  });
+
+  it('grants admin every permission but agent, and an agent key no route', () => {
+    const admin: Principal = { keyId: 'a', tenantId: 'system', scopes: ['admin'] };
+    const agent: Principal = { keyId: 'g', tenantId: 'system', scopes: ['agent'] };
+    expect(allows(admin, 'tasks:submit')).toBe(true);
+    expect(allows(admin, 'agent')).toBe(false);
+    expect(allows(agent, 'agent')).toBe(true);
+    expect(ANY_KEY).not.toContain('agent');
+    for (const p of ANY_KEY) expect(allows(agent, p)).toBe(false);
   });
 
   it('forgets a revoked key at once', async () => {

@@ -1,22 +1,19 @@
 /**
  * Turns a bearer credential into a principal with the needed permission.
- *  - API keys: verified by auth, cached briefly per credential hash; auth pushes revocations
- *    and rotations, which evict at once.
+ *  - API keys: verified by auth, cached briefly per credential hash (ApiKeyVerifier, shared with
+ *    the collector); auth pushes revocations and rotations, which evict at once.
  *  - Access tokens (JWT-shaped credentials): verified locally, then checked against the keys
  *    auth said were revoked or expired (`invalidate`).
  * Every refusal is a 401 with the same message (403 for a missing permission), and a security
  * event with identifiers only — never the secret.
  */
-import { createHash } from 'node:crypto';
-import { ForbiddenError, InvalidCredentialsError, isSbError, type KeyInvalidation, type Principal, type Scope, type SecurityEventType } from '@sb/contracts';
-import type { SecurityEventInput } from '@sb/messaging';
+import { ForbiddenError, InvalidCredentialsError, type KeyInvalidation, type Principal, type Scope, scopeGrants, type SecurityEventType } from '@sb/contracts';
+import { ApiKeyVerifier, type AuthorizePort, parseBearer, type SecurityEventInput } from '@sb/messaging';
 import { currentRequest, type RequestInfo } from './request-context';
 import { looksLikeJwt, TokenRefusal } from './token-verifier';
 
-export interface AuthorizePort {
-  /** Verify the credential and return its principal (scopes are checked here, locally). */
-  authorize(credential: string): Promise<Principal>;
-}
+export { type AuthorizePort, parseBearer };
+
 export interface TokenPort {
   verify(token: string): Promise<Principal>;
 }
@@ -26,27 +23,22 @@ export interface AuthenticatorOptions {
   context?: () => RequestInfo;
 }
 
-interface Entry {
-  principal: Principal;
-  until: number;
-}
-
-const MAX_ENTRIES = 10_000;
-
 export class Authenticator {
-  private readonly cache = new Map<string, Entry>();
+  private readonly keys: ApiKeyVerifier;
   /** keyId → when it stopped (or stops) being valid, and why. */
   private readonly keyEnds = new Map<string, { at: number; why: 'revoked' | 'expired' }>();
 
   constructor(
-    private readonly port: AuthorizePort,
-    private readonly ttlMs: number,
+    port: AuthorizePort,
+    ttlMs: number,
     private readonly now: () => number = Date.now,
     private readonly opts: AuthenticatorOptions = {},
-  ) {}
+  ) {
+    this.keys = new ApiKeyVerifier(port, ttlMs, now);
+  }
 
   static hash(credential: string): string {
-    return createHash('sha256').update(credential, 'utf8').digest('hex');
+    return ApiKeyVerifier.hash(credential);
   }
 
   /** `header` is the raw Authorization header value; the key needs any one of `permissions`. */
@@ -86,32 +78,13 @@ export class Authenticator {
     }
   }
 
-  private async verifyKey(credential: string): Promise<Principal> {
-    const hash = Authenticator.hash(credential);
-    const hit = this.cache.get(hash);
-    const now = this.now();
-    if (hit && hit.until > now) return hit.principal;
-    let principal: Principal;
-    try {
-      principal = await this.port.authorize(credential);
-    } catch (e) {
-      if (!isSbError(e) || e.code !== InvalidCredentialsError.code) throw e;
-      const d = (e.details ?? {}) as { reason?: string; keyId?: string; tenantId?: string };
-      const type: SecurityEventType = d.reason === 'revoked' ? 'revoked_key' : d.reason === 'expired' ? 'expired_key' : 'invalid_credentials';
-      this.emit(type, { keyId: d.keyId, tenantId: d.tenantId, ...displayParts(credential), reason: d.reason });
-      throw new InvalidCredentialsError(); // the reason stays here
-    }
-    if (this.ttlMs > 0) {
-      const expiry = principal.expiresAt ? Date.parse(principal.expiresAt) : Number.POSITIVE_INFINITY;
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(hash, { principal, until: Math.min(now + this.ttlMs, expiry) });
-    }
-    return principal;
+  private verifyKey(credential: string): Promise<Principal> {
+    return this.keys.verify(credential, ({ type, ...fields }) => this.emit(type, fields));
   }
 
   /** A key was revoked: forget it now. */
   evict(hash: string): void {
-    this.cache.delete(hash);
+    this.keys.evict(hash);
   }
 
   /** Auth says a key was revoked or got an earlier expiry: evict its cached checks, refuse its tokens from then on. */
@@ -132,20 +105,9 @@ export class Authenticator {
   }
 }
 
-/** What a security event may carry of a credential: what a key listing shows. */
-function displayParts(credential: string): { keyPrefix: string; keyLast4: string } {
-  return { keyPrefix: credential.slice(0, Math.min(8, Math.max(0, credential.length - 12))), keyLast4: credential.length >= 16 ? credential.slice(-4) : '' };
-}
-
-export function parseBearer(header: string | undefined): string {
-  if (!header) throw new InvalidCredentialsError('Missing Authorization header (expected "Bearer <api key>")');
-  const m = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header);
-  if (!m) throw new InvalidCredentialsError('Malformed Authorization header (expected "Bearer <api key>")');
-  return m[1];
-}
-
+/** `admin` holds every permission but `agent` (no HTTP route asks for `agent`: an agent key passes none). */
 export function allows(p: Principal, permission: Scope): boolean {
-  return p.scopes.includes(permission) || p.scopes.includes('admin');
+  return scopeGrants(p.scopes, permission);
 }
 
 export function isAdmin(p: Principal): boolean {

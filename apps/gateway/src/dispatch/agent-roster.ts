@@ -8,12 +8,15 @@ import { agentSessionMatches, tryDecode } from '@sb/messaging';
 
 interface RegistryView {
   registration?: { agentId?: unknown; capabilities?: unknown };
+  registeredAt?: unknown;
   left?: unknown;
   sessionHash?: unknown;
 }
 
 interface Known {
   capabilities: readonly string[];
+  /** When the collector registered it (its clock, ms). */
+  registeredAt: number;
   sessionHash?: string;
   /** The last session that matched (so a verb costs a hash only when the session changes). */
   verified?: string;
@@ -28,6 +31,11 @@ export class AgentRoster {
   /** The agent's registered capabilities; on a miss the registry itself (a registration the watch has not delivered yet). */
   async capabilitiesOf(agentId: string): Promise<readonly string[] | undefined> {
     return (this.agents.get(agentId) ?? (await this.reread(agentId)))?.capabilities;
+  }
+
+  /** When the agent last registered (the collector's clock, ms), as far as the watch has delivered; 0 when unknown. */
+  registeredAt(agentId: string): number {
+    return this.agents.get(agentId)?.registeredAt ?? 0;
   }
 
   /** Whether `session` is the agent's current one; on a mismatch the registry is read once (a registration the watch has not delivered yet). */
@@ -73,6 +81,7 @@ export class AgentRoster {
     const caps = rec?.registration?.capabilities;
     if (rec?.left === true || !Array.isArray(caps)) return void this.agents.delete(key);
     const sessionHash = typeof rec?.sessionHash === 'string' ? rec.sessionHash : undefined;
-    this.agents.set(key, { capabilities: caps.filter((c): c is string => typeof c === 'string'), sessionHash });
+    const registeredAt = typeof rec?.registeredAt === 'number' ? rec.registeredAt : 0;
+    this.agents.set(key, { capabilities: caps.filter((c): c is string => typeof c === 'string'), registeredAt, sessionHash });
   }
 }

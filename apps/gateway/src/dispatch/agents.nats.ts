@@ -54,15 +54,15 @@ export class AgentWorkNatsController {
 
   /** The collector declared an agent down: its leases here go back to the queue at once. */
   @EventPattern(Events.agentDown)
-  agentDown(@Payload() _ev: unknown, @Ctx() ctx: SbContext) {
+  agentDown(@Payload() ev: unknown, @Ctx() ctx: SbContext) {
     // `<prefix>.v1.agents.<agentId>.down`
-    this.dispatcher.agentDown(this.agent(ctx));
+    this.dispatcher.agentDown(this.agent(ctx), eventTime(ev));
   }
 
   /** An agent left (deregistered): what it still held goes back at once too. */
   @EventPattern(Events.agentLeft)
-  agentLeft(@Payload() _ev: unknown, @Ctx() ctx: SbContext) {
-    this.dispatcher.agentDown(this.agent(ctx));
+  agentLeft(@Payload() ev: unknown, @Ctx() ctx: SbContext) {
+    this.dispatcher.agentDown(this.agent(ctx), eventTime(ev));
   }
 
   @EventPattern(Events.agentUp)
@@ -94,4 +94,10 @@ export class AgentWorkNatsController {
   private agent(ctx: SbContext): string {
     return ctx.subject.slice(this.agentsPrefix.length).split('.', 1)[0];
   }
+}
+
+/** A liveness event's time (the collector's clock), when it carries a valid one. */
+function eventTime(ev: unknown): number | undefined {
+  const at = Date.parse(String((ev as { at?: unknown } | null)?.at ?? ''));
+  return Number.isFinite(at) ? at : undefined;
 }

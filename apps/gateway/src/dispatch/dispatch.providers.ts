@@ -1,28 +1,67 @@
-/** Nest wiring of the dispatcher (agent protocol v1): the task source, the agent roster, the dispatcher itself. */
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
+/**
+ * Nest wiring of the dispatcher (agent protocol v1): the task source, the agent roster, the
+ * agents' circuit breakers (one watch of `breaker.agent.>` in the resilience bucket) and their
+ * outcome batches, tenancy's concurrent-task slots, and the dispatcher itself.
+ */
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
+import type { OutcomeBatch } from '@sb/contracts';
 import { Bus, NatsClient, publishSecurityEvent, Topology } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
-import { TaskAnnouncer, TaskInfrastructure, TaskQueue } from '@sb/tasks';
+import { AgentOutcomes, BreakerGate, TaskAnnouncer, TaskInfrastructure, TaskQueue, TenantSlots } from '@sb/tasks';
 import type { GatewayConfig } from '../config';
 import { AgentRoster } from './agent-roster';
 import { AgentWorkNatsController } from './agents.nats';
 import { Dispatcher } from './dispatcher';
 import { TaskSource } from './task-source';
 
-/** Starts the roster and the lease sweeper with the app; hands every held lease back on shutdown. */
+/**
+ * Starts the roster, the breaker watch, the outcome batches and the lease sweeper with the app.
+ * On shutdown: first the agents finish what they hold here (within SHUTDOWN_GRACE_MS, nothing new
+ * granted, parked tasks handed back), then what is left goes back to the queue, before the
+ * connection drains.
+ */
 @Injectable()
-export class DispatchLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DispatchLifecycle implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(AgentRoster) private readonly roster: AgentRoster,
     @Inject(Dispatcher) private readonly dispatcher: Dispatcher,
     @Inject(TaskSource) private readonly source: TaskSource,
+    @Inject(BreakerGate) private readonly gate: BreakerGate,
+    @Inject(AgentOutcomes) private readonly outcomes: AgentOutcomes,
+    @Inject(Topology) private readonly topology: Topology,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
   async onApplicationBootstrap() {
     await this.roster.start();
+    try {
+      await this.gate.watch(this.topology.bucket('resilience'));
+    } catch (err) {
+      // Without the bucket nobody is gated (fail open), as the bundled worker did: agents keep taking work.
+      this.logger.warn({ err }, 'breaker states unavailable; handing out work without the breaker gate');
+    }
+    this.outcomes.start();
     this.dispatcher.start();
   }
+  /** First in Nest's shutdown (before any transport stops serving): agents finish what they hold here. */
+  async onModuleDestroy() {
+    await this.dispatcher.drain(this.config.SHUTDOWN_GRACE_MS);
+  }
+  async beforeApplicationShutdown() {
+    await this.dispatcher.stop();
+    this.outcomes.stop();
+  }
   onApplicationShutdown() {
-    this.dispatcher.stop();
+    this.gate.stop();
     this.source.close();
     this.roster.stop();
   }
@@ -33,10 +72,32 @@ export const dispatchControllers: Type[] = [AgentWorkNatsController];
 export const dispatchProviders: Provider[] = [
   { provide: AgentRoster, inject: [Topology], useFactory: (t: Topology) => new AgentRoster(t.bucket('agents')) },
   { provide: TaskSource, inject: [NatsClient, Topology], useFactory: (c: NatsClient, t: Topology) => new TaskSource(c.nc, c.names, t) },
+  // A breaker of an agent closed or went half-open: its waiting takes look again.
+  { provide: BreakerGate, inject: [TaskSource], useFactory: (source: TaskSource) => new BreakerGate((agentId) => source.wakeAgent(agentId)) },
+  {
+    provide: AgentOutcomes,
+    inject: [Bus, APP_CONFIG],
+    // The same batches, on the same subject, as the bundled worker sent for itself (recovery's breakers consume them).
+    useFactory: (bus: Bus, cfg: GatewayConfig) =>
+      new AgentOutcomes((b: OutcomeBatch) => bus.publish(bus.names.resilience.outcomes(b.agentId), b), cfg.DISPATCH_OUTCOME_FLUSH_MS),
+  },
   {
     provide: Dispatcher,
-    inject: [Bus, NatsClient, Topology, TaskInfrastructure, TaskQueue, TaskAnnouncer, TaskSource, AgentRoster, APP_CONFIG, LOGGER],
-    useFactory: (bus: Bus, c: NatsClient, t: Topology, infra: TaskInfrastructure, queue: TaskQueue, announcer: TaskAnnouncer, source: TaskSource, roster: AgentRoster, cfg: GatewayConfig, logger: AppLogger) =>
+    inject: [Bus, NatsClient, Topology, TaskInfrastructure, TaskQueue, TaskAnnouncer, TaskSource, AgentRoster, BreakerGate, AgentOutcomes, APP_CONFIG, LOGGER],
+    useFactory: (
+      bus: Bus,
+      c: NatsClient,
+      t: Topology,
+      infra: TaskInfrastructure,
+      queue: TaskQueue,
+      announcer: TaskAnnouncer,
+      source: TaskSource,
+      roster: AgentRoster,
+      gate: BreakerGate,
+      outcomes: AgentOutcomes,
+      cfg: GatewayConfig,
+      logger: AppLogger,
+    ) =>
       new Dispatcher({
         bus,
         store: infra.store,
@@ -48,8 +109,13 @@ export const dispatchProviders: Provider[] = [
         instanceId: c.self.instanceId,
         capabilitiesOf: (agentId) => roster.capabilitiesOf(agentId),
         sessionMatches: (agentId, session) => roster.sessionMatches(agentId, session),
+        registeredAt: (agentId) => roster.registeredAt(agentId),
         securityEvent: (e) => publishSecurityEvent(bus, e),
         logger,
+        // The slot lease is the queue's ack wait, as long as an agent's lease.
+        slots: new TenantSlots(bus, t.settings.taskAckWaitMs, logger),
+        gate,
+        outcomes,
       }),
   },
   DispatchLifecycle,

@@ -8,6 +8,14 @@
  * Leases end when the agent completes or fails the task, when the task is cancelled or times out
  * (the agent gets an abort notice), when the agent goes down (handed back at once), or when the
  * agent stops keeping it alive (the server redelivers the message after its ack wait).
+ *
+ * What the bundled worker used to decide for itself is decided here, since agents are untrusted:
+ *  - circuit breakers: an agent is handed no task of a capability whose breaker for it is open,
+ *    and only the probe count per half-open period (BreakerGate); every lease's end is an
+ *    attempt outcome of its agent, batched per agent to recovery's breakers (AgentOutcomes).
+ *  - tenant slots: a task of a tenant with a ceiling on running tasks is handed out only with
+ *    one of the tenant's slots, held for as long as the lease and given back when it ends; until
+ *    then it is parked here (ParkedTasks), its message kept alive.
  */
 import {
   AGENT_SESSION_HEADER,
@@ -15,7 +23,6 @@ import {
   type AbortNotice,
   type CompleteRequest,
   type FailRequest,
-  Headers,
   type KeepAliveReply,
   type Lease,
   type LeasedTask,
@@ -25,80 +32,96 @@ import {
   NotLeasedError,
   type OutcomeReply,
   type ProgressRequest,
-  type QueuedTask,
-  QueuedTaskSchema,
-  SpanAttributes,
-  SpanNames,
   type TakeRequest,
 } from '@sb/contracts';
-import type { Span } from '@opentelemetry/api';
-import { budgetExhausted, type Bus, type PulledMessage, type RetryPolicy, type SecurityEventInput } from '@sb/messaging';
-import type { AppLogger } from '@sb/observability';
-import { type TaskAnnouncer, type TaskQueue, type TaskRun, TaskRuns, type TaskStore } from '@sb/tasks';
-import type { TaskSource } from './task-source';
+import { budgetExhausted } from '@sb/messaging';
+import { markSpanError } from '@sb/observability';
+import type { AttemptOutcome, Completion, SlotTask } from '@sb/tasks';
+import type { DispatcherDeps } from './dispatcher-deps';
+import { type Held, HeldLeases } from './held-leases';
+import { ParkedTasks } from './parked-tasks';
+import { TaskGrants } from './task-grants';
 
-interface Held {
-  agentId: string;
-  task: QueuedTask;
-  msg: PulledMessage;
-  run: TaskRun;
-  epoch: number;
-  expiresAt: number;
-  deadline: number;
-  span?: Span;
-}
+export type { DispatcherDeps } from './dispatcher-deps';
 
-export interface DispatcherDeps {
-  bus: Bus;
-  store: TaskStore;
-  queue: TaskQueue;
-  announcer: TaskAnnouncer;
-  source: TaskSource;
-  retry: RetryPolicy;
-  /** How long a lease lasts without a keep-alive (the queue consumers' ack wait). */
-  leaseMs: number;
-  /** This dispatcher's instance id: where the verbs on its leases go. */
-  instanceId: string;
-  /** Capabilities an agent registered (undefined: not registered, nothing to take). */
-  capabilitiesOf: (agentId: string) => Promise<readonly string[] | undefined>;
-  /** Whether `session` is the agent's current one (its registration's). */
-  sessionMatches: (agentId: string, session: string | undefined) => Promise<boolean>;
-  securityEvent: (e: SecurityEventInput) => void;
-  logger: AppLogger;
-  now?: () => number;
-}
-
-const key = (l: { tenantId: string; taskId: string }) => `${l.tenantId}.${l.taskId}`;
-/** Leases that ended here, remembered so a late call from their holder is told it lost the lease. */
-const ENDED_MEMORY = 10_000;
+/** How many agents declared down are remembered (a take of theirs still waiting gets nothing). */
+const GONE_MEMORY = 10_000;
 
 export class Dispatcher {
-  private readonly held = new Map<string, Held>();
-  private readonly byAgent = new Map<string, Set<string>>();
-  private readonly ended = new Map<string, { agentId: string; epoch: number }>();
-  /** Agents declared down (or gone) since they last came up: a take of theirs still waiting gets nothing. */
-  private readonly gone = new Set<string>();
+  private readonly heldLeases = new HeldLeases();
+  /**
+   * Agents declared down (or gone) since they last came up, with when (the collector's clock): a
+   * take of theirs gets nothing, however late it arrives, until they register again.
+   */
+  private readonly gone = new Map<string, number>();
   private readonly now: () => number;
+  private readonly parked: ParkedTasks;
+  private readonly grants: TaskGrants;
+  /** Settles and slot releases under way (awaited on stop). */
+  private readonly pending = new Set<Promise<unknown>>();
   private sweeper?: NodeJS.Timeout;
+  private stopped = false;
+  /** Shutting down gracefully: nothing new is granted; the leases held run to their end. */
+  private draining = false;
 
   constructor(private readonly d: DispatcherDeps) {
     this.now = d.now ?? Date.now;
+    this.parked = new ParkedTasks({
+      slots: { tryAcquire: (t) => d.slots!.tryAcquire(t), release: (t) => this.track(d.slots!.release(t)) },
+      wake: (capability) => d.source.hinted(capability),
+      keepAliveMs: Math.max(100, Math.floor(d.leaseMs / 3)),
+      now: this.now,
+    });
+    this.grants = new TaskGrants({ d, leases: this.heldLeases, parked: this.parked, giveSlotBack: (t) => this.giveSlotBack(t), now: this.now });
   }
 
   start(sweepMs = 250): void {
+    this.stopped = false;
+    this.draining = false;
     this.sweeper ??= setInterval(() => void this.sweep(), sweepMs);
     this.sweeper.unref();
   }
 
-  /** Shutdown: stop granting; every lease still held goes back to the queue for another dispatcher. */
-  stop(): void {
+  /**
+   * Graceful shutdown, first step (while the verbs are still served): grant nothing new (a take
+   * waiting here answers empty when the dispatcher stops), hand parked tasks back for another
+   * dispatcher, and let the agents finish what they hold here, for at most `graceMs`. A rolling
+   * restart of a gateway so costs no running task.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    for (const p of this.parked.drain()) p.msg.nak(0);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.heldLeases.whenEmpty(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Shutdown: stop granting; every lease still held and every parked task goes back to the queue
+   * for another dispatcher, and their slots are given back. Resolves once done (at most `graceMs`).
+   */
+  async stop(graceMs = 2_000): Promise<void> {
+    this.stopped = true;
     clearInterval(this.sweeper);
     this.sweeper = undefined;
-    for (const h of [...this.held.values()]) this.release(h, 'reclaimed', () => h.run.handBack());
+    for (const h of this.heldLeases.all()) this.release(h, 'reclaimed', () => h.run.handBack(), 'cancelled');
+    for (const p of this.parked.drain()) p.msg.nak(0);
+    // A settle gives the slot back once done: wait for the releases it starts too.
+    const until = this.now() + graceMs;
+    while (this.pending.size && this.now() < until) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => (timer = setTimeout(r, until - this.now())))]);
+      clearTimeout(timer);
+    }
   }
 
   get leases(): number {
-    return this.held.size;
+    return this.heldLeases.size;
+  }
+
+  /** Tasks waiting here for their tenant's slot. */
+  get parkedTasks(): number {
+    return this.parked.size;
   }
 
   /** Every verb first: the agent speaks only as the id whose session it holds. */
@@ -121,25 +144,27 @@ export class Dispatcher {
       throw new NotCapableError(`Agent ${agentId} did not register ${refused.join(', ')}`);
     }
     if (!wanted.length) return [];
-    this.gone.delete(agentId); // it asks, so it is there
     const until = this.now() + req.waitMs;
     for (;;) {
-      const tasks = await this.grant(agentId, await this.d.source.pull(wanted, req.max));
-      // Declared down while this take waited (its agent died mid-request): nobody would run them.
-      if (this.gone.has(agentId)) {
+      if (this.stopped) return [];
+      const mark = this.d.source.mark();
+      // A take from an agent declared down (sent before it died, delivered after) waits out its time empty-handed.
+      const tasks = this.draining || this.isGone(agentId) ? [] : await this.grants.collect(agentId, registered, wanted, req.max);
+      // Declared down while this take waited (its agent died mid-request), or this dispatcher is stopping: back to the queue.
+      if ((tasks.length && this.gone.has(agentId)) || this.stopped) {
         for (const t of tasks) this.handBack(t.lease);
         return [];
       }
       const left = until - this.now();
       if (tasks.length || left <= 0) return tasks;
-      await this.d.source.waitForWork(wanted, left);
+      await this.d.source.waitForWork(wanted, left, agentId, mark);
     }
   }
 
   keepAlive(agentId: string, leases: Lease[]): KeepAliveReply {
     return {
       leases: leases.map((l) => {
-        const h = this.held.get(key(l));
+        const h = this.heldLeases.get(l);
         if (!h || h.agentId !== agentId || h.epoch !== l.epoch) return { taskId: l.taskId, held: false, reason: 'reclaimed' as const };
         h.expiresAt = this.now() + this.d.leaseMs;
         h.msg.working();
@@ -156,128 +181,85 @@ export class Dispatcher {
 
   async complete(agentId: string, req: CompleteRequest): Promise<OutcomeReply> {
     const h = await this.holder(agentId, req.lease, 'complete');
-    this.forget(h);
-    const stored = await h.run.complete(req.result);
-    h.span?.end();
+    this.heldLeases.forget(h);
+    let stored: Completion;
+    try {
+      stored = await h.run.complete(req.result);
+    } finally {
+      h.span?.end();
+      this.freeSlot(h);
+    }
+    // A result too large to store is the agent's failure; anything else it finished counts as a success (even if the task ended meanwhile).
+    this.outcome(h, stored === 'failed' ? 'agent_error' : 'ok');
     if (stored === 'superseded') throw new LeaseLostError(`Task ${h.task.taskId} was reclaimed, cancelled or timed out; its result was not stored`);
     return this.withNext(agentId, { status: stored === 'stored' ? 'succeeded' : 'failed' }, req.take);
   }
 
   async fail(agentId: string, req: FailRequest): Promise<OutcomeReply> {
     const h = await this.holder(agentId, req.lease, 'fail');
-    this.forget(h);
+    this.heldLeases.forget(h);
     const e = req.error;
+    this.outcome(h, e.class);
     const failure = { code: e.code, message: e.message, class: e.class, minDelayMs: e.class === 'rate_limited' ? e.retryAfterMs : undefined };
     let status: OutcomeReply['status'];
-    if (!e.retryable) {
-      await h.run.fail(failure);
-      status = 'failed';
-    } else {
-      status = budgetExhausted(this.d.retry, h.run.attempt) ? 'dead_lettered' : 'retrying';
-      await h.run.retry(failure);
+    try {
+      if (!e.retryable) {
+        await h.run.fail(failure);
+        status = 'failed';
+      } else {
+        status = budgetExhausted(this.d.retry, h.run.attempt) ? 'dead_lettered' : 'retrying';
+        await h.run.retry(failure);
+      }
+    } finally {
+      markSpanError(h.span, e);
+      h.span?.end();
+      this.freeSlot(h);
     }
-    h.span?.setAttribute('error.type', e.code);
-    h.span?.end();
     return this.withNext(agentId, { status }, req.take);
   }
 
-  /** The agent is down or left: its leases go back to the queue at once (not after the ack wait). */
-  agentDown(agentId: string): number {
-    this.gone.add(agentId);
-    if (this.gone.size > ENDED_MEMORY) this.gone.delete(this.gone.values().next().value!);
-    const keys = [...(this.byAgent.get(agentId) ?? [])];
-    for (const k of keys) {
-      const h = this.held.get(k);
-      if (h) this.release(h, 'reclaimed', () => h.run.handBack());
-    }
-    return keys.length;
+  /** The agent is down or left: its leases go back to the queue at once (not after the ack wait); each attempt was lost. */
+  agentDown(agentId: string, at: number = this.now()): number {
+    this.gone.delete(agentId);
+    this.gone.set(agentId, at);
+    if (this.gone.size > GONE_MEMORY) this.gone.delete(this.gone.keys().next().value!);
+    const mine = this.heldLeases.ofAgent(agentId);
+    for (const h of mine) this.release(h, 'reclaimed', () => h.run.handBack(), 'worker_lost');
+    this.d.outcomes?.gone(agentId);
+    return mine.length;
   }
 
-  /** The agent is up again (it beats or registered): it may be handed work. */
+  /** The agent is up again (it registered): it may be handed work. */
   agentUp(agentId: string): void {
     this.gone.delete(agentId);
   }
 
-  private handBack(l: Lease): void {
-    const h = this.held.get(key(l));
-    if (h) this.release(h, 'reclaimed', () => h.run.handBack());
+  /** Declared down, and not registered since (the registry also tells, should the `up` event have been missed). */
+  private isGone(agentId: string): boolean {
+    const downAt = this.gone.get(agentId);
+    if (downAt === undefined) return false;
+    if (this.d.registeredAt(agentId) <= downAt) return true;
+    this.gone.delete(agentId);
+    return false;
   }
 
-  /** The task ended elsewhere (cancelled): its holder is told to stop, and the queue message is settled. */
+  /** The task ended elsewhere (cancelled): its holder is told to stop and the queue message is settled; a parked one is settled. */
   aborted(taskId: string): void {
-    for (const h of this.held.values()) {
-      if (h.task.taskId === taskId) this.release(h, 'cancelled', () => h.run.cancelled());
-    }
+    for (const h of this.heldLeases.ofTask(taskId)) this.release(h, 'cancelled', () => h.run.cancelled(), 'cancelled');
+    for (const p of this.parked.remove(taskId)) void this.grants.skip(p);
   }
 
-  private async grant(agentId: string, msgs: PulledMessage[]): Promise<LeasedTask[]> {
-    const runs = new TaskRuns({
-      store: this.d.store,
-      queue: this.d.queue,
-      announcer: this.d.announcer,
-      retry: this.d.retry,
-      workerId: agentId,
-      now: () => new Date(this.now()),
-      onSuperseded: (taskId, lease, holder) => this.d.logger.info({ taskId, lease, holder }, 'a reclaimed task’s late result was not stored'),
-    });
-    const out: LeasedTask[] = [];
-    for (const msg of msgs) {
-      const task = this.parse(msg);
-      if (!task) continue;
-      try {
-        const run = await runs.start(task, msg, true);
-        if (run?.lease) out.push(this.lease(agentId, task, msg, run));
-      } catch (err) {
-        // Storage trouble: the server redelivers it later rather than lose it.
-        this.d.logger.warn({ err, taskId: task.taskId }, 'could not start a task; it is redelivered');
-        if (!msg.isSettled) msg.nak(1_000);
-      }
-    }
-    return out;
-  }
-
-  private lease(agentId: string, task: QueuedTask, msg: PulledMessage, run: TaskRun): LeasedTask {
-    const now = this.now();
-    const epoch = run.lease!.epoch;
-    const tracer = this.d.bus.tracer;
-    const parent = msg.headers?.get(Headers.TraceParent) || undefined;
-    const span = tracer?.enabled
-      ? tracer.startSpan(SpanNames.Run, {
-          kind: 'consumer',
-          root: true,
-          parent,
-          attributes: { [SpanAttributes.TaskId]: task.taskId, [SpanAttributes.TenantId]: task.tenantId, [SpanAttributes.Capability]: task.capability, [SpanAttributes.Attempt]: run.attempt, [SpanAttributes.AgentId]: agentId },
-        })
-      : undefined;
-    const h: Held = { agentId, task, msg, run, epoch, expiresAt: now + this.d.leaseMs, deadline: Date.parse(task.deadlineAt), span };
-    const k = key(task);
-    this.held.set(k, h);
-    let mine = this.byAgent.get(agentId);
-    if (!mine) this.byAgent.set(agentId, (mine = new Set()));
-    mine.add(k);
-    return {
-      taskId: task.taskId,
-      tenantId: task.tenantId,
-      capability: task.capability,
-      priority: task.priority,
-      input: task.input,
-      metadata: task.metadata,
-      idempotencyKey: task.idempotencyKey ?? task.taskId,
-      deliveryCount: run.attempt,
-      deadlineAt: task.deadlineAt,
-      ...(span && tracer ? { traceparent: tracer.traceparentOf(span) } : parent ? { traceparent: parent } : {}),
-      lease: { taskId: task.taskId, tenantId: task.tenantId, epoch },
-      leaseExpiresAt: new Date(h.expiresAt).toISOString(),
-      dispatcher: this.d.instanceId,
-    };
+  /** A lease granted to an agent that went away before it saw it: back to the queue, not an attempt of that agent. */
+  private handBack(l: Lease): void {
+    const h = this.heldLeases.get(l);
+    if (h) this.release(h, 'reclaimed', () => h.run.handBack());
   }
 
   /** The lease's holder, or a refusal (recorded as a security event) that says why. */
   private async holder(agentId: string, l: Lease, verb: string): Promise<Held> {
-    const h = this.held.get(key(l));
+    const h = this.heldLeases.get(l);
     if (h && h.agentId === agentId && h.epoch === l.epoch) return h;
-    const ended = this.ended.get(key(l));
-    if (ended?.agentId === agentId && ended.epoch === l.epoch) {
+    if (this.heldLeases.endedHere(agentId, l)) {
       this.refuse(agentId, verb, `stale lease epoch ${l.epoch} for task ${l.taskId}`, l);
       throw new LeaseLostError(`Task ${l.taskId}: lease epoch ${l.epoch} is no longer current`);
     }
@@ -298,51 +280,73 @@ export class Dispatcher {
     return { ...reply, tasks: await this.take(agentId, take) };
   }
 
-  private forget(h: Held): void {
-    const k = key(h.task);
-    if (this.held.get(k) === h) this.held.delete(k);
-    this.ended.delete(k);
-    this.ended.set(k, { agentId: h.agentId, epoch: h.epoch });
-    if (this.ended.size > ENDED_MEMORY) this.ended.delete(this.ended.keys().next().value!);
-    const mine = this.byAgent.get(h.agentId);
-    mine?.delete(k);
-    if (mine && !mine.size) this.byAgent.delete(h.agentId);
-  }
-
-  /** End a lease here: the agent is told (abort notice), then the queue message is settled by `settle`. */
-  private release(h: Held, reason: LeaseEndReason, settle: () => unknown): void {
-    this.forget(h);
+  /**
+   * End a lease here: the agent is told (abort notice), the attempt's outcome is recorded, the
+   * queue message is settled by `settle`, and after that the tenant's slot goes back.
+   */
+  private release(h: Held, reason: LeaseEndReason, settle: () => unknown, outcome?: AttemptOutcome): void {
+    this.heldLeases.forget(h);
+    this.outcome(h, outcome);
     const notice: AbortNotice = { taskId: h.task.taskId, tenantId: h.task.tenantId, epoch: h.epoch, reason };
     this.d.bus.publish(this.d.bus.names.agents.work(h.agentId, 'abort'), notice);
     h.span?.end();
-    void Promise.resolve()
-      .then(settle)
-      .catch((err: unknown) => this.d.logger.warn({ err, taskId: h.task.taskId }, 'could not settle a released lease'));
+    this.track(
+      Promise.resolve()
+        .then(settle)
+        .catch((err: unknown) => this.d.logger.warn({ err, taskId: h.task.taskId }, 'could not settle a released lease'))
+        .finally(() => this.freeSlot(h)),
+    );
   }
 
-  /** Deadlines (the task times out; its agent is told) and leases not kept alive (the server redelivers the message). */
+  private outcome(h: Held, outcome: AttemptOutcome | undefined): void {
+    if (outcome) this.d.outcomes?.record(h.agentId, h.capabilities, h.task.capability, outcome);
+  }
+
+  /** The lease's slot goes back (once). */
+  private freeSlot(h: Held): void {
+    if (!h.slot) return;
+    h.slot = false;
+    this.giveSlotBack(h.task);
+  }
+
+  /** Give a slot back; the tenant's parked tasks ask again once tenancy has it. */
+  private giveSlotBack(t: SlotTask): void {
+    const slots = this.d.slots;
+    if (slots) this.track(slots.release(t).then(() => this.parked.slotFreed(t.tenantId)));
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    void p.then(
+      () => this.pending.delete(p),
+      () => this.pending.delete(p),
+    );
+    return p;
+  }
+
+  /**
+   * Deadlines (the task times out; its agent is told), leases not kept alive (the server
+   * redelivers the message; the attempt counts as timed out: its agent is up but let it go),
+   * slot renewals, and parked messages kept alive (those past their deadline settled).
+   */
   private async sweep(): Promise<void> {
     const now = this.now();
-    for (const h of [...this.held.values()]) {
-      if (now >= h.deadline) this.release(h, 'timed_out', () => h.run.timeOut());
+    for (const h of this.heldLeases.all()) {
+      if (now >= h.deadline) this.release(h, 'timed_out', () => h.run.timeOut(), 'timeout');
       else if (now >= h.expiresAt) {
-        this.forget(h);
+        this.heldLeases.forget(h);
+        this.outcome(h, 'timeout');
         h.span?.end();
+        this.freeSlot(h);
+      } else if (h.slot && now >= h.slotRenewAt) {
+        this.d.slots!.renew(h.task);
+        h.slotRenewAt = now + this.d.slots!.renewEveryMs;
       }
     }
+    if (this.parked.size) for (const p of this.parked.sweep()) void this.grants.skip(p);
   }
 
   private refuse(agentId: string, verb: string, reason: string, l?: Lease): void {
     this.d.securityEvent({ type: 'agent_refused', transport: 'nats', route: `agents.${verb}`, agentId, tenantId: l?.tenantId, reason: reason.slice(0, 128) });
-  }
-
-  private parse(msg: PulledMessage): QueuedTask | undefined {
-    try {
-      return QueuedTaskSchema.parse(JSON.parse(new TextDecoder().decode(msg.data)));
-    } catch (err) {
-      this.d.logger.error({ err, subject: msg.subject }, 'unreadable task message; terminated');
-      msg.term();
-      return undefined;
-    }
   }
 }

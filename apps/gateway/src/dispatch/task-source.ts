@@ -3,71 +3,117 @@
  * capability and priority, `Durables.taskQueue`), pulled without waiting, highest priority
  * first. One pull per consumer at a time (NoWaitPuller's rule), so concurrent takes for the same
  * capability queue behind each other. A take that finds nothing waits for an enqueue hint
- * (`<prefix>.internal.tasks.ready.<capability>.<priority>`) or its deadline.
+ * (`<prefix>.internal.tasks.ready.<capability>.<priority>`), a wake-up for its agent (a breaker
+ * of its closed or went half-open) or its deadline.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Names, PRIORITIES } from '@sb/contracts';
 import { NoWaitPuller, type PulledMessage, type Topology } from '@sb/messaging';
 
+/** How many tasks of a capability may be pulled now (the breaker gate), and the part of that not pulled after all. */
+export interface PullBudget {
+  reserve(capability: string, want: number): number;
+  refund(capability: string, n: number): void;
+}
+
+/** A waiting take also looks for work this often: redeliveries after a backoff, and tasks handed back, come without a hint. */
+export const TAKE_POLL_MS = 250;
+
 export class TaskSource {
   private readonly puller: NoWaitPuller;
   /** Per consumer: the pull under way (the next one starts after it). */
   private readonly busy = new Map<string, Promise<unknown>>();
-  /** Per capability: takes waiting for work. */
+  /** Per capability (`c.<capability>`) and agent (`a.<agentId>`): takes waiting for work. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly ensured = new Map<string, Promise<void>>();
+  /** Wake-ups so far, and the last one per key: a take that looked before a wake-up does not sleep through it. */
+  private seq = 0;
+  private readonly lastWake = new Map<string, number>();
 
   constructor(
     nc: NatsConnection,
     private readonly n: Names,
     private readonly topology: Pick<Topology, 'ensureDurable'>,
     /** A waiting take also looks this often: redeliveries after a backoff come without a hint. */
-    private readonly pollMs = 250,
+    private readonly pollMs = TAKE_POLL_MS,
   ) {
     this.puller = new NoWaitPuller(nc);
   }
 
-  /** Up to `max` deliveries of these capabilities, high priority first; none when the queues are empty. */
-  async pull(capabilities: readonly string[], max: number): Promise<PulledMessage[]> {
+  /** Up to `max` deliveries of these capabilities, high priority first, each capability within `budget`; none when the queues are empty. */
+  async pull(capabilities: readonly string[], max: number, budget?: PullBudget): Promise<PulledMessage[]> {
     const out: PulledMessage[] = [];
     for (const priority of PRIORITIES) {
       for (const capability of capabilities) {
         if (out.length >= max) return out;
-        out.push(...(await this.pullOne(capability, priority, max - out.length)));
+        const want = budget ? budget.reserve(capability, max - out.length) : max - out.length;
+        if (want <= 0) continue;
+        let got: PulledMessage[] = [];
+        try {
+          got = await this.pullOne(capability, priority, want);
+        } finally {
+          if (budget && got.length < want) budget.refund(capability, want - got.length);
+        }
+        out.push(...got);
       }
     }
     return out;
   }
 
-  /** Resolves when any of `capabilities` gets work, or after `ms` (at most the poll period). */
-  waitForWork(capabilities: readonly string[], ms: number): Promise<void> {
+  /** Where the wake-ups are now: pass it to `waitForWork` to wake at once for one that came after it. */
+  mark(): number {
+    return this.seq;
+  }
+
+  /**
+   * Resolves when any of `capabilities` gets work, `agentId` is woken, or after `ms` (at most the
+   * poll period); at once when that happened after `since` (a `mark()` taken before looking).
+   */
+  waitForWork(capabilities: readonly string[], ms: number, agentId?: string, since?: number): Promise<void> {
     ms = Math.min(ms, this.pollMs);
     if (ms <= 0) return Promise.resolve();
+    const keys = capabilities.map((c) => `c.${c}`);
+    if (agentId) keys.push(`a.${agentId}`);
+    if (since !== undefined && keys.some((k) => (this.lastWake.get(k) ?? 0) > since)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
-        for (const c of capabilities) this.waiting.get(c)?.delete(wake);
+        for (const k of keys) {
+          const set = this.waiting.get(k);
+          set?.delete(wake);
+          if (set && !set.size) this.waiting.delete(k);
+        }
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      for (const c of capabilities) {
-        let set = this.waiting.get(c);
-        if (!set) this.waiting.set(c, (set = new Set()));
+      for (const k of keys) {
+        let set = this.waiting.get(k);
+        if (!set) this.waiting.set(k, (set = new Set()));
         set.add(wake);
       }
     });
   }
 
-  /** An enqueue hint for a capability: wake the takes waiting for it. */
+  /** An enqueue hint for a capability (or a parked task of it may start now): wake the takes waiting for it. */
   hinted(capability: string): void {
-    const set = this.waiting.get(capability);
-    if (!set?.size) return;
-    for (const wake of [...set]) wake();
+    this.wake(`c.${capability}`);
+  }
+
+  /** Something changed for one agent (a breaker of its closed or went half-open): wake its waiting takes. */
+  wakeAgent(agentId: string): void {
+    this.wake(`a.${agentId}`);
   }
 
   close(): void {
     this.puller.close();
-    for (const set of this.waiting.values()) for (const wake of [...set]) wake();
+    for (const set of [...this.waiting.values()]) for (const wake of [...set]) wake();
+  }
+
+  private wake(key: string): void {
+    this.lastWake.set(key, ++this.seq);
+    const set = this.waiting.get(key);
+    if (!set?.size) return;
+    for (const wake of [...set]) wake();
   }
 
   private async pullOne(capability: string, priority: (typeof PRIORITIES)[number], batch: number): Promise<PulledMessage[]> {

@@ -2,6 +2,7 @@
 import { HeartbeatSchema, MetricBatchSchema } from '@sb/contracts';
 import { fastSample, parseHeartbeat, parseMetricBatch } from './fast-validate';
 
+/** What agents sent before protocol v1: held tasks with ack subjects. Now an unknown key, dropped however it looks. */
 const task = { taskId: 't1', tenantId: 'tn', capability: 'echo', priority: 'high', attempt: 2, ackSubject: '$JS.ACK.a', startedAt: 'x' };
 const beats: unknown[] = [
   { agentId: 'a1', seq: 0, inFlight: 0, capacity: 1 },
@@ -59,6 +60,20 @@ describe('fast validation agrees with the contract schemas', () => {
   it.each(samples.map((s, i) => [i, s]))('sample %i', (_i, s) => {
     const batch = { agentId: 'a1', samples: [s] };
     expect(parseMetricBatch(batch)).toEqual(verdict(MetricBatchSchema.safeParse(batch)));
+  });
+
+  it('accepts a beat that still lists held tasks (an old agent) and drops the list, whatever it holds', () => {
+    const old = beats.filter((b) => (b as { tasks?: unknown } | null)?.tasks !== undefined);
+    expect(old.length).toBeGreaterThan(5);
+    for (const b of old) {
+      const r = parseHeartbeat(b);
+      expect(r.ok).toBe(true);
+      expect((r as { value: object }).value).not.toHaveProperty('tasks');
+    }
+    expect(parseHeartbeat(beats[1])).toEqual({
+      ok: true,
+      value: { agentId: 'a1', seq: 3, sentAt: 5, status: 'draining', inFlight: 1, capacity: 0, cpuPercent: 250, memoryBytes: 1e9, memoryPercent: 100 },
+    });
   });
 
   it('takes the fast path for the common shapes', () => {

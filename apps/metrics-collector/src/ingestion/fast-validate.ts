@@ -6,18 +6,7 @@
  * and produces the same output (unknown fields dropped, defaults filled); the spec checks
  * both on a corpus of good and bad payloads.
  */
-import {
-  AgentIdSchema,
-  CAPABILITY_PATTERN,
-  type Heartbeat,
-  HeartbeatSchema,
-  type HeldTask,
-  type Labels,
-  type MetricBatch,
-  MetricSampleSchema,
-  type MetricSample,
-  PRIORITIES,
-} from '@sb/contracts';
+import { AgentIdSchema, type Heartbeat, HeartbeatSchema, type Labels, type MetricBatch, MetricSampleSchema, type MetricSample } from '@sb/contracts';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,127}$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
@@ -39,7 +28,6 @@ class Checked {
 const metricNames = new Checked((s) => METRIC_NAME.test(s));
 const labelNames = new Checked((s) => LABEL_NAME.test(s) && s !== '__proto__');
 const agentIds = new Checked((s) => AgentIdSchema.safeParse(s).success);
-const capabilities = new Checked((s) => CAPABILITY_PATTERN.test(s));
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -111,18 +99,6 @@ export function parseMetricBatch(body: unknown): Parsed<MetricBatch> {
   return { ok: true, value: batch };
 }
 
-function fastTask(t: unknown): HeldTask | undefined {
-  if (!isObject(t) || typeof t.taskId !== 'string' || t.taskId.length > 64 || typeof t.tenantId !== 'string' || t.tenantId.length > 64 || !capabilities.has(t.capability)) return undefined;
-  if (t.priority !== undefined && !PRIORITIES.includes(t.priority as never)) return undefined;
-  if ((t.attempt !== undefined && !int(t.attempt, 1)) || !optString(t.ackSubject, 512) || !optString(t.startedAt, Number.MAX_SAFE_INTEGER)) return undefined;
-  const out: HeldTask = { taskId: t.taskId, tenantId: t.tenantId, capability: t.capability as string };
-  if (t.priority !== undefined) out.priority = t.priority as HeldTask['priority'];
-  if (t.attempt !== undefined) out.attempt = t.attempt as number;
-  if (t.ackSubject !== undefined) out.ackSubject = t.ackSubject as string;
-  if (t.startedAt !== undefined) out.startedAt = t.startedAt as string;
-  return out;
-}
-
 function fastHeartbeat(b: unknown): Heartbeat | undefined {
   if (!isObject(b) || !agentIds.has(b.agentId) || !int(b.seq, 0) || !int(b.inFlight, 0) || !int(b.capacity, 0)) return undefined;
   if (b.sentAt !== undefined && !int(b.sentAt, Number.MIN_SAFE_INTEGER)) return undefined;
@@ -130,16 +106,8 @@ function fastHeartbeat(b: unknown): Heartbeat | undefined {
   if (b.cpuPercent !== undefined && !(count(b.cpuPercent) && b.cpuPercent <= 100_000)) return undefined;
   if (b.memoryBytes !== undefined && !count(b.memoryBytes)) return undefined;
   if (b.memoryPercent !== undefined && !(count(b.memoryPercent) && b.memoryPercent <= 100)) return undefined;
-  const tasks: HeldTask[] = [];
-  if (b.tasks !== undefined) {
-    if (!Array.isArray(b.tasks) || b.tasks.length > 4096) return undefined;
-    for (const t of b.tasks as unknown[]) {
-      const ok = fastTask(t);
-      if (!ok) return undefined;
-      tasks.push(ok);
-    }
-  }
-  const hb: Heartbeat = { agentId: b.agentId, seq: b.seq, status: (b.status as Heartbeat['status']) ?? 'ready', inFlight: b.inFlight, capacity: b.capacity, tasks };
+  // A `tasks` list (agents sent held tasks before protocol v1) is dropped like any unknown key, never judged.
+  const hb: Heartbeat = { agentId: b.agentId, seq: b.seq, status: (b.status as Heartbeat['status']) ?? 'ready', inFlight: b.inFlight, capacity: b.capacity };
   if (b.sentAt !== undefined) hb.sentAt = b.sentAt as number;
   if (b.cpuPercent !== undefined) hb.cpuPercent = b.cpuPercent as number;
   if (b.memoryBytes !== undefined) hb.memoryBytes = b.memoryBytes as number;

@@ -1,8 +1,9 @@
 /**
  * Heartbeats: validate, keep the latest per agent in memory, and move the agent's liveness
  * deadline forward in Redis in batches (one script call per flush for every agent that beat
- * since the last one). An agent the collector has no registration for is tracked at once and
- * asked to register again; an agent that was down and beats again is announced `up`.
+ * since the last one). An agent that was down and beats again is announced `up`. Beats reach
+ * this handler only with the agent's session (AgentSessions); an agent the collector has no
+ * registration for is asked to register again.
  */
 import type { Heartbeat } from '@sb/contracts';
 import type { Clock } from '@sb/observability';
@@ -58,10 +59,9 @@ export class HeartbeatHandler {
       this.hooks.counted('stale');
       return 'stale';
     }
-    if (out.unknown) this.maybeAsk(hb.agentId, now);
+    if (out.unknown) this.askToRegister(hb.agentId, now);
     const interval = this.directory.get(hb.agentId)!.reg.heartbeatIntervalMs;
-    const prev = this.pending.get(hb.agentId);
-    this.pending.set(hb.agentId, { agentId: hb.agentId, deadline: now + downAfterMs(interval, this.missedBeats), tasksJson: out.tasksJson ?? prev?.tasksJson });
+    this.pending.set(hb.agentId, { agentId: hb.agentId, deadline: now + downAfterMs(interval, this.missedBeats) });
     this.hooks.counted('accepted');
     return 'accepted';
   }
@@ -98,14 +98,11 @@ export class HeartbeatHandler {
 
   /** A failed write is retried with the next flush; a newer beat of the same agent wins. */
   private requeue(beats: PendingBeat[]): void {
-    for (const b of beats) {
-      const newer = this.pending.get(b.agentId);
-      if (!newer) this.pending.set(b.agentId, b);
-      else if (newer.tasksJson === undefined && b.tasksJson !== undefined) newer.tasksJson = b.tasksJson;
-    }
+    for (const b of beats) if (!this.pending.has(b.agentId)) this.pending.set(b.agentId, b);
   }
 
-  private maybeAsk(agentId: string, now: number): void {
+  /** Ask the agent to register again, at most once per REREGISTER_EVERY_MS (it beats, but this collector has no registration of it). */
+  askToRegister(agentId: string, now = this.clock.now()): void {
     const last = this.asked.get(agentId);
     if (last !== undefined && now - last < REREGISTER_EVERY_MS) return;
     this.asked.set(agentId, now);

@@ -1,5 +1,5 @@
 /** Building and announcing `sb.v1.agents.<id>.up|down|left`. */
-import type { AgentLivenessEvent, HeldTask } from '@sb/contracts';
+import type { AgentLivenessEvent } from '@sb/contracts';
 import { type AgentEntry, placeholderRegistration } from '../registry/agent-directory';
 
 export interface LivenessPublisher {
@@ -13,7 +13,6 @@ export function livenessEvent(
   reason: string,
   at: number,
   lastHeartbeatAt: number | null,
-  tasks: HeldTask[] = [],
 ): AgentLivenessEvent {
   const reg = entry?.reg ?? placeholderRegistration(agentId);
   return {
@@ -25,7 +24,6 @@ export function livenessEvent(
     host: reg.host,
     capabilities: reg.capabilities,
     labels: reg.labels,
-    tasks,
   };
 }
 

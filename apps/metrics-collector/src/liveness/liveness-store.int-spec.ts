@@ -25,17 +25,17 @@ describe('liveness store (Redis)', () => {
     b.disconnect();
   });
 
-  it('moves deadlines only forward, ignores stale beats, and keeps held tasks written on change', async () => {
+  it('moves deadlines only forward, ignores stale beats, and claims an expired agent once', async () => {
     const t = 1_000_000;
     const WIDE = 60_000; // sweeps in this test are far apart; keep them judging
     expect(await one.sweep(t, 100, WIDE, GRACE)).toEqual({ kind: 'rearmed', count: 0 }); // first sweep ever: nothing judged
     await one.register('x1', t + 2_500);
-    expect(await one.beat(t + 100, [{ agentId: 'x1', deadline: t + 3_000, tasksJson: '[{"taskId":"t1","tenantId":"tn","capability":"echo"}]' }])).toEqual([]);
+    expect(await one.beat(t + 100, [{ agentId: 'x1', deadline: t + 3_000 }])).toEqual([]);
     await one.beat(t + 150, [{ agentId: 'x1', deadline: t + 2_600 }]); // reordered: older deadline
     await one.beat(t + 200, [{ agentId: 'late', deadline: t + 150 }]); // already expired when written: stale
     expect((await one.snapshot()).live).toEqual(new Map([['x1', t + 3_000]]));
     expect(await one.sweep(t + 2_900, 100, WIDE, GRACE)).toEqual({ kind: 'claimed', down: [] });
-    expect(await one.sweep(t + 3_000, 100, WIDE, GRACE)).toEqual({ kind: 'claimed', down: [{ agentId: 'x1', deadline: t + 3_000, tasksJson: '[{"taskId":"t1","tenantId":"tn","capability":"echo"}]' }] });
+    expect(await one.sweep(t + 3_000, 100, WIDE, GRACE)).toEqual({ kind: 'claimed', down: [{ agentId: 'x1', deadline: t + 3_000 }] });
     expect(await one.sweep(t + 3_050, 100, WIDE, GRACE)).toEqual({ kind: 'claimed', down: [] });
     // It beats again: back up, once.
     expect(await one.beat(t + 3_100, [{ agentId: 'x1', deadline: t + 5_600 }])).toEqual(['x1']);

@@ -9,14 +9,11 @@ import { BEAT_LUA, LEAVE_LUA, REGISTER_LUA, SWEEP_LUA } from './liveness.scripts
 export interface PendingBeat {
   agentId: string;
   deadline: number;
-  /** Held tasks as JSON when they changed since the last write, else undefined. */
-  tasksJson?: string;
 }
 
 export interface ClaimedDown {
   agentId: string;
   deadline: number;
-  tasksJson: string;
 }
 
 export type SweepResult = { kind: 'rearmed'; count: number } | { kind: 'claimed'; down: ClaimedDown[] };
@@ -41,24 +38,24 @@ type ScriptClient = Redis & {
 
 export class RedisLivenessStore implements LivenessPort {
   private readonly c: ScriptClient;
-  private readonly keys: [string, string, string, string];
+  private readonly keys: [string, string, string];
 
   constructor(redis: RedisKeyspace<Redis>) {
     const c = redis.client as ScriptClient;
     if (typeof c.sbFleetBeat !== 'function') {
-      c.defineCommand('sbFleetBeat', { lua: BEAT_LUA, numberOfKeys: 3 });
-      c.defineCommand('sbFleetSweep', { lua: SWEEP_LUA, numberOfKeys: 4 });
-      c.defineCommand('sbFleetRegister', { lua: REGISTER_LUA, numberOfKeys: 3 });
-      c.defineCommand('sbFleetLeave', { lua: LEAVE_LUA, numberOfKeys: 3 });
+      c.defineCommand('sbFleetBeat', { lua: BEAT_LUA, numberOfKeys: 2 });
+      c.defineCommand('sbFleetSweep', { lua: SWEEP_LUA, numberOfKeys: 3 });
+      c.defineCommand('sbFleetRegister', { lua: REGISTER_LUA, numberOfKeys: 2 });
+      c.defineCommand('sbFleetLeave', { lua: LEAVE_LUA, numberOfKeys: 2 });
     }
     this.c = c;
-    this.keys = [redis.key('fleet', 'live'), redis.key('fleet', 'state'), redis.key('fleet', 'held'), redis.key('fleet', 'sweep')];
+    this.keys = [redis.key('fleet', 'live'), redis.key('fleet', 'state'), redis.key('fleet', 'sweep')];
   }
 
   async beat(now: number, beats: PendingBeat[]): Promise<string[]> {
     if (beats.length === 0) return [];
-    const args: Array<string | number> = [this.keys[0], this.keys[1], this.keys[2], now];
-    for (const b of beats) args.push(b.agentId, b.deadline, b.tasksJson ?? '');
+    const args: Array<string | number> = [this.keys[0], this.keys[1], now];
+    for (const b of beats) args.push(b.agentId, b.deadline);
     return this.c.sbFleetBeat(...args);
   }
 
@@ -66,20 +63,20 @@ export class RedisLivenessStore implements LivenessPort {
     const r = await this.c.sbFleetSweep(...this.keys, now, limit, gapMs, graceMs);
     if (r[0] === 'rearmed') return { kind: 'rearmed', count: Number(r[1]) };
     const down: ClaimedDown[] = [];
-    for (let i = 1; i + 2 < r.length; i += 3) down.push({ agentId: r[i], deadline: Number(r[i + 1]), tasksJson: r[i + 2] });
+    for (let i = 1; i + 1 < r.length; i += 2) down.push({ agentId: r[i], deadline: Number(r[i + 1]) });
     return { kind: 'claimed', down };
   }
 
   register(agentId: string, deadline: number): Promise<string> {
-    return this.c.sbFleetRegister(this.keys[0], this.keys[1], this.keys[2], agentId, deadline);
+    return this.c.sbFleetRegister(this.keys[0], this.keys[1], agentId, deadline);
   }
 
   async leave(agentId: string): Promise<boolean> {
-    return (await this.c.sbFleetLeave(this.keys[0], this.keys[1], this.keys[2], agentId)) === 1;
+    return (await this.c.sbFleetLeave(this.keys[0], this.keys[1], agentId)) === 1;
   }
 
   async forget(agentId: string): Promise<void> {
-    await this.c.multi().zrem(this.keys[0], agentId).hdel(this.keys[1], agentId).hdel(this.keys[2], agentId).exec();
+    await this.c.multi().zrem(this.keys[0], agentId).hdel(this.keys[1], agentId).exec();
   }
 
   async snapshot(): Promise<{ live: Map<string, number>; down: Set<string> }> {

@@ -1,17 +1,13 @@
 /**
  * The missed-heartbeat detector: every LIVENESS_SWEEP_MS, claim the agents whose deadline
  * passed (atomically in Redis, so one replica announces each incident) and announce them
- * `down` with the tasks their last heartbeat said they held, which recovery reclaims.
+ * `down`. The event names no tasks: the dispatcher and recovery know what the agent held.
  */
-import { type HeldTask, HeldTaskSchema } from '@sb/contracts';
-import { tryDecode } from '@sb/messaging';
-import { z } from 'zod';
 import type { Clock } from '@sb/observability';
 import type { AgentDirectory } from '../registry/agent-directory';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from './liveness-events';
 import type { LivenessPort } from './liveness-store';
 
-const HeldTasksSchema = z.array(HeldTaskSchema);
 const CLAIM_LIMIT = 5_000;
 
 export interface SweepHooks {
@@ -82,14 +78,9 @@ export class LivenessSweeper {
       const entry = this.directory.get(d.agentId);
       const interval = entry?.reg.heartbeatIntervalMs ?? 1_000;
       const lastBeat = entry?.lastBeatAt ?? d.deadline - downAfterMs(interval, this.settings.missedBeats);
-      this.events.publish(livenessEvent(d.agentId, entry, 'down', 'missed_heartbeats', now, lastBeat, parseTasks(d.tasksJson)));
+      this.events.publish(livenessEvent(d.agentId, entry, 'down', 'missed_heartbeats', now, lastBeat));
       this.hooks.detected(Math.max(0, now - d.deadline));
     }
     return result.down.length;
   }
-}
-
-function parseTasks(json: string): HeldTask[] {
-  const r = HeldTasksSchema.safeParse(tryDecode(json));
-  return r.success ? r.data : [];
 }

@@ -1,22 +1,22 @@
 /**
  * Liveness in Redis, in an expiry-ordered structure: one sorted set of agent ids scored by the
- * deadline of their next heartbeat (ms since epoch), a hash of agents that are down or left,
- * and a hash of the tasks each agent's latest heartbeat said it holds. A sweep claims expired
- * members atomically, so with several collector replicas each incident is claimed once.
+ * deadline of their next heartbeat (ms since epoch) and a hash of agents that are down or left.
+ * A sweep claims expired members atomically, so with several collector replicas each incident
+ * is claimed once. (Nothing about an agent's tasks is kept: heartbeats carry none.)
  *
- * Keys: 1 live (zset), 2 state (hash id → down|left), 3 held (hash id → tasks JSON), 4 sweep (string).
+ * Keys: 1 live (zset), 2 state (hash id → down|left), 3 sweep (string).
  */
 
 /**
- * A batch of heartbeats. ARGV: now, then triples (agentId, deadline, tasks JSON or '' when
- * unchanged). A beat whose deadline is already past is stale (a slow replica's pipeline) and
- * ignored; a beat for an agent that left is ignored; a beat for a down agent brings it back
- * and is returned. Deadlines only ever move forward (ZADD GT).
+ * A batch of heartbeats. ARGV: now, then pairs (agentId, deadline). A beat whose deadline is
+ * already past is stale (a slow replica's pipeline) and ignored; a beat for an agent that left
+ * is ignored; a beat for a down agent brings it back and is returned. Deadlines only ever move
+ * forward (ZADD GT).
  */
 export const BEAT_LUA = `
 local now = tonumber(ARGV[1])
 local resumed = {}
-for i = 2, #ARGV, 3 do
+for i = 2, #ARGV, 2 do
   local id = ARGV[i]
   local d = tonumber(ARGV[i + 1])
   if d > now then
@@ -27,7 +27,6 @@ for i = 2, #ARGV, 3 do
         resumed[#resumed + 1] = id
       end
       redis.call('ZADD', KEYS[1], 'GT', d, id)
-      if ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[3], id, ARGV[i + 2]) end
     end
   end
 end
@@ -39,12 +38,12 @@ return resumed
  * (Redis was unreachable, or every collector was down), deadlines that passed meanwhile say
  * nothing about the agents: they are re-armed to now + graceMs and judged by the next beats,
  * instead of declaring the whole fleet down. Otherwise expired members are removed, marked
- * down, and returned as (id, deadline, held tasks JSON) triples.
+ * down, and returned as (id, deadline) pairs.
  */
 export const SWEEP_LUA = `
 local now = tonumber(ARGV[1])
-local last = tonumber(redis.call('GET', KEYS[4]) or '0')
-redis.call('SET', KEYS[4], ARGV[1], 'PX', 86400000)
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+redis.call('SET', KEYS[3], ARGV[1], 'PX', 86400000)
 if now - last > tonumber(ARGV[3]) then
   local until_ = now + tonumber(ARGV[4])
   local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', until_)
@@ -59,7 +58,6 @@ for j = 1, #ids, 2 do
   redis.call('HSET', KEYS[2], id, 'down')
   out[#out + 1] = id
   out[#out + 1] = ids[j + 1]
-  out[#out + 1] = redis.call('HGET', KEYS[3], id) or '[]'
 end
 return out
 `;
@@ -68,7 +66,6 @@ return out
 export const REGISTER_LUA = `
 local prev = redis.call('HGET', KEYS[2], ARGV[1]) or ''
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[1], '[]')
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return prev
 `;
@@ -78,7 +75,6 @@ export const LEAVE_LUA = `
 local was = redis.call('ZREM', KEYS[1], ARGV[1])
 local st = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], 'left')
-redis.call('HDEL', KEYS[3], ARGV[1])
 if was == 1 or st == 'down' then return 1 end
 return 0
 `;

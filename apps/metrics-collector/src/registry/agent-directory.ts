@@ -3,7 +3,7 @@
  * heartbeat and recent up/down transitions. Every replica keeps the whole view (it sees every
  * heartbeat and every liveness event); the registration part is also kept in the KV snapshot.
  */
-import type { AgentLivenessEvent, AgentRegistration, AgentStatus, FleetAgentView, HeldTask, Heartbeat } from '@sb/contracts';
+import type { AgentLivenessEvent, AgentRegistration, AgentStatus, FleetAgentView, Heartbeat } from '@sb/contracts';
 
 /** Transitions are counted over this window (`sb_fleet_agent_flaps`). */
 export const FLAP_WINDOW_MS = 10 * 60_000;
@@ -17,16 +17,16 @@ export interface AgentEntry {
   statusSince: number;
   lastBeat?: Heartbeat;
   lastBeatAt: number | null;
-  /** Held tasks JSON last sent to Redis by this replica, to write only on change. */
-  tasksWritten?: string;
   transitions: number[];
+  /** The hash of the agent's current session (agent protocol v1); undefined when it has none. */
+  sessionHash?: string;
+  /** The last session string that matched `sessionHash`, so a heartbeat costs a hash only when the session changes. */
+  verifiedSession?: string;
 }
 
 export interface BeatOutcome {
   /** The agent had no registration here: ask it to register again. */
   unknown: boolean;
-  /** Tasks JSON to store when it changed, else undefined. */
-  tasksJson?: string;
   /** A reordered (older) beat: counted, not applied. */
   stale: boolean;
 }
@@ -63,8 +63,11 @@ export class AgentDirectory {
     return this.agents.values();
   }
 
-  /** A registration (from the request, or from another replica via the KV snapshot). */
-  register(reg: AgentRegistration, at: number): AgentEntry {
+  /**
+   * A registration (from the request, or from another replica via the KV snapshot), with its
+   * session's hash; `session` when this replica issued or verified it (the first beat costs no hash).
+   */
+  register(reg: AgentRegistration, at: number, sessionHash?: string, session?: string): AgentEntry {
     const prev = this.agents.get(reg.agentId);
     const entry: AgentEntry = {
       reg,
@@ -74,11 +77,20 @@ export class AgentDirectory {
       statusSince: prev?.statusSince ?? at,
       lastBeat: prev?.lastBeat,
       lastBeatAt: prev?.lastBeatAt ?? null,
-      tasksWritten: undefined,
       transitions: prev?.transitions ?? [],
+      sessionHash,
+      verifiedSession: session ?? (prev?.sessionHash === sessionHash ? prev?.verifiedSession : undefined),
     };
     this.agents.set(reg.agentId, entry);
     return entry;
+  }
+
+  /** The registry says the agent's session changed (another replica's registration, or a departure: undefined). */
+  setSessionHash(agentId: string, sessionHash: string | undefined): void {
+    const e = this.agents.get(agentId);
+    if (!e || e.sessionHash === sessionHash) return;
+    e.sessionHash = sessionHash;
+    e.verifiedSession = undefined;
   }
 
   /** Apply a heartbeat received at `now`. Unknown agents get a placeholder entry so they are tracked at once. */
@@ -91,10 +103,7 @@ export class AgentDirectory {
     if (e.lastBeat && hb.seq <= e.lastBeat.seq && !restarted(e.lastBeat, hb)) return { unknown: !e.registered, stale: true };
     e.lastBeat = hb;
     e.lastBeatAt = now;
-    const tasksJson = JSON.stringify(hb.tasks);
-    const changed = tasksJson !== e.tasksWritten;
-    if (changed) e.tasksWritten = tasksJson;
-    return { unknown: !e.registered, tasksJson: changed ? tasksJson : undefined, stale: false };
+    return { unknown: !e.registered, stale: false };
   }
 
   /** Follow a published liveness event (ours or another replica's). */
@@ -105,7 +114,6 @@ export class AgentDirectory {
     if (ev.state === 'down' || (ev.state === 'up' && e.status === 'down')) e.transitions.push(now);
     e.statusSince = now;
     e.status = ev.state;
-    if (ev.state === 'left') e.tasksWritten = undefined;
   }
 
   /** Status known from storage at boot (not a transition: no flap counted). */
@@ -122,11 +130,6 @@ export class AgentDirectory {
     if (!e) return 0;
     while (e.transitions.length > 0 && e.transitions[0] < now - FLAP_WINDOW_MS) e.transitions.shift();
     return e.transitions.length;
-  }
-
-  /** Held tasks from the latest heartbeat. */
-  heldTasks(agentId: string): HeldTask[] {
-    return this.agents.get(agentId)?.lastBeat?.tasks ?? [];
   }
 
   /** Agents down or gone for longer than `ms`. */

@@ -6,6 +6,7 @@
 import type { KV } from '@nats-io/kv';
 import { tryDecode } from '@sb/messaging';
 import { type AgentRegistration, AgentRegistrationSchema } from '@sb/contracts';
+import { isWrongRevision } from '@sb/tasks';
 import { z } from 'zod';
 
 export interface RegistryRecord {
@@ -18,11 +19,22 @@ export interface RegistryRecord {
 
 const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false), sessionHash: z.string().optional() });
 
+/** A record as read, with the revision a compare-and-set names (`record` undefined: not a record this version reads). */
+export interface StoredRecord {
+  record: RegistryRecord | undefined;
+  revision: number;
+}
+
 export interface RegistryStorePort {
   put(rec: RegistryRecord): Promise<void>;
   delete(agentId: string): Promise<void>;
-  /** The stored record's session hash (any replica may have registered the agent). */
-  sessionHash(agentId: string): Promise<string | undefined>;
+  /** The agent's record as stored now (any replica may have registered it); undefined when there is none. */
+  read(agentId: string): Promise<StoredRecord | undefined>;
+  /**
+   * Write `rec` only if the agent's record is still the one read at `revision` (undefined: there
+   * was none): false when another registration came first. Registrations are serialized here.
+   */
+  putIf(rec: RegistryRecord, revision: number | undefined): Promise<boolean>;
 }
 
 export class KvRegistryStore implements RegistryStorePort {
@@ -39,11 +51,24 @@ export class KvRegistryStore implements RegistryStorePort {
     await this.kv.delete(agentId);
   }
 
-  async sessionHash(agentId: string): Promise<string | undefined> {
+  async read(agentId: string): Promise<StoredRecord | undefined> {
     const e = await this.kv.get(agentId);
     if (!e || e.operation !== 'PUT') return undefined;
     const parsed = RecordSchema.safeParse(tryDecode(e.string()));
-    return parsed.success && !parsed.data.left ? parsed.data.sessionHash : undefined;
+    return { record: parsed.success ? parsed.data : undefined, revision: e.revision };
+  }
+
+  async putIf(rec: RegistryRecord, revision: number | undefined): Promise<boolean> {
+    const data = JSON.stringify(rec);
+    try {
+      // create() also takes the place of a deleted record.
+      if (revision === undefined) await this.kv.create(rec.registration.agentId, data);
+      else await this.kv.update(rec.registration.agentId, data, revision);
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw err;
+    }
   }
 
   /** Current records first, then every change, until `stop()`. Resolves once the current records were delivered. */

@@ -2,8 +2,7 @@
  * What the leader has finished, in a KV bucket, so a new leader resumes instead of redoing:
  * an action key (e.g. `down.<agentId>.<atMs>`) is written `done` once its action completed.
  * An action a leader started but did not finish is redone by the next leader, so actions are
- * written to be idempotent (a NAK of a settled message, a CAS on a moved record, a delete of
- * a gone pod are all no-ops).
+ * written to be idempotent (a CAS on a moved record and a delete of a gone pod are no-ops).
  */
 import type { KV } from '@nats-io/kv';
 

@@ -3,9 +3,9 @@ import { AgentLivenessHandler, type LivenessPorts } from './agent-liveness.handl
 import type { ReclaimOutcome } from './reclaim.handler';
 
 const down = (agentId: string): AgentLivenessEvent => ({
-  agentId, state: 'down', reason: 'missed_heartbeats', at: '2026-01-01T00:00:00.000Z', lastHeartbeatAt: null, host: 'h', capabilities: ['echo'], labels: {}, tasks: [],
+  agentId, state: 'down', reason: 'missed_heartbeats', at: '2026-01-01T00:00:00.000Z', lastHeartbeatAt: null, host: 'h', capabilities: ['echo'], labels: {},
 });
-const done: ReclaimOutcome = { outcome: 'done', incidentId: 'inc_1', naked: ['t1'], requeued: [] };
+const done: ReclaimOutcome = { outcome: 'done', incidentId: 'inc_1', found: ['t1', 't2'], requeued: ['t2'] };
 
 function setup(opts: { restart?: boolean; reclaimFails?: Error; restartFails?: Error } = {}) {
   let now = 1_000;
@@ -34,7 +34,7 @@ describe('AgentLivenessHandler', () => {
     await h.onDown(down('a1'));
     expect(reclaim.onDown).toHaveBeenCalledWith(down('a1'));
     expect(restart.onDown).toHaveBeenCalledWith(down('a1'));
-    expect(log.info).toHaveBeenCalledWith(expect.objectContaining({ agentId: 'a1', naked: 1, requeued: 0 }), "reclaimed a down agent's tasks");
+    expect(log.info).toHaveBeenCalledWith(expect.objectContaining({ agentId: 'a1', incidentId: 'inc_1', found: 2, requeued: 1 }), "reclaimed a down agent's tasks");
   });
 
   it('works without a runtime adapter (no restart)', async () => {

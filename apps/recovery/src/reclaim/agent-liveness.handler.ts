@@ -1,5 +1,5 @@
 /**
- * Agent liveness for the recovery core. A down agent's held tasks are reclaimed and, with a
+ * Agent liveness for the recovery core. A down agent's tasks are reclaimed and, with a
  * runtime adapter, its process is restarted: both act on the leader only (ReclaimHandler and
  * RestartHandler check the lease), so every replica hears every event. Every replica also
  * remembers the down events of the last while, so one that becomes leader replays them (the
@@ -35,7 +35,7 @@ export class AgentLivenessHandler {
     await settle([
       this.p.reclaim.onDown(ev).then((o) => {
         if (o.outcome !== 'done') return;
-        this.p.log.info({ agentId: ev.agentId, ...o, naked: o.naked.length, requeued: o.requeued.length }, "reclaimed a down agent's tasks");
+        this.p.log.info({ agentId: ev.agentId, ...o, found: o.found.length, requeued: o.requeued.length }, "reclaimed a down agent's tasks");
       }),
       this.p.restart?.onDown(ev),
     ]);

@@ -1,20 +1,22 @@
 /**
- * An agent was declared down: hand every task it held to a healthy agent, once.
+ * An agent was declared down: make sure none of its tasks stays stuck under its lease, once.
  *
  * 1. Leader only; an action-log entry per down event makes a new leader resume, not redo.
- * 2. The tasks: those its last heartbeat listed, plus those the live task events say it
- *    started since (RunningIndex).
- * 3. Each one with an ack subject is NAKed: JetStream redelivers it at once instead of after
- *    ack_wait. The next start takes a new lease epoch, which fences the dead agent off.
- * 4. After `verifyMs`, any task whose record still runs under the dead agent's lease (no ack
- *    subject, or the NAK did not take) is requeued from its record: CAS to queued, then a
- *    reclaim copy is published that only runs if the record is still at that revision.
- * 5. The incident gets the timeline: detected, tasks reclaimed (count + ids), fallback.
+ * 2. The tasks come from trusted sources only: the RunningIndex (the task events the control
+ *    plane publishes, and the records a new leader scanned) names them, and each one's record
+ *    decides. Nothing the agent said is used (heartbeats carry no task list).
+ * 3. The gateway's dispatcher hands the agent's leases back to the queue as soon as it hears the
+ *    down event; a healthy agent taking a task moves its record to a new lease. After `verifyMs`,
+ *    a task whose record still runs under the dead agent's lease (its dispatcher is gone too,
+ *    nobody has taken it yet, or a take of the agent's raced the hand-back) is requeued from its
+ *    record through the task lifecycle: CAS to queued, then a reclaim copy is published that only
+ *    runs if the record is still at that revision.
+ * 4. The incident gets the timeline: detected, the tasks found, the fallback requeues.
  */
-import { type AgentLivenessEvent, type HeldTask, isTerminal, type TaskRecord } from '@sb/contracts';
+import type { AgentLivenessEvent, TaskRecord } from '@sb/contracts';
 import { actionKey, type ActionLog } from '../actions/action-log';
 import type { IncidentLog } from '../incidents/incident-log';
-import type { RunningIndex } from './running-index';
+import type { IndexedTask, RunningIndex } from './running-index';
 
 export interface ReclaimPorts {
   lease: { isLeader(): boolean; readonly epoch: number };
@@ -30,18 +32,18 @@ export interface ReclaimPorts {
      */
     reclaim(record: TaskRecord, revision: number): Promise<number | undefined>;
   };
-  /** Publish `-NAK` on a JetStream ack subject. */
-  nak(ackSubject: string): void;
   delay(ms: number): Promise<void>;
   now: () => number;
-  metrics?: { reclaimed(count: number, how: 'nak' | 'requeue'): void; nakLatency(seconds: number): void };
+  metrics?: { reclaimed(count: number, how: 'requeue'): void; requeueLatency(seconds: number): void };
   log?: (msg: string, detail: Record<string, unknown>) => void;
 }
 
 export interface ReclaimOutcome {
   outcome: 'not_leader' | 'already_done' | 'done' | 'lost_leadership';
   incidentId?: string;
-  naked: string[];
+  /** The tasks the task events said the agent was running when it was declared down. */
+  found: string[];
+  /** Tasks whose records still ran under the dead agent's lease after the verify delay, requeued from their records. */
   requeued: string[];
 }
 
@@ -53,13 +55,12 @@ export class ReclaimHandler {
 
   async onDown(ev: AgentLivenessEvent): Promise<ReclaimOutcome> {
     const p = this.p;
-    const none = { naked: [], requeued: [] };
+    const none = { found: [], requeued: [] };
     if (!p.lease.isLeader()) return { outcome: 'not_leader', ...none };
     const key = actionKey('down', ev.agentId, Date.parse(ev.at) || 0);
     if (await p.actions.isDone(key)) return { outcome: 'already_done', ...none };
     await p.actions.savePending(key, ev);
 
-    const held = this.heldTasks(ev);
     const incident = await p.incidents.open('agent_down', `agent:${ev.agentId}`, `Agent ${ev.agentId} on ${ev.host} stopped heartbeating`, {
       agent: ev.agentId,
       agentId: ev.agentId,
@@ -67,36 +68,32 @@ export class ReclaimHandler {
       ...(ev.capabilities.length === 1 ? { capability: ev.capabilities[0] } : {}),
     });
 
-    const naked: string[] = [];
-    for (const t of held) {
-      if (!t.ackSubject) continue;
-      p.nak(t.ackSubject);
-      naked.push(t.taskId);
-    }
-    const downAt = Date.parse(ev.at);
-    if (naked.length > 0) {
-      p.metrics?.reclaimed(naked.length, 'nak');
-      if (Number.isFinite(downAt)) p.metrics?.nakLatency(Math.max(0, (p.now() - downAt) / 1000));
-    }
+    const running = p.index.runningOn(ev.agentId);
+    const found = running.map((t) => t.taskId);
     await p.incidents.append(incident.id, {
       type: 'tasks_reclaimed',
-      message: `${naked.length} of ${held.length} held task(s) handed back for immediate redelivery`,
-      detail: { count: naked.length, taskIds: naked.slice(0, 200), held: held.length },
+      message:
+        `${found.length} task(s) ran on the agent: the dispatcher hands its leases back to the queue, ` +
+        `and recovery requeues any still under its lease after ${this.verifyMs} ms`,
+      detail: { count: found.length, taskIds: found.slice(0, 200) },
     });
 
     await p.delay(this.verifyMs);
-    if (!p.lease.isLeader()) return { outcome: 'lost_leadership', incidentId: incident.id, naked, requeued: [] };
-    const requeued = await this.requeueStragglers(ev.agentId, held);
+    if (!p.lease.isLeader()) return { outcome: 'lost_leadership', incidentId: incident.id, found, requeued: [] };
+    // Also a task leased to the agent since (a take of its that raced the hand-back).
+    const requeued = await this.requeueStragglers(ev.agentId, union(running, p.index.runningOn(ev.agentId)));
     if (requeued.length > 0) {
       p.metrics?.reclaimed(requeued.length, 'requeue');
+      const downAt = Date.parse(ev.at);
+      if (Number.isFinite(downAt)) p.metrics?.requeueLatency(Math.max(0, (p.now() - downAt) / 1000));
       await p.incidents.append(incident.id, {
         type: 'reclaim_fallback',
-        message: `${requeued.length} task(s) still ran under the dead agent's lease and were requeued from their records`,
+        message: `${requeued.length} task(s) still ran under the dead agent's lease after ${this.verifyMs} ms: requeued from their records`,
         detail: { count: requeued.length, taskIds: requeued.slice(0, 200) },
       });
     }
-    await p.actions.markDone(key, p.lease.epoch, { incidentId: incident.id, naked: naked.length, requeued: requeued.length });
-    return { outcome: 'done', incidentId: incident.id, naked, requeued };
+    await p.actions.markDone(key, p.lease.epoch, { incidentId: incident.id, found: found.length, requeued: requeued.length });
+    return { outcome: 'done', incidentId: incident.id, found, requeued };
   }
 
   /**
@@ -116,23 +113,14 @@ export class ReclaimHandler {
     await this.p.incidents.resolve(`agent:${ev.agentId}`, ev.state === 'left' ? `Agent ${ev.agentId} left gracefully` : `Agent ${ev.agentId} is heartbeating again`);
   }
 
-  private heldTasks(ev: AgentLivenessEvent): HeldTask[] {
-    const byId = new Map<string, HeldTask>();
-    for (const t of ev.tasks) byId.set(`${t.tenantId}.${t.taskId}`, t);
-    for (const t of this.p.index.runningOn(ev.agentId)) {
-      const k = `${t.tenantId}.${t.taskId}`;
-      if (!byId.has(k)) byId.set(k, { taskId: t.taskId, tenantId: t.tenantId, capability: t.capability });
-    }
-    return [...byId.values()];
-  }
-
-  private async requeueStragglers(agentId: string, held: HeldTask[]): Promise<string[]> {
+  private async requeueStragglers(agentId: string, tasks: IndexedTask[]): Promise<string[]> {
     const out: string[] = [];
     await Promise.all(
-      held.map(async (t) => {
+      tasks.map(async (t) => {
         try {
           const cur = await this.p.tasks.get(t.tenantId, t.taskId);
-          if (!cur || isTerminal(cur.record.status) || cur.record.status !== 'running' || cur.record.agentId !== agentId) return;
+          const r = cur?.record;
+          if (!cur || r?.status !== 'running' || r.lease?.agentId !== agentId) return;
           if ((await this.p.tasks.reclaim(cur.record, cur.revision)) === undefined) return;
           out.push(t.taskId);
         } catch (e) {
@@ -142,4 +130,10 @@ export class ReclaimHandler {
     );
     return out;
   }
+}
+
+function union(a: IndexedTask[], b: IndexedTask[]): IndexedTask[] {
+  const byKey = new Map<string, IndexedTask>();
+  for (const t of [...a, ...b]) byKey.set(`${t.tenantId}.${t.taskId}`, t);
+  return [...byKey.values()];
 }

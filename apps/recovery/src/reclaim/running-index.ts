@@ -1,8 +1,9 @@
 /**
  * Which tasks each agent is running, learned from the live task events
  * (`running` names the agent; a terminal or `queued` event ends it). Recovery uses it to find
- * tasks a dead agent started after its last heartbeat, and the deadline sweeper uses it to
- * find tasks that may have outlived their deadline without reading every record.
+ * the tasks a dead agent was running (each one then checked against its record), and the
+ * deadline sweeper uses it to find tasks that may have outlived their deadline without reading
+ * every record.
  */
 import type { TaskEvent } from '@sb/contracts';
 

@@ -21,7 +21,7 @@ describe('RestartPolicy', () => {
 });
 
 describe('RestartHandler', () => {
-  const ev = (at: string): AgentLivenessEvent => ({ agentId: 'w1', state: 'down', reason: 'missed_heartbeats', at, lastHeartbeatAt: at, host: 'pod-1', capabilities: ['echo'], labels: { pool: 'workers' }, tasks: [] });
+  const ev = (at: string): AgentLivenessEvent => ({ agentId: 'w1', state: 'down', reason: 'missed_heartbeats', at, lastHeartbeatAt: at, host: 'pod-1', capabilities: ['echo'], labels: { pool: 'workers' } });
 
   function setup(leader = true, failing = false) {
     const restarted: AgentRef[] = [];

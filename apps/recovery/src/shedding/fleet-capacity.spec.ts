@@ -1,7 +1,7 @@
 import { FleetCapacity } from './fleet-capacity';
 
 const q = (n: number) => () => ({ high: 0, normal: n, low: 0 });
-const hb = (agentId: string, capacity: number, inFlight: number, status: 'ready' | 'draining' = 'ready') => ({ agentId, capacity, inFlight, status, tasks: [] });
+const hb = (agentId: string, capacity: number, inFlight: number, status: 'ready' | 'draining' = 'ready') => ({ agentId, capacity, inFlight, status });
 
 describe('FleetCapacity', () => {
   it('sums free slots of up, ready agents hosting the capability, minus those with an open breaker', () => {

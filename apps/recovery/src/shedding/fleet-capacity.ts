@@ -1,7 +1,7 @@
 /**
  * What the fleet can take right now, per capability: agents' capacity and in-flight counts
- * from their heartbeats, their capabilities from registrations (or the outcome batches and
- * held tasks as a fallback), liveness from heartbeat age and down/left events. Pure: the
+ * from their heartbeats, their capabilities from registrations (or the outcome batches as a
+ * fallback), liveness from heartbeat age and down/left events. Pure: the
  * runner feeds it messages and the time.
  */
 import type { AgentRegistration, Heartbeat, Priority } from '@sb/contracts';
@@ -22,14 +22,13 @@ export class FleetCapacity {
   /** `downAfterMs`: a heartbeat older than this makes an agent not count (matches the collector's threshold). */
   constructor(private readonly downAfterMs: number) {}
 
-  heartbeat(hb: Pick<Heartbeat, 'agentId' | 'status' | 'capacity' | 'inFlight' | 'tasks'>, now: number): void {
+  heartbeat(hb: Pick<Heartbeat, 'agentId' | 'status' | 'capacity' | 'inFlight'>, now: number): void {
     const a = this.view(hb.agentId);
     a.capacity = hb.capacity;
     a.inFlight = hb.inFlight;
     a.ready = hb.status !== 'draining';
     a.lastBeat = now;
     a.gone = false;
-    for (const t of hb.tasks) a.capabilities.add(t.capability);
   }
 
   registered(r: Pick<AgentRegistration, 'agentId' | 'capabilities'>): void {

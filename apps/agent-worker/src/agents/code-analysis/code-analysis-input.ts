@@ -4,7 +4,7 @@
  *   { "text": "...same as a string..." }        (`message` is accepted as an alias)
  *   { "code": "...", "language"?: "python" }    (language guessed when absent)
  */
-import { NonRetryableTaskError } from '../agent';
+import { PermanentError } from '@switchboard/agent-sdk';
 import { detectLanguage, isNotCode, normalizeLanguage } from './language-detection';
 import { extractFencedBlocks } from './markdown-blocks';
 import type { CodeBlock, SkippedBlock } from './types';
@@ -67,7 +67,7 @@ function fromMessage(message: string): CodeAnalysisInput {
 function checkSize(text: string): string {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_INPUT_BYTES) {
-    throw new NonRetryableTaskError('AGENT.INPUT_TOO_LARGE', `Input is ${bytes} bytes; code-analysis accepts at most ${MAX_INPUT_BYTES}`);
+    throw new PermanentError('AGENT.INPUT_TOO_LARGE', `Input is ${bytes} bytes; code-analysis accepts at most ${MAX_INPUT_BYTES}`);
   }
   return text;
 }
@@ -88,6 +88,6 @@ function looksLikeJson(code: string): boolean {
   }
 }
 
-function badInput(message: string): NonRetryableTaskError {
-  return new NonRetryableTaskError('AGENT.BAD_INPUT', message);
+function badInput(message: string): PermanentError {
+  return new PermanentError('AGENT.BAD_INPUT', message);
 }

@@ -1,4 +1,4 @@
-import { NonRetryableTaskError } from '../agent';
+import { PermanentError } from '@switchboard/agent-sdk';
 import { makeContext, makeTask } from '../agent-context.fixture';
 import { CodeAnalysisAgent } from './code-analysis.agent';
 import { MAX_BLOCKS, MAX_INPUT_BYTES } from './code-analysis-input';
@@ -79,7 +79,7 @@ describe('CodeAnalysisAgent', () => {
     ['only empty blocks', '```js\n\n```'],
   ])('refuses %s as bad input', async (_what, input) => {
     const err = await failure(input);
-    expect(err).toBeInstanceOf(NonRetryableTaskError);
+    expect(err).toBeInstanceOf(PermanentError);
     expect(err).toMatchObject({ code: 'AGENT.BAD_INPUT' });
   });
 
@@ -87,7 +87,7 @@ describe('CodeAnalysisAgent', () => {
     const big = `x = 1\n${'#'.repeat(MAX_INPUT_BYTES)}`;
     for (const input of [big, { code: big }, { text: big }]) {
       const err = await failure(input);
-      expect(err).toBeInstanceOf(NonRetryableTaskError);
+      expect(err).toBeInstanceOf(PermanentError);
       expect(err).toMatchObject({ code: 'AGENT.INPUT_TOO_LARGE' });
     }
     await expect(analyse('x = 1\n' + '#'.repeat(MAX_INPUT_BYTES - 10))).resolves.toBeDefined();

@@ -5,9 +5,8 @@
  * and plain-language suggestions. TypeScript/JavaScript are parsed with the TypeScript compiler,
  * Python with a tokenizer, other languages with a comment/string-aware generic scanner.
  */
-import type { QueuedTask } from '@sb/contracts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Agent, AgentContext } from '../agent';
+import type { Agent, AgentTask, TaskContext } from '@switchboard/agent-sdk';
 import { summarize } from './analysis-summary';
 import { parseCodeAnalysisInput } from './code-analysis-input';
 import { fitReport } from './report-budget';
@@ -17,7 +16,7 @@ export class CodeAnalysisAgent implements Agent {
   readonly name = 'code-analysis';
   readonly capabilities = ['code-analysis'] as const;
 
-  async handle(task: QueuedTask, ctx: AgentContext): Promise<AnalysisReport> {
+  async handle(task: AgentTask, ctx: TaskContext): Promise<AnalysisReport> {
     ctx.signal.throwIfAborted();
     const { blocks, skipped } = parseCodeAnalysisInput(task.input);
     // Loaded on first use: the analyzers pull in the TypeScript compiler (~40 MB), which a

@@ -1,0 +1,23 @@
+/** A KeyStore in memory, for the key handlers' unit tests. */
+import type { KeyRecord, KeyStore } from './key-record';
+
+export class MemoryKeyStore implements KeyStore {
+  readonly byHash = new Map<string, KeyRecord>();
+  async findByHash(h: string) {
+    return this.byHash.get(h);
+  }
+  async findById(id: string) {
+    return [...this.byHash.values()].find((r) => r.id === id);
+  }
+  async insert(r: KeyRecord) {
+    if (this.byHash.has(r.hash)) return false;
+    this.byHash.set(r.hash, { ...r });
+    return true;
+  }
+  async update(r: KeyRecord) {
+    this.byHash.set(r.hash, { ...r });
+  }
+  async list(tenantId?: string) {
+    return [...this.byHash.values()].filter((r) => !tenantId || r.tenantId === tenantId);
+  }
+}
