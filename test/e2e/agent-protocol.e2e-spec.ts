@@ -75,7 +75,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect((await task(taskId)).result).toEqual({ summary: 'hi' });
   });
 
-  it("refuses another agent's lease, a stale epoch, an unregistered capability and a malformed body, changing nothing, each a security event", async () => {
+  it("refuses another agent's lease (complete and keep-alive), a stale epoch, an unregistered capability and a malformed body, changing nothing, each a security event", async () => {
     const refusals = collectMessages<SecurityEvent>(nc, `${fleet.prefix}.security.events.agent_refused`);
     await refusals.ready;
     const taskId = await submit({ text: 'mine' });
@@ -97,10 +97,11 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect(malformed).toMatchObject({ errorCode: '400', body: { error: { code: 'REQUEST.INVALID' } } });
     expect(await task(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
 
-    const events = (await refusals.waitForCount(4)).map((m) => m.data);
+    const events = (await refusals.waitForCount(5)).map((m) => m.data);
     expect(events).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-2', route: 'agents.complete', tenantId: t.tenantId }),
+        expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-2', route: 'agents.keepalive', tenantId: t.tenantId }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-1', route: 'agents.complete', reason: expect.stringContaining('stale lease epoch') }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-1', route: 'agents.take' }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'never-registered', route: 'agents.take', reason: 'no session' }),

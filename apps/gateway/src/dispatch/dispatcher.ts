@@ -161,11 +161,22 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Extend the agent's leases. One it no longer holds answers `held: false`; one that cannot have
+   * been its own (another agent's current lease, or a task never leased here) is also a refusal
+   * on record. A stale epoch is not: the agent may not have heard yet that the task was reclaimed.
+   */
   keepAlive(agentId: string, leases: Lease[]): KeepAliveReply {
     return {
       leases: leases.map((l) => {
         const h = this.heldLeases.get(l);
-        if (!h || h.agentId !== agentId || h.epoch !== l.epoch) return { taskId: l.taskId, held: false, reason: 'reclaimed' as const };
+        if (!h || h.agentId !== agentId || h.epoch !== l.epoch) {
+          // Forged: another agent's current lease (an older epoch is a lease reclaimed from this one), or a task never leased here.
+          if (h ? h.agentId !== agentId && l.epoch >= h.epoch : !this.heldLeases.knows(l)) {
+            this.refuse(agentId, 'keepalive', h ? `task ${l.taskId} is leased to another agent` : `task ${l.taskId} was never leased here`, l);
+          }
+          return { taskId: l.taskId, held: false, reason: 'reclaimed' as const };
+        }
         h.expiresAt = this.now() + this.d.leaseMs;
         h.msg.working();
         return { taskId: l.taskId, held: true };

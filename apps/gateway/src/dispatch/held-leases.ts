@@ -58,6 +58,12 @@ export class HeldLeases {
     return e?.agentId === agentId && e.epoch === l.epoch;
   }
 
+  /** Whether this task was leased here lately (held now, or its last lease ended here). */
+  knows(l: { tenantId: string; taskId: string }): boolean {
+    const k = key(l);
+    return this.held.has(k) || this.ended.has(k);
+  }
+
   /** The lease ended: no longer held, remembered as ended. */
   forget(h: Held): void {
     const k = key(h.task);
