@@ -1,7 +1,7 @@
 /**
  * `node dist/test/bench/profile-round-trip.js`: the NATS task round trip at one concurrency,
  * against a fleet started with `--cpu-prof`, for reading where a task's CPU goes (one
- * .cpuprofile per service in PROFILE_DIR, default /tmp/sb-profiles). Env: PROFILE_C (64),
+ * .cpuprofile per service in PROFILE_DIR, default /tmp/sb-profiles; `none`: no profiler). Env: PROFILE_C (64),
  * PROFILE_MS (5000). Not part of `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,18 +14,19 @@ import { primeFleet, StageRecorder, startNatsRoundTrip, tenantWithKey } from './
 
 async function main(): Promise<void> {
   const dir = process.env.PROFILE_DIR ?? '/tmp/sb-profiles';
-  mkdirSync(dir, { recursive: true });
+  if (dir !== 'none') mkdirSync(dir, { recursive: true });
   const c = Number(process.env.PROFILE_C ?? 64);
   const ms = Number(process.env.PROFILE_MS ?? 5000);
   const nats = await startNatsServer();
   const redis = await startRedisServer();
   const adminKey = `sb_admin_${randomBytes(16).toString('hex')}`;
   const prior = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${prior ?? ''} --cpu-prof --cpu-prof-dir=${dir}`;
+  // PROFILE_DIR=none: the same run without the profiler (its overhead skews ops/s).
+  if (dir !== 'none') process.env.NODE_OPTIONS = `${prior ?? ''} --cpu-prof --cpu-prof-dir=${dir}`;
   const fleet = await startFleet({ repoRoot: join(__dirname, '../../..'), natsUrl: nats.url, redisUrl: redis.url, prefix: 'sbprof', adminKey, workerConcurrency: c });
   process.env.NODE_OPTIONS = prior;
   try {
-    await fleet.stop(['metrics-collector', 'alerting', 'recovery']);
+    await fleet.stop(['alerting', 'recovery']);
     const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
     const rt = await startNatsRoundTrip(nats.url, 'sbprof', key, new StageRecorder());
     await primeFleet(rt.op, 30_000);

@@ -123,6 +123,16 @@ suite(title, () => {
     expect(await submit('go-echo', 'after cancel', { wait: true })).toMatchObject({ status: 'succeeded', agentId: 'go-agent-1' });
   });
 
+  it('ends a task that outlives its timeout as timed_out, and the agent stops it', async () => {
+    const { taskId } = await submit('go-sleep', { ms: 60_000 }, { timeoutMs: 1_500 });
+    await started(first, taskId);
+    const ended = await http(fleet.httpUrl, 'GET', `/v1/tasks/${taskId}/wait?timeoutMs=20000`, { key });
+    expect(ended.body).toMatchObject({ status: 'timed_out', agentId: 'go-agent-1' });
+    await first.waitForLog((l) => l.msg === 'task aborted' && l.taskId === taskId && l.reason === 'timed_out', { description: 'stopped at its deadline' });
+    // Its slot is free again.
+    expect(await submit('go-echo', 'after timeout', { wait: true })).toMatchObject({ status: 'succeeded', agentId: 'go-agent-1' });
+  });
+
   it('on SIGTERM lets the running task finish, deregisters and exits 0', async () => {
     const left = waitForMessage(fleet.nc, `${fleet.prefix}.v1.agents.go-agent-1.left`, { timeoutMs: 30_000 });
     await left.ready;

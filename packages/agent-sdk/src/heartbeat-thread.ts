@@ -23,7 +23,11 @@ export interface ThreadData {
   intervalMs: number;
   sessionHeader: string;
   state: HeartbeatState;
-  /** Written by the main thread's timer (ms since epoch): when it is older than `stallMs`, the main loop is hung, not busy, and beats stop. */
+  /**
+   * Shared with the main thread: [0] its timer's last tick (ms since epoch; older than `stallMs`:
+   * the main loop is hung, not busy, and beats stop), [1] tasks in flight (written per task without
+   * a message).
+   */
   mainTick?: SharedArrayBuffer;
   stallMs?: number;
 }
@@ -49,11 +53,12 @@ function run(port: NonNullable<typeof parentPort>, d: ThreadData): void {
     const elapsed = now - lastAt;
     lastCpu = process.cpuUsage();
     lastAt = now;
-    const hb: Heartbeat = { agentId: d.agentId, seq: seq++, sentAt: Date.now(), status: state.status, inFlight: state.inFlight, capacity: state.capacity, memoryBytes: process.memoryUsage.rss() };
+    const hb: Heartbeat = { agentId: d.agentId, seq: seq++, sentAt: Date.now(), status: state.status, inFlight: inFlight(), capacity: state.capacity, memoryBytes: process.memoryUsage.rss() };
     if (elapsed > 0) hb.cpuPercent = Math.min(100_000, Math.round(((cpu.user + cpu.system) / 1000 / elapsed) * 1000) / 10);
     return hb;
   };
   const tick = d.mainTick ? new Float64Array(d.mainTick) : undefined;
+  const inFlight = () => (tick ? tick[1]! : state.inFlight);
   let stalled = false;
   const hung = (): boolean => {
     if (!tick || !d.stallMs) return false;

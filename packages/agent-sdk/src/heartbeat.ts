@@ -87,6 +87,7 @@ export class ThreadHeartbeat implements Heartbeater {
   private exited?: Promise<void>;
   private stopping = false;
   private ticker?: NodeJS.Timeout;
+  private shared?: Float64Array;
 
   constructor(
     private readonly cfg: HeartbeatConfig,
@@ -96,9 +97,11 @@ export class ThreadHeartbeat implements Heartbeater {
   start(): Promise<void> {
     const file = heartbeatThreadFile();
     if (!file) return Promise.reject(new Error(`${THREAD_FILE} is not built (run the package's build)`));
-    const mainTick = new SharedArrayBuffer(8);
+    const mainTick = new SharedArrayBuffer(16);
     const tick = new Float64Array(mainTick);
     tick[0] = Date.now();
+    tick[1] = this.cfg.state.inFlight;
+    this.shared = tick;
     // The main loop proves it turns; the thread stops beating when it stops (a hung agent must be declared down).
     this.ticker = setInterval(() => (tick[0] = Date.now()), Math.max(50, Math.min(1_000, this.cfg.intervalMs)));
     this.ticker.unref();
@@ -133,7 +136,10 @@ export class ThreadHeartbeat implements Heartbeater {
 
   update(state: Partial<HeartbeatState>, beatNow = false): void {
     Object.assign(this.cfg.state, state);
-    this.worker?.postMessage({ type: 'state', state, beat: beatNow } satisfies ToThread);
+    // In flight changes with every task: shared memory, not a message (the hot path).
+    if (this.shared && state.inFlight !== undefined) this.shared[1] = state.inFlight;
+    const { inFlight: _perTask, ...rest } = state;
+    if (beatNow || Object.keys(rest).length) this.worker?.postMessage({ type: 'state', state: rest, beat: beatNow } satisfies ToThread);
   }
 
   async stop(): Promise<void> {

@@ -274,7 +274,8 @@ class AgentRunner implements Runner {
     if (typeof (given as NatsConnection).publish === 'function') this.nc = given as NatsConnection;
     else {
       const o = given as ConnectionOptions;
-      this.nc = await connect({ name: this.agentId, waitOnFirstConnect: true, ...o, maxReconnectAttempts: o.maxReconnectAttempts ?? -1 });
+      // No async stack traces by default: nats.js would build an Error per request to keep one (measurable per task).
+      this.nc = await connect({ name: this.agentId, waitOnFirstConnect: true, noAsyncTraces: true, ...o, maxReconnectAttempts: o.maxReconnectAttempts ?? -1 });
       this.ownsConnection = true;
     }
     void this.watchStatus();

@@ -55,11 +55,17 @@ export class TaskGrants {
     for (let more = out.length < max; more && this.roomToPark(); ) {
       const ask = max - out.length;
       const msgs = await this.d.source.pull(wanted, ask, budget);
-      // The batch's slot requests go out together; the grants follow in pull order.
-      for (const a of await Promise.all(msgs.map((m) => this.admit(agentId, m)))) {
-        if (a.to === 'grant') await grant(a.task, a.msg, a.slot);
-        else if (a.capability) budget.refund(a.capability, 1);
+      // The batch's slot requests go out together, then its grants (each a record write) together; handed out in pull order.
+      const admitted = await Promise.all(msgs.map((m) => this.admit(agentId, m)));
+      for (const a of admitted) {
+        if (a.to !== 'grant' && a.capability) budget.refund(a.capability, 1);
         if (a.to === 'parked') parkedNow = true;
+      }
+      const leased = await Promise.all(admitted.map((a) => (a.to === 'grant' ? this.start(agentId, registered, runs, a.task, a.msg, a.slot) : undefined)));
+      for (const [i, l] of leased.entries()) {
+        const a = admitted[i]!;
+        if (l) out.push(l);
+        else if (a.to === 'grant') budget.refund(a.task.capability, 1);
       }
       // Pull again only past what was parked or dropped, while the queues may hold more.
       more = msgs.length === ask && out.length < max;

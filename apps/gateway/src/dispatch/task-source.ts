@@ -1,8 +1,9 @@
 /**
  * Where the dispatcher gets queued tasks: the work queue's durable consumers (one per
  * capability and priority, `Durables.taskQueue`), pulled without waiting, highest priority
- * first. One pull per consumer at a time (NoWaitPuller's rule), so concurrent takes for the same
- * capability queue behind each other. A take that finds nothing waits for an enqueue hint
+ * first. One pull per consumer at a time (NoWaitPuller's rule); the takes that arrive while one is
+ * under way are served together by the next, one pull for all they want, its messages shared in
+ * arrival order. So a busy fleet's many small takes cost a few pulls, not one each in a line. A take that finds nothing waits for an enqueue hint
  * (`<prefix>.internal.tasks.ready.<capability>.<priority>`), a wake-up for its agent (a breaker
  * of its closed or went half-open) or its deadline.
  */
@@ -19,10 +20,21 @@ export interface PullBudget {
 /** A waiting take also looks for work this often: redeliveries after a backoff, and tasks handed back, come without a hint. */
 export const TAKE_POLL_MS = 250;
 
+/** The most one pull asks for (the takes beyond it wait for the next). */
+const MAX_PULL_BATCH = 256;
+
+interface Demand {
+  want: number;
+  resolve: (msgs: PulledMessage[]) => void;
+  reject: (err: unknown) => void;
+}
+
 export class TaskSource {
   private readonly puller: NoWaitPuller;
-  /** Per consumer: the pull under way (the next one starts after it). */
-  private readonly busy = new Map<string, Promise<unknown>>();
+  /** Per consumer: what takes want from its next pull, in arrival order. */
+  private readonly demand = new Map<string, Demand[]>();
+  /** Consumers with a pull under way. */
+  private readonly pulling = new Set<string>();
   /** Per capability (`c.<capability>`) and agent (`a.<agentId>`): takes waiting for work. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly ensured = new Map<string, Promise<void>>();
@@ -119,13 +131,44 @@ export class TaskSource {
   private async pullOne(capability: string, priority: (typeof PRIORITIES)[number], batch: number): Promise<PulledMessage[]> {
     const consumer = this.n.queue.consumer(capability, priority);
     await this.ensure(capability, priority, consumer);
-    const before = this.busy.get(consumer) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(() => this.puller.pull(this.n.queue.stream, consumer, batch));
-    this.busy.set(consumer, mine);
+    return new Promise<PulledMessage[]>((resolve, reject) => {
+      let queue = this.demand.get(consumer);
+      if (!queue) this.demand.set(consumer, (queue = []));
+      queue.push({ want: batch, resolve, reject });
+      if (!this.pulling.has(consumer)) void this.pullFor(consumer);
+    });
+  }
+
+  /** One pull at a time from `consumer`, each for what the takes waiting now want (up to MAX_PULL_BATCH), shared out in order. */
+  private async pullFor(consumer: string): Promise<void> {
+    this.pulling.add(consumer);
     try {
-      return await mine;
+      for (;;) {
+        const queue = this.demand.get(consumer);
+        if (!queue?.length) return;
+        const served: Demand[] = [];
+        let total = 0;
+        while (queue.length && (served.length === 0 || total + queue[0]!.want <= MAX_PULL_BATCH)) {
+          const d = queue.shift()!;
+          served.push(d);
+          total += d.want;
+        }
+        if (!queue.length) this.demand.delete(consumer);
+        let msgs: PulledMessage[];
+        try {
+          msgs = await this.puller.pull(this.n.queue.stream, consumer, total);
+        } catch (err) {
+          for (const d of served) d.reject(err);
+          continue;
+        }
+        let at = 0;
+        for (const d of served) {
+          d.resolve(msgs.slice(at, at + d.want));
+          at += d.want;
+        }
+      }
     } finally {
-      if (this.busy.get(consumer) === mine) this.busy.delete(consumer);
+      this.pulling.delete(consumer);
     }
   }
 
