@@ -75,7 +75,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect((await task(taskId)).result).toEqual({ summary: 'hi' });
   });
 
-  it("refuses another agent's lease (complete and keep-alive), a stale epoch, an unregistered capability and a malformed body, changing nothing, each a security event", async () => {
+  it("refuses another agent's lease (complete, fail and keep-alive), a stale epoch, an unregistered capability and a malformed body, changing nothing, each a security event", async () => {
     const refusals = collectMessages<SecurityEvent>(nc, `${fleet.prefix}.security.events.agent_refused`);
     await refusals.ready;
     const taskId = await submit({ text: 'mine' });
@@ -84,6 +84,8 @@ describe('agent protocol v1 (dispatcher)', () => {
 
     const stolen = await as('summarizer-2', 'complete', t.dispatcher, { lease: t.lease, result: 'stolen' });
     expect(stolen).toMatchObject({ errorCode: '409', body: { error: { code: 'AGENT.NOT_LEASED', retryable: false } } });
+    const failedForIt = await as('summarizer-2', 'fail', t.dispatcher, { lease: t.lease, error: { code: 'SABOTAGE', message: 'not mine', class: 'agent_error', retryable: false } });
+    expect(failedForIt).toMatchObject({ errorCode: '409', body: { error: { code: 'AGENT.NOT_LEASED' } } });
     const stale = await as('summarizer-1', 'complete', t.dispatcher, { lease: { ...t.lease, epoch: t.lease.epoch + 1 }, result: 'stale' });
     expect(stale).toMatchObject({ errorCode: '409', body: { error: { code: 'AGENT.LEASE_LOST' } } });
     const kept = await as('summarizer-2', 'keepalive', t.dispatcher, { leases: [t.lease] });
@@ -97,11 +99,12 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect(malformed).toMatchObject({ errorCode: '400', body: { error: { code: 'REQUEST.INVALID' } } });
     expect(await task(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
 
-    const events = (await refusals.waitForCount(5)).map((m) => m.data);
+    const events = (await refusals.waitForCount(6)).map((m) => m.data);
     expect(events).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-2', route: 'agents.complete', tenantId: t.tenantId }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-2', route: 'agents.keepalive', tenantId: t.tenantId }),
+        expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-2', route: 'agents.fail', tenantId: t.tenantId }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-1', route: 'agents.complete', reason: expect.stringContaining('stale lease epoch') }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'summarizer-1', route: 'agents.take' }),
         expect.objectContaining({ type: 'agent_refused', agentId: 'never-registered', route: 'agents.take', reason: 'no session' }),
