@@ -4,7 +4,6 @@
  * outcome batches, tenancy's concurrent-task slots, and the dispatcher itself.
  */
 import {
-  type BeforeApplicationShutdown,
   Inject,
   Injectable,
   type OnApplicationBootstrap,
@@ -30,7 +29,7 @@ import { TaskSource } from './task-source';
  * connection drains.
  */
 @Injectable()
-export class DispatchLifecycle implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
+export class DispatchLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     @Inject(AgentRoster) private readonly roster: AgentRoster,
     @Inject(Dispatcher) private readonly dispatcher: Dispatcher,
@@ -52,11 +51,13 @@ export class DispatchLifecycle implements OnApplicationBootstrap, OnModuleDestro
     this.outcomes.start();
     this.dispatcher.start();
   }
-  /** First in Nest's shutdown (before any transport stops serving): agents finish what they hold here. */
+  /**
+   * First in Nest's shutdown, while the transport still serves the verbs and the connection is
+   * open: agents finish what they hold here, the rest goes back to the queue, the last outcomes go
+   * out.
+   */
   async onModuleDestroy() {
     await this.dispatcher.drain(this.config.SHUTDOWN_GRACE_MS);
-  }
-  async beforeApplicationShutdown() {
     await this.dispatcher.stop();
     this.outcomes.stop();
   }

@@ -7,8 +7,9 @@
  * a tenant's tasks start only with one of its slots, parked meanwhile without spending a delivery.
  *
  * Takes are called on the Dispatcher directly (the protocol's NATS adapter is covered by the e2e
- * suites). The task source polls only every 60 s here, so a take that gets work after waiting
- * was woken by the behaviour under test, not by the poll.
+ * suites; the enqueue hint it delivers is given by hand). The task source polls only every 60 s
+ * here, so a take that gets work after waiting was woken by the behaviour under test, not by the
+ * poll.
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -91,6 +92,8 @@ describe('Dispatcher over real NATS', () => {
     const timeoutMs = o.timeoutMs ?? 30_000;
     const task: QueuedTask = { taskId: newTaskId(), tenantId, capability, priority: 'normal', input: {}, metadata: {}, timeoutMs, deadlineAt: new Date(now.getTime() + timeoutMs).toISOString(), createdAt: now.toISOString() };
     await lifecycle.submit(task, { maxConcurrent: o.maxConcurrent });
+    // The enqueue hint, as the protocol's NATS adapter (not part of this module) delivers it.
+    app.get(TaskSource).hinted(capability);
     return task;
   }
   const take = (agentId: string, max = 1, waitMs = 0) => dispatcher.take(agentId, { max, waitMs });

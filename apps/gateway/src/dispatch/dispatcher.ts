@@ -63,6 +63,8 @@ export class Dispatcher {
   private stopped = false;
   /** Shutting down gracefully: nothing new is granted; the leases held run to their end. */
   private draining = false;
+  /** Grants under way (a task pulled, its lease not yet held): a drain waits for them too. */
+  private readonly granting = new Set<Promise<unknown>>();
 
   constructor(private readonly d: DispatcherDeps) {
     this.now = d.now ?? Date.now;
@@ -92,7 +94,9 @@ export class Dispatcher {
     this.draining = true;
     for (const p of this.parked.drain()) p.msg.nak(0);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.heldLeases.whenEmpty(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    const grace = new Promise((r) => (timer = setTimeout(r, graceMs)));
+    // A grant under way becomes a lease held here (its agent gets the task): wait for those, then for every lease to end.
+    await Promise.race([Promise.allSettled([...this.granting]).then(() => this.heldLeases.whenEmpty()), grace]);
     clearTimeout(timer);
   }
 
@@ -149,7 +153,7 @@ export class Dispatcher {
       if (this.stopped) return [];
       const mark = this.d.source.mark();
       // A take from an agent declared down (sent before it died, delivered after) waits out its time empty-handed.
-      const tasks = this.draining || this.isGone(agentId) ? [] : await this.grants.collect(agentId, registered, wanted, req.max);
+      const tasks = this.draining || this.isGone(agentId) ? [] : await this.collect(agentId, registered, wanted, req.max);
       // Declared down while this take waited (its agent died mid-request), or this dispatcher is stopping: back to the queue.
       if ((tasks.length && this.gone.has(agentId)) || this.stopped) {
         for (const t of tasks) this.handBack(t.lease);
@@ -166,6 +170,16 @@ export class Dispatcher {
    * been its own (another agent's current lease, or a task never leased here) is also a refusal
    * on record. A stale epoch is not: the agent may not have heard yet that the task was reclaimed.
    */
+  private collect(agentId: string, registered: readonly string[], wanted: readonly string[], max: number): Promise<LeasedTask[]> {
+    const p = this.grants.collect(agentId, registered, wanted, max);
+    this.granting.add(p);
+    void p.then(
+      () => this.granting.delete(p),
+      () => this.granting.delete(p),
+    );
+    return p;
+  }
+
   keepAlive(agentId: string, leases: Lease[]): KeepAliveReply {
     return {
       leases: leases.map((l) => {
@@ -304,6 +318,8 @@ export class Dispatcher {
     this.track(
       Promise.resolve()
         .then(settle)
+        // Handed back: the queue has it again, so the takes for it look now.
+        .then(() => reason === 'reclaimed' && this.d.source.hinted(h.task.capability))
         .catch((err: unknown) => this.d.logger.warn({ err, taskId: h.task.taskId }, 'could not settle a released lease'))
         .finally(() => this.freeSlot(h)),
     );

@@ -35,6 +35,12 @@ export class TaskSource {
   private readonly demand = new Map<string, Demand[]>();
   /** Consumers with a pull under way. */
   private readonly pulling = new Set<string>();
+  /**
+   * Consumers a pull found drained, and when: not pulled again until a hint for their capability
+   * (an enqueue, a hand-back) or the poll period (redeliveries after a backoff come unannounced).
+   * A take so costs no pull of the priorities that have nothing.
+   */
+  private readonly drained = new Map<string, number>();
   /** Per capability (`c.<capability>`) and agent (`a.<agentId>`): takes waiting for work. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly ensured = new Map<string, Promise<void>>();
@@ -58,6 +64,7 @@ export class TaskSource {
     for (const priority of PRIORITIES) {
       for (const capability of capabilities) {
         if (out.length >= max) return out;
+        if (this.isDrained(this.n.queue.consumer(capability, priority))) continue;
         const want = budget ? budget.reserve(capability, max - out.length) : max - out.length;
         if (want <= 0) continue;
         let got: PulledMessage[] = [];
@@ -106,9 +113,18 @@ export class TaskSource {
     });
   }
 
-  /** An enqueue hint for a capability (or a parked task of it may start now): wake the takes waiting for it. */
+  /** An enqueue hint for a capability (or a task of it handed back, or a parked one may start now): look again, and wake the takes waiting for it. */
   hinted(capability: string): void {
+    for (const priority of PRIORITIES) this.drained.delete(this.n.queue.consumer(capability, priority));
     this.wake(`c.${capability}`);
+  }
+
+  private isDrained(consumer: string): boolean {
+    const at = this.drained.get(consumer);
+    if (at === undefined) return false;
+    if (Date.now() - at < this.pollMs) return true;
+    this.drained.delete(consumer);
+    return false;
   }
 
   /** Something changed for one agent (a breaker of its closed or went half-open): wake its waiting takes. */
@@ -161,6 +177,8 @@ export class TaskSource {
           for (const d of served) d.reject(err);
           continue;
         }
+        if (msgs.length < total) this.drained.set(consumer, Date.now());
+        else this.drained.delete(consumer);
         let at = 0;
         for (const d of served) {
           d.resolve(msgs.slice(at, at + d.want));
