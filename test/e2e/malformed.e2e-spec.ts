@@ -8,6 +8,9 @@ import { natsRequest } from './support/nats-client';
 
 jest.setTimeout(60_000);
 
+/** A JSON value nested 10,000 deep (arrays in an object). */
+const DEEP = `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+
 describe('malformed input', () => {
   let fleet: Fleet;
   let key: string;
@@ -34,6 +37,9 @@ describe('malformed input', () => {
     ['submit: no credentials', 'submit', { body: { capability: 'echo' }, key: 'none' }, '401', 'AUTH.INVALID_CREDENTIALS'],
     ['submit: wrong key', 'submit', { body: { capability: 'echo' }, key: 'bad' }, '401', 'AUTH.INVALID_CREDENTIALS'],
     ['submit: key without tasks:submit', 'submit', { body: { capability: 'echo' }, key: 'readonly' }, '403', 'AUTH.FORBIDDEN'],
+    // Parses fine, then would overflow every JSON.stringify that stores or sends it.
+    ['submit: input nested 10,000 deep', 'submit', { raw: `{"capability":"echo","input":${DEEP}}`, key: 'valid' }, '400', 'REQUEST.INVALID'],
+    ['submit: metadata nested 10,000 deep', 'submit', { raw: `{"capability":"echo","metadata":{"m":${DEEP}}}`, key: 'valid' }, '400', 'REQUEST.INVALID'],
     ['get: not JSON', 'get', { raw: '][', key: 'valid' }, '400', 'REQUEST.MALFORMED'],
     ['get: missing taskId', 'get', { body: {}, key: 'valid' }, '400', 'REQUEST.INVALID'],
     ['get: hostile taskId', 'get', { body: { taskId: '../../etc>' }, key: 'valid' }, '400', 'REQUEST.INVALID'],
@@ -55,6 +61,7 @@ describe('malformed input', () => {
   const httpCases: Array<[string, string, string, { rawBody?: string; body?: unknown; key?: boolean; headers?: Record<string, string> }, number, string]> = [
     ['POST /v1/tasks not JSON', 'POST', '/v1/tasks', { rawBody: '{"capability":', key: true }, 400, 'REQUEST.INVALID'],
     ['POST /v1/tasks wrong types', 'POST', '/v1/tasks', { body: { capability: 42, input: {} }, key: true }, 400, 'REQUEST.INVALID'],
+    ['POST /v1/tasks input nested 10,000 deep', 'POST', '/v1/tasks', { rawBody: `{"capability":"echo","input":${DEEP}}`, key: true }, 400, 'REQUEST.INVALID'],
     ['POST /v1/tasks no key', 'POST', '/v1/tasks', { body: { capability: 'echo' } }, 401, 'AUTH.INVALID_CREDENTIALS'],
     ['POST /v1/tasks huge input', 'POST', '/v1/tasks', { body: { capability: 'echo', input: 'x'.repeat(300_000) }, key: true }, 413, 'REQUEST.TOO_LARGE'],
     ['POST /v1/tasks over body limit', 'POST', '/v1/tasks', { body: { capability: 'echo', input: 'x'.repeat(1_200_000) }, key: true }, 413, 'REQUEST.TOO_LARGE'],
@@ -74,6 +81,18 @@ describe('malformed input', () => {
     expect(r.status).toBe(status);
     expect(r.body).toMatchObject(errorShape);
     expect(r.body.error.code).toBe(code);
+  });
+
+  it.each([
+    ['POST /v1/keys/:id/rotate', '/v1/keys/key_nope/rotate', 'admin'],
+    ['POST /v1/tokens', '/v1/tokens', 'tenant'],
+    ['POST /v1/alerts/:fingerprint/ack', '/v1/alerts/abc123/ack', 'admin'],
+  ])('HTTP %s refuses a JSON null body (no body at all is fine: the fields are optional)', async (_name, path, who) => {
+    const k = who === 'admin' ? fleet.adminKey : key;
+    const r = await http(fleet.httpUrl, 'POST', path, { rawBody: 'null', key: k });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject(errorShape);
+    expect(r.body.error.code).toBe('REQUEST.INVALID');
   });
 
   it('admin input is validated too, and unknown fields are refused', async () => {

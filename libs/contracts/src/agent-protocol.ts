@@ -4,6 +4,7 @@
  * (`names().agents`), the endpoints in agent-endpoints.ts.
  */
 import { z } from 'zod';
+import { boundedJson } from './json-depth';
 import { CapabilitySchema, TaskIdSchema, TenantIdSchema } from './schemas';
 import type { Endpoint, Subscriber } from './endpoints';
 import type { AgentVerb, Names, Priority } from './subjects';
@@ -72,7 +73,7 @@ export interface KeepAliveReply {
   leases: Array<{ taskId: string; held: boolean; reason?: LeaseEndReason }>;
 }
 
-export const ProgressRequestSchema = z.object({ lease: LeaseSchema, progress: z.unknown() }).strict();
+export const ProgressRequestSchema = z.object({ lease: LeaseSchema, progress: boundedJson }).strict();
 export type ProgressRequest = z.infer<typeof ProgressRequestSchema>;
 
 /** The error classes an agent may report (the breakers also count `cancelled` and `worker_lost`, which only the control plane decides). */
@@ -90,7 +91,7 @@ export const AgentFailureSchema = z
   .strict();
 export type AgentFailure = z.infer<typeof AgentFailureSchema>;
 
-export const CompleteRequestSchema = z.object({ lease: LeaseSchema, result: z.unknown(), take: TakeRequestSchema.optional() }).strict();
+export const CompleteRequestSchema = z.object({ lease: LeaseSchema, result: boundedJson, take: TakeRequestSchema.optional() }).strict();
 export type CompleteRequest = z.infer<typeof CompleteRequestSchema>;
 
 export const FailRequestSchema = z.object({ lease: LeaseSchema, error: AgentFailureSchema, take: TakeRequestSchema.optional() }).strict();

@@ -1,4 +1,4 @@
-import { HeartbeatSchema } from './fleet-schemas';
+import { HeartbeatSchema, MetricSampleSchema } from './fleet-schemas';
 
 describe('HeartbeatSchema', () => {
   const beat = { agentId: 'a1', seq: 4, inFlight: 2, capacity: 4 };
@@ -19,5 +19,16 @@ describe('HeartbeatSchema', () => {
 
   it('still refuses a heartbeat without its counts', () => {
     expect(HeartbeatSchema.safeParse({ agentId: 'a1', seq: 0, inFlight: 1 }).success).toBe(false);
+  });
+});
+
+describe('metric labels', () => {
+  const sample = (labels: string) => MetricSampleSchema.safeParse(JSON.parse(`{"type":"gauge","name":"sb_x","value":1,"labels":${labels}}`));
+  it('refuses reserved names (starting with __), __proto__ included, instead of dropping them', () => {
+    expect(sample('{"__proto__":"x"}').success).toBe(false);
+    expect(sample('{"__proto__":{"polluted":"yes"}}').success).toBe(false);
+    expect(sample('{"__name__":"x"}').success).toBe(false);
+    expect(sample('{"zone":"a","_ok":"b"}')).toMatchObject({ success: true, data: { labels: { zone: 'a', _ok: 'b' } } });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -18,8 +18,12 @@ export const AgentIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'agentId must be 1-64 characters of A-Z a-z 0-9 _ -')
   .refine((id) => !RESERVED_AGENT_IDS.has(id), 'agentId is a reserved word');
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/, 'label names must match ^[a-zA-Z_][a-zA-Z0-9_]*$');
-export const LabelsSchema = z.record(labelName, z.string().max(256)).refine((l) => Object.keys(l).length <= 32, 'at most 32 labels');
+/** Label names (Prometheus's rule; names starting with `__` are reserved, `__proto__` among them). */
+export const LABEL_NAME_PATTERN = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
+const labelName = z.string().regex(LABEL_NAME_PATTERN, 'label names must match ^[a-zA-Z_][a-zA-Z0-9_]*$ and not start with __ (reserved)');
+/** zod drops a `__proto__` key silently; it is refused here instead, like every reserved name. */
+const noProtoKey = z.custom<Record<string, unknown>>((v) => typeof v !== 'object' || v === null || !Object.hasOwn(v, '__proto__'), 'label names starting with __ are reserved');
+export const LabelsSchema = noProtoKey.pipe(z.record(labelName, z.string().max(256)).refine((l) => Object.keys(l).length <= 32, 'at most 32 labels'));
 export type Labels = z.infer<typeof LabelsSchema>;
 
 // ---- registration and liveness ------------------------------------------------------------

@@ -22,3 +22,4 @@ export * from './tenancy-events';
 export * from './events';
 export * from './topology';
 export * from './agent-protocol';
+export * from './json-depth';

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CAPABILITY_PATTERN, PRIORITIES, TASK_STATUSES } from './subjects';
 import { ERROR_CLASSES } from './resilience-classes';
+import { boundedJson } from './json-depth';
 
 /**
  * `agent`: registers agents (agent protocol v1, docs/agent-protocol.md). Only keys of the system
@@ -30,11 +31,11 @@ export const TenantIdSchema = id('tenantId');
 
 export const SubmitTaskRequestSchema = z.object({
   capability: CapabilitySchema,
-  input: jsonValue.optional().transform((v) => (v === undefined ? null : v)),
+  input: boundedJson.optional().transform((v) => (v === undefined ? null : v)),
   priority: z.enum(PRIORITIES).default('normal'),
   timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).default(30_000),
   wait: z.boolean().default(false),
-  metadata: z.record(z.string().max(128), jsonValue).default({}),
+  metadata: z.record(z.string().max(128), boundedJson).default({}),
 });
 export type SubmitTaskRequest = z.infer<typeof SubmitTaskRequestSchema>;
 

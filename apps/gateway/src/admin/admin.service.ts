@@ -61,14 +61,14 @@ export class AdminService {
 
   rotateKey(id: string, body: unknown) {
     const { id: keyId } = validate(KeyIdRequestSchema, { id });
-    return this.bus.request(AuthEndpoints.rotateKey, { id: keyId, ...validate(RotateKeyBodySchema, body ?? {}) });
+    return this.bus.request(AuthEndpoints.rotateKey, { id: keyId, ...validate(RotateKeyBodySchema, body === undefined ? {} : body) });
   }
 
   /** Key → access token. The credential (already authenticated) must be an API key: a token cannot mint tokens. */
   issueToken(authorization: string | undefined, body: unknown) {
     const credential = parseBearer(authorization);
     if (looksLikeJwt(credential)) throw new InvalidCredentialsError('An API key is required to obtain an access token');
-    return this.bus.request(AuthEndpoints.issueToken, { credential, ...validate(TokenBodySchema, body ?? {}) });
+    return this.bus.request(AuthEndpoints.issueToken, { credential, ...validate(TokenBodySchema, body === undefined ? {} : body) });
   }
 
   securityReport(query: z.output<typeof SecurityReportQuerySchema>) {

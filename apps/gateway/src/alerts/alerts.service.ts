@@ -46,7 +46,7 @@ export class AlertsService {
 
   ack(p: Principal, fingerprint: string, body: unknown) {
     const { fingerprint: fp } = validate(FingerprintSchema, { fingerprint });
-    const b = validate(AckBodySchema, body ?? {});
+    const b = validate(AckBodySchema, body === undefined ? {} : body);
     return this.bus.request(AlertingEndpoints.ackAlert, { fingerprint: fp, by: who(p), expiresInMs: b.expiresInMs, comment: b.comment });
   }
 

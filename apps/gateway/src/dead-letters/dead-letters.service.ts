@@ -35,7 +35,7 @@ export class DeadLettersService {
 
   redrive(p: Principal, id: string, body: unknown) {
     const deadLetterId = this.id(id);
-    const b = validate(RedriveBodySchema, body ?? {});
+    const b = validate(RedriveBodySchema, body === undefined ? {} : body);
     const edited = body !== null && typeof body === 'object' && Object.prototype.hasOwnProperty.call(body, 'input');
     return this.bus.request(ResilienceEndpoints.redriveDeadLetter, {
       id: deadLetterId,

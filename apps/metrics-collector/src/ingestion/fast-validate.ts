@@ -6,10 +6,10 @@
  * and produces the same output (unknown fields dropped, defaults filled); the spec checks
  * both on a corpus of good and bad payloads.
  */
-import { AgentIdSchema, type Heartbeat, HeartbeatSchema, type Labels, type MetricBatch, MetricSampleSchema, type MetricSample } from '@sb/contracts';
+import { AgentIdSchema, type Heartbeat, LABEL_NAME_PATTERN, HeartbeatSchema, type Labels, type MetricBatch, MetricSampleSchema, type MetricSample } from '@sb/contracts';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,127}$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
+
 const CACHE_LIMIT = 50_000;
 
 /** Strings already checked against a pattern (names repeat endlessly; the check need not). */
@@ -26,7 +26,7 @@ class Checked {
   }
 }
 const metricNames = new Checked((s) => METRIC_NAME.test(s));
-const labelNames = new Checked((s) => LABEL_NAME.test(s) && s !== '__proto__');
+const labelNames = new Checked((s) => LABEL_NAME_PATTERN.test(s));
 const agentIds = new Checked((s) => AgentIdSchema.safeParse(s).success);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
