@@ -99,7 +99,7 @@ describe('alerting service', () => {
 
   it('turns a down agent into exactly one stored AgentDown event, and acks it', async () => {
     const jsm = await jetstreamManager(nc);
-    const storedBefore = (await jsm.streams.info(n.alerting.stream)).state.messages;
+    const lastSeqBefore = (await jsm.streams.info(n.alerting.stream)).state.last_seq;
     const events = collectMessages<AlertEvent>(nc, n.alerts.all, { filter: (m) => m.data.name === 'AgentDown' });
     await events.ready;
     const down = { agentId: 'w-7', state: 'down', reason: 'missed_heartbeats', at: new Date().toISOString(), lastHeartbeatAt: null, host: 'h9', capabilities: ['echo'], labels: {} };
@@ -121,8 +121,15 @@ describe('alerting service', () => {
     nc.publish(n.agents.left('w-7'), enc.encode(JSON.stringify({ ...down, state: 'left', reason: 'deregistered' })));
     await events.waitForCount(3);
     expect(events.messages[2].subject).toBe(n.alerts.event('critical', 'resolved'));
-    const stream = await jsm.streams.info(n.alerting.stream);
-    expect(stream.state.messages - storedBefore).toBe(3); // firing, acknowledged, resolved: kept for replay
+    // Stored for replay: firing, acknowledged, resolved. Only this alert's are counted (an earlier test's alert may resolve meanwhile).
+    const lastSeq = (await jsm.streams.info(n.alerting.stream)).state.last_seq;
+    const stored: AlertEvent[] = [];
+    for (let seq = lastSeqBefore + 1; seq <= lastSeq; seq++) {
+      const m = await jsm.streams.getMessage(n.alerting.stream, { seq }).catch(() => null);
+      const e = m ? (JSON.parse(new TextDecoder().decode(m.data)) as AlertEvent) : undefined;
+      if (e?.name === 'AgentDown' && e.labels.agent === 'w-7') stored.push(e);
+    }
+    expect(stored.map((e) => e.state)).toEqual(['firing', 'acknowledged', 'resolved']);
     expect(events.messages.filter((m) => m.subject.endsWith('.firing'))).toHaveLength(1);
     await events.stop();
     // The malformed down event was counted by input, and by the transport as a refused event of that subject.
