@@ -2,6 +2,7 @@
  * Bad input on every public subject and route gets a structured error, stores nothing, and
  * leaves every service healthy.
  */
+import { connect as connectTcp } from 'node:net';
 import { type Fleet, startFleet } from './support/fleet';
 import { http, tenantWithKey } from './support/http';
 import { natsRequest } from './support/nats-client';
@@ -93,6 +94,32 @@ describe('malformed input', () => {
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject(errorShape);
     expect(r.body.error.code).toBe('REQUEST.INVALID');
+  });
+
+  /** One request written byte for byte on a socket (what fetch would refuse to send); the status line and the JSON body. */
+  async function rawHttp(requestHead: string): Promise<{ status: number; body: any }> {
+    const { hostname: host, port } = new URL(fleet.httpUrl);
+    const text = await new Promise<string>((resolve, reject) => {
+      const sock = connectTcp({ host, port: Number(port) }, () => sock.end(Buffer.from(`${requestHead}\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 'latin1')));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString('utf8')));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    const [head, ...rest] = text.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) };
+  }
+
+  it.each([
+    ['bad percent-encoding in the path', `GET /v1/tasks/%E0%A4%A HTTP/1.1`, 400, 'REQUEST.INVALID'],
+    ['a path id over the length limit', `GET /v1/tasks/${'t'.repeat(300)} HTTP/1.1`, 414, 'REQUEST.TOO_LARGE'],
+    ['raw non-ASCII bytes in the request line', `GET /v1/tasks/\u00ff\u00fe HTTP/1.1`, 400, 'REQUEST.MALFORMED'],
+  ])('HTTP %s: answered in the contract shape, not the framework\'s', async (_name, head, status, code) => {
+    const r = await rawHttp(head);
+    expect(r.status).toBe(status);
+    expect(r.body).toMatchObject(errorShape);
+    expect(r.body.error.code).toBe(code);
+    expect(JSON.stringify(r.body)).not.toContain('FST_ERR');
   });
 
   it('admin input is validated too, and unknown fields are refused', async () => {

@@ -7,13 +7,26 @@ import 'reflect-metadata';
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpErrorFilter } from './http-error.filter';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { type AppLogger, createLogger } from './logger';
 import { ServiceMetrics } from './metrics';
 import { TRANSPORT_STRATEGY } from './tokens';
 import { exitOnConfigError } from '@sb/config';
+
+/** Fastify's own URL errors (before routing), as the contract's: status and message. */
+const FRAMEWORK_URL_ERRORS: Record<string, [number, string]> = {
+  FST_ERR_BAD_URL: [400, 'The URL is not valid: bad percent-encoding or characters'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'A path parameter is too long'],
+};
+
+function errorBody(code: string, message: string, retryable = false): string {
+  return JSON.stringify({ error: { code, message, retryable } });
+}
 
 export interface ServiceBootOptions {
   service: string;
@@ -28,7 +41,23 @@ export interface ServiceBootOptions {
 
 export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app: NestFastifyApplication; logger: AppLogger }> {
   const logger = opts.logger ?? createLogger(opts.service, opts.config.LOG_LEVEL);
-  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024, logger: false, return503OnClosing: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    logger: false,
+    return503OnClosing: true,
+    // Errors Fastify raises before any route runs leave in the contract's shape too.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const [status, message] = FRAMEWORK_URL_ERRORS[err.code] ?? [400, 'The request is invalid'];
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(status === 414 ? 'REQUEST.TOO_LARGE' : 'REQUEST.INVALID', message));
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+      const [status, code, message] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'REQUEST.TIMEOUT', 'The request took too long to arrive'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'REQUEST.TOO_LARGE', 'The request headers are too large'] : [400, 'REQUEST.MALFORMED', 'The request is not valid HTTP'];
+      const body = errorBody(code, message, status === 408);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module(logger), adapter, {
     // Nest's own logs are held until nestjs-pino's logger (from ObservabilityModule) takes them.
     bufferLogs: true,
