@@ -15,13 +15,11 @@ import { packageVersion } from './package-version';
 @Injectable()
 export class AgentHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private runner?: Runner;
-  private registeredNow!: () => void;
-  private notRegistered!: (err: unknown) => void;
-  /** Resolves once the worker is registered and taking tasks. */
-  readonly ready = new Promise<void>((resolve, reject) => {
-    this.registeredNow = resolve;
-    this.notRegistered = reject;
-  });
+
+  /** Resolves once the worker is registered and taking tasks (the runner's own `ready`). */
+  get ready(): Promise<void> {
+    return this.runner?.ready ?? Promise.reject(new Error('the agent worker has not started'));
+  }
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: WorkerConfig,
@@ -65,12 +63,10 @@ export class AgentHost implements OnApplicationBootstrap, BeforeApplicationShutd
     void runner.ready.then(
       () => {
         registered = true;
-        this.registeredNow();
         this.logger.info({ workerId: runner.agentId, agents: agents.map((a) => a.name), concurrency: c.WORKER_CONCURRENCY }, 'worker taking tasks');
       },
-      (err: unknown) => this.notRegistered(err),
+      () => undefined, // stopped before it registered
     );
-    this.ready.catch(() => undefined);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
