@@ -35,7 +35,7 @@ module.exports = {
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/tools/**/*.spec.ts'] },
     { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.int-spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/packages/[^/]+/dist/'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts', '<rootDir>/test/security/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
     // Kills and restarts under load on test-owned servers (test/chaos); CHAOS_LONG=1 (npm run chaos) for the long form.
     { ...base, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],

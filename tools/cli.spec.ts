@@ -17,23 +17,23 @@ describe('sb CLI', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('generates the manifests of a spec into --out', () => {
-    expect(main(['manifests', join(__dirname, '../deploy/fleet.yaml'), '--out', dir])).toBe(0);
+  it('generates the manifests of a spec into --out', async () => {
+    expect(await main(['manifests', join(__dirname, '../deploy/fleet.yaml'), '--out', dir])).toBe(0);
     expect(stdout.mock.calls.join('')).toMatch(/^wrote 22 files to /);
     expect(readFileSync(join(dir, 'kubernetes/00-namespace.yaml'), 'utf8')).toContain('kind: Namespace');
   });
 
-  it('exits 65 naming the bad field of an invalid spec', () => {
+  it('exits 65 naming the bad field of an invalid spec', async () => {
     const bad = join(dir, 'fleet.yaml');
     writeFileSync(bad, readFileSync(join(__dirname, '../deploy/fleet.yaml'), 'utf8').replace('jetstreamReplicas: 3', 'jetstreamReplicas: many'));
-    expect(main(['manifests', bad, '--out', dir])).toBe(65);
+    expect(await main(['manifests', bad, '--out', dir])).toBe(65);
     expect(stderr.mock.calls.join('')).toMatch(/spec\.jetstreamReplicas: /);
   });
 
-  it('exits 64 on usage errors and 66 on a missing file', () => {
-    expect(main(['manifests'])).toBe(64);
-    expect(main(['manifests', 'a.yaml', '--bogus'])).toBe(64);
-    expect(main(['deploy'])).toBe(64);
-    expect(main(['manifests', join(dir, 'missing.yaml')])).toBe(66);
+  it('exits 64 on usage errors and 66 on a missing file', async () => {
+    expect(await main(['manifests'])).toBe(64);
+    expect(await main(['manifests', 'a.yaml', '--bogus'])).toBe(64);
+    expect(await main(['deploy'])).toBe(64);
+    expect(await main(['manifests', join(dir, 'missing.yaml')])).toBe(66);
   });
 });

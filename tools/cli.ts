@@ -3,6 +3,7 @@
  * `sb`: the Switchboard project CLI.
  *
  *   sb manifests <fleet.yaml> [--out <dir>]   generate Kubernetes, Prometheus and Grafana files
+ *   sb nats init --out <dir> [...]            make the deployment's NATS keys and credentials (nats-init.ts)
  *
  * Also `npm run manifests -- deploy/fleet.yaml --out deploy/generated`.
  */
@@ -11,8 +12,10 @@ import { basename } from 'node:path';
 import { FleetSpecError, parseFleetSpec } from './manifests/fleet-spec.loader';
 import { generateManifests } from './manifests/manifest.generator';
 import { writeManifests } from './manifests/manifest.writer';
+import { NATS_INIT_USAGE, NatsSecurityFileError, runNatsInit } from './nats-init';
+import { UsageError } from './usage-error';
 
-const USAGE = 'usage: sb manifests <fleet.yaml> [--out <dir>]   (default --out deploy/generated)';
+const USAGE = `usage: sb manifests <fleet.yaml> [--out <dir>]   (default --out deploy/generated)\n${NATS_INIT_USAGE}`;
 
 export function runManifests(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): number {
   let specPath: string | undefined;
@@ -36,16 +39,19 @@ export function runManifests(args: string[], out: (s: string) => void = (s) => p
   return 0;
 }
 
-class UsageError extends Error {}
-
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'manifests') return runManifests(rest);
+    if (command === 'nats') {
+      const [sub, ...natsArgs] = rest;
+      if (sub !== 'init') throw new UsageError(sub === undefined ? 'nats: missing the subcommand (init)' : `unknown command nats ${sub}`);
+      return await runNatsInit(natsArgs);
+    }
     process.stderr.write(command === undefined || command === '--help' || command === '-h' ? `${USAGE}\n` : `sb: unknown command ${command}\n${USAGE}\n`);
     return command === undefined || command === '--help' || command === '-h' ? 0 : 64;
   } catch (e) {
-    if (e instanceof FleetSpecError) {
+    if (e instanceof FleetSpecError || e instanceof NatsSecurityFileError) {
       process.stderr.write(`sb: ${e.message}\n`);
       return 65; // EX_DATAERR
     }
@@ -62,4 +68,8 @@ export function main(argv: string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,7 @@ type config struct {
 	capabilities []string
 	concurrency  int
 	credentials  string
+	natsCreds    string // a .creds file (POST /v1/nats/credentials, role agent); empty: a server without auth
 	heartbeat    time.Duration
 }
 
@@ -80,6 +82,7 @@ func loadConfig() (config, error) {
 		prefix:      envOr("SB_PREFIX", "sb"),
 		agentID:     envOr("AGENT_ID", defaultAgentID()),
 		credentials: envOr("SB_AGENT_KEY", strings.TrimSpace(os.Getenv("AGENT_CREDENTIALS"))),
+		natsCreds:   strings.TrimSpace(os.Getenv("NATS_CREDS")),
 	}
 	for _, c := range strings.Split(envOr("AGENT_CAPABILITIES", "go-echo"), ",") {
 		if c = strings.TrimSpace(c); c != "" {
@@ -657,12 +660,52 @@ func main() {
 	os.Exit(run(cfg))
 }
 
+// inboxPrefixOfCreds: the private inbox prefix a Switchboard NATS user may receive replies on,
+// `_INBOX_<user public key>` (the user JWT's `sub`).
+func inboxPrefixOfCreds(file string) (string, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	m := credsJWT.FindSubmatch(raw)
+	if m == nil {
+		return "", errors.New("not a NATS .creds file (no user JWT block)")
+	}
+	parts := strings.Split(string(m[1]), ".")
+	if len(parts) != 3 {
+		return "", errors.New("the user JWT is malformed")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", err
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || !strings.HasPrefix(claims.Sub, "U") {
+		return "", errors.New("the user JWT names no user key")
+	}
+	return "_INBOX_" + claims.Sub, nil
+}
+
+var credsJWT = regexp.MustCompile(`-----BEGIN NATS USER JWT-----\s*([A-Za-z0-9_\-.]+)\s*-+END NATS USER JWT-+`)
+
 func run(cfg config) int {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 
 	closed := make(chan struct{})
-	nc, err := nats.Connect(cfg.natsURL,
+	var auth []nats.Option
+	if cfg.natsCreds != "" {
+		inbox, err := inboxPrefixOfCreds(cfg.natsCreds)
+		if err != nil {
+			logEvent("error", "cannot read NATS_CREDS", "err", err)
+			return 1
+		}
+		// Switchboard's NATS users may receive replies only under their own inbox prefix.
+		auth = append(auth, nats.UserCredentials(cfg.natsCreds), nats.CustomInboxPrefix(inbox))
+	}
+	nc, err := nats.Connect(cfg.natsURL, append(auth,
 		nats.Name("switchboard-go-agent "+cfg.agentID),
 		nats.MaxReconnects(-1), // reconnect forever...
 		nats.ReconnectWait(250*time.Millisecond),
@@ -674,7 +717,7 @@ func run(cfg config) int {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { logEvent("info", "reconnected to NATS", "url", c.ConnectedUrl()) }),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	)
+	)...)
 	if err != nil {
 		logEvent("error", "cannot connect to NATS", "url", cfg.natsURL, "err", err)
 		return 1

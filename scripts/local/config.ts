@@ -16,7 +16,7 @@ export interface LauncherConfig {
   stopGraceMs: number;
 }
 
-const USAGE = 'usage: npm start [-- --demo-only-exit]   (env: NATS_URL, REDIS_URL, SB_BOOTSTRAP_ADMIN_KEY, SB_BOOTSTRAP_AGENT_KEY, SB_START_EXIT_AFTER_DEMO=1)';
+const USAGE = 'usage: npm start [-- --demo-only-exit]   (env: NATS_URL, REDIS_URL, SB_BOOTSTRAP_ADMIN_KEY, SB_BOOTSTRAP_AGENT_KEY, SB_KEK_FILE, SB_START_EXIT_AFTER_DEMO=1)';
 
 export function parseLauncherConfig(argv: string[], env: NodeJS.ProcessEnv, fromDir: string): LauncherConfig {
   let exitAfterDemo = env.SB_START_EXIT_AFTER_DEMO === '1' || env.SB_START_EXIT_AFTER_DEMO === 'true';

@@ -22,6 +22,8 @@ export interface Infra {
   redisUrl: string;
   /** Servers this launcher started (to stop on shutdown). */
   started: ServerHandle[];
+  /** The launcher started nats-server itself, in operator mode (NATS auth on). */
+  natsSecured: boolean;
 }
 
 interface Want {
@@ -31,7 +33,8 @@ interface Want {
   binary: 'nats-server' | 'redis-server';
 }
 
-export async function ensureInfra(natsUrl: string, redisUrl: string, dataDir: string, out: Output): Promise<Infra> {
+/** `natsConf`: the operator-mode configuration a nats-server this launcher starts runs with. */
+export async function ensureInfra(natsUrl: string, redisUrl: string, dataDir: string, out: Output, natsConf?: string): Promise<Infra> {
   const wants: Want[] = [
     { kind: 'nats', env: 'NATS_URL', url: natsUrl, binary: 'nats-server' },
     { kind: 'redis', env: 'REDIS_URL', url: redisUrl, binary: 'redis-server' },
@@ -75,7 +78,7 @@ export async function ensureInfra(natsUrl: string, redisUrl: string, dataDir: st
         const common = { port, detached: true, onOutput, stopGraceMs: 10_000, readyTimeoutMs: 20_000 };
         const handle =
           w.kind === 'nats'
-            ? await startNatsServer({ ...common, storeDir: dir, jetstream: true })
+            ? await startNatsServer({ ...common, storeDir: dir, jetstream: true, extraArgs: natsConf ? ['-c', natsConf] : [] })
             : await startRedisServer({ ...common, dir });
         started.push(handle);
       }),
@@ -84,5 +87,7 @@ export async function ensureInfra(natsUrl: string, redisUrl: string, dataDir: st
     await Promise.all(started.map((s) => s.stop()));
     throw err;
   }
-  return { natsUrl, redisUrl, started };
+  const natsSecured = Boolean(natsConf) && started.some((s) => s.kind === 'nats');
+  if (!natsSecured) out.warn(`NATS at ${natsUrl} was already running: services connect to it as it is configured (npm start secures only a nats-server it starts itself)`);
+  return { natsUrl, redisUrl, started, natsSecured };
 }

@@ -11,19 +11,24 @@ import type { Output } from './output';
 export interface ServiceSpec {
   name: string;
   port: number;
-  /** 1 starts (and becomes ready) before 2. */
-  group: 1 | 2;
+  /** Where its health and metrics are when not on `port` (the gateway's OPS_PORT). */
+  opsPort?: number;
+  /**
+   * 1 starts (and becomes ready) before 2, 2 before 3. Workers come last: through the agents'
+   * NATS account a take to a gateway not yet up gets no "no responders", it waits out its timeout.
+   */
+  group: 1 | 2 | 3;
   restartOnCrash?: boolean;
 }
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'auth', port: 8081, group: 1 },
   { name: 'tenancy', port: 8082, group: 1 },
-  { name: 'gateway', port: 8080, group: 2 },
+  { name: 'gateway', port: 8080, opsPort: 8090, group: 2 },
   { name: 'metrics-collector', port: 8083, group: 1 },
   { name: 'alerting', port: 8084, group: 2 },
   { name: 'recovery', port: 8085, group: 2 },
-  { name: 'agent-worker', port: 8086, group: 2, restartOnCrash: true },
+  { name: 'agent-worker', port: 8086, group: 3, restartOnCrash: true },
 ];
 
 export function entryFor(appsDir: string, name: string): string {
@@ -42,7 +47,11 @@ export interface ServiceContext {
   adminKey: string;
   /** Auth's bootstrap agent key, and the workers' key to register with. */
   agentKey: string;
+  /** Auth's key-encryption key setting (SB_KEK_FILE, or SB_KEK): auth's alone. */
+  kekEnv: Record<string, string>;
   out: Output;
+  /** NATS credentials per service (the launcher's nats-server runs in operator mode); absent: no NATS auth. */
+  nats?: { credsFile(service: string): string; authSecretsFile: string };
   /** A crash-looping service hit its restart budget: it is left stopped and this is called (raise an alert). */
   onGiveUp?: (service: string, crashes: number, windowMs: number) => void;
 }
@@ -86,11 +95,20 @@ export class ServiceRunner {
       REDIS_URL: ctx.redisUrl,
       HTTP_PORT: String(spec.port),
     };
+    if (spec.opsPort !== undefined) env.OPS_PORT = String(spec.opsPort);
     // Each key goes to the service that needs it, and nowhere else.
     delete env.SB_BOOTSTRAP_ADMIN_KEY;
     delete env.SB_BOOTSTRAP_AGENT_KEY;
     delete env.SB_AGENT_KEY;
-    if (spec.name === 'auth') Object.assign(env, { SB_BOOTSTRAP_ADMIN_KEY: ctx.adminKey, SB_BOOTSTRAP_AGENT_KEY: ctx.agentKey });
+    delete env.SB_KEK;
+    delete env.SB_KEK_FILE;
+    delete env.NATS_CREDS;
+    delete env.SB_NATS_AUTH_FILE;
+    if (ctx.nats) {
+      env.NATS_CREDS = ctx.nats.credsFile(spec.name);
+      if (spec.name === 'auth') env.SB_NATS_AUTH_FILE = ctx.nats.authSecretsFile;
+    }
+    if (spec.name === 'auth') Object.assign(env, { SB_BOOTSTRAP_ADMIN_KEY: ctx.adminKey, SB_BOOTSTRAP_AGENT_KEY: ctx.agentKey }, ctx.kekEnv);
     if (spec.name === 'agent-worker') env.SB_AGENT_KEY = ctx.agentKey;
     // Recovery restarts a worker that stopped heartbeating through this launcher (local-runtime.ts).
     if (spec.name === 'recovery') env.RECOVERY_RUNTIME ??= 'local';

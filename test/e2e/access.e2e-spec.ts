@@ -53,10 +53,10 @@ describe('access', () => {
   });
 
   it('reports NATS and Redis in readiness, and serves metrics and the OpenAPI document', async () => {
-    const ready = await http(fleet.httpUrl, 'GET', '/health/ready');
+    const ready = await http(fleet.opsUrl, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details).toMatchObject({ nats: { status: 'up' }, redis: { status: 'up' } });
-    const metrics = await fetch(`${fleet.httpUrl}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${fleet.opsUrl}/metrics`).then((r) => r.text());
     expect(metrics).toContain('process_resident_memory_bytes');
     expect(metrics).toMatch(/sb_requests_total\{[^}]*endpoint="POST \/v1\/tasks"/);
     const doc = await http(fleet.httpUrl, 'GET', '/openapi.json');

@@ -113,6 +113,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
     ({ key, tenantId } = await tenantWithKey(fleet.httpUrl, fleet.adminKey));
     runner = await runAgents({
       nats: { servers: fleet.env.NATS_URL },
+      natsCreds: fleet.agentCreds,
       prefix: fleet.prefix,
       credentials: fleet.agentKey,
       agentId: 'sdk-main',
@@ -200,6 +201,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
     const inHandler = latch<{ taskId: string; signal: AbortSignal }>();
     const stopper = await runAgents({
       nats: { servers: fleet.env.NATS_URL },
+      natsCreds: fleet.agentCreds,
       prefix: fleet.prefix,
       credentials: fleet.agentKey,
       agentId: 'sdk-stopper',
@@ -263,7 +265,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
             return { blocked: true, deliveryCount: task.deliveryCount };
           },
         });
-        runAgents({ nats: { servers: w.natsUrl }, prefix: w.prefix, credentials: w.agentKey, agentId: w.agentId, agents: [blocker], heartbeatMs: w.heartbeatMs, heartbeatThread: w.heartbeatThread, takeWaitMs: 1000, logger, handleSignals: false })
+        runAgents({ nats: { servers: w.natsUrl }, natsCreds: w.natsCreds, prefix: w.prefix, credentials: w.agentKey, agentId: w.agentId, agents: [blocker], heartbeatMs: w.heartbeatMs, heartbeatThread: w.heartbeatThread, takeWaitMs: 1000, logger, handleSignals: false })
           .then(async (runner) => {
             await runner.ready;
             parentPort.postMessage({ type: 'ready', heartbeatMode: runner.heartbeatMode });
@@ -271,7 +273,7 @@ describe('agent SDK (TypeScript) in a fleet', () => {
           })
           .catch((err) => parentPort.postMessage({ type: 'log', line: 'error ' + err.message }));
       `;
-      const worker = new Worker(code, { eval: true, workerData: { sdk: BUILT_SDK, natsUrl: testEnv().natsUrl, prefix: fleet.prefix, agentKey: fleet.agentKey, agentId, ...opts } });
+      const worker = new Worker(code, { eval: true, workerData: { sdk: BUILT_SDK, natsUrl: fleet.env.NATS_URL, natsCreds: fleet.agentCreds, prefix: fleet.prefix, agentKey: fleet.agentKey, agentId, ...opts } });
       const messages: any[] = [];
       const waiters = new Set<() => void>();
       worker.on('message', (m) => {

@@ -30,8 +30,10 @@ describe('agent down → alert', () => {
   it('raises exactly one AgentDown for a killed worker, none for a graceful leave, and resolves on return', async () => {
     fleet = await startFleet({ workers: 0, collectorEnv: false });
     const n = names(fleet.prefix);
-    await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...fleet.env, LIVENESS_SWEEP_MS: '50' }), l));
-    await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...fleet.env, ALERTING_TICK_MS: '200' }), l));
+    const collectorEnv = await fleet.envFor('metrics-collector');
+    const alertingEnv = await fleet.envFor('alerting');
+    await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...collectorEnv, LIVENESS_SWEEP_MS: '50' }), l));
+    await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...alertingEnv, ALERTING_TICK_MS: '200' }), l));
     const alerts = collectMessages<AlertEvent>(fleet.nc, n.alerts.all, { filter: (m) => m.data.name === 'AgentDown' });
     await alerts.ready;
     const workerEnv = { AGENT_HEARTBEAT_MS: '250', AGENT_METRICS_MS: '300', WORKER_CONCURRENCY: '2' };

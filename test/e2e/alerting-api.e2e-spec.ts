@@ -10,7 +10,7 @@ import { eventually, waitForMessage } from '@sb/testing';
 import { alertingModule } from '../../apps/alerting/src/alerting.module';
 import { loadAlertingConfig } from '../../apps/alerting/src/config';
 import { type Fleet, startFleet } from './support/fleet';
-import { http, tenantWithKey } from './support/http';
+import { http, operatorKey } from './support/http';
 
 jest.setTimeout(60_000);
 const enc = new TextEncoder();
@@ -23,15 +23,16 @@ describe('alerting API', () => {
 
   beforeAll(async () => {
     fleet = await startFleet({ workers: 0 });
+    const alertingEnv = await fleet.envFor('alerting');
     const { app } = await createServiceApp({
       service: 'alerting',
       config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 2_000 },
-      module: () => alertingModule(loadAlertingConfig({ ...fleet.env, ALERTING_TICK_MS: '200' }), createLogger('alerting', 'warn')),
+      module: () => alertingModule(loadAlertingConfig({ ...alertingEnv, ALERTING_TICK_MS: '200' }), createLogger('alerting', 'warn')),
     });
     await app.init();
     alerting = app;
-    reader = (await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['alerts:read'])).key;
-    writer = (await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['alerts:read', 'alerts:write'])).key;
+    reader = await operatorKey(fleet.httpUrl, fleet.adminKey, ['alerts:read']);
+    writer = await operatorKey(fleet.httpUrl, fleet.adminKey, ['alerts:read', 'alerts:write']);
   });
   afterAll(async () => {
     await alerting?.close();

@@ -7,7 +7,7 @@ import { eventually } from '@sb/testing';
 import { alertingModule } from '../../apps/alerting/src/alerting.module';
 import { loadAlertingConfig } from '../../apps/alerting/src/config';
 import { type Fleet, startFleet } from './support/fleet';
-import { http, tenantWithKey } from './support/http';
+import { http, operatorKey, tenantWithKey } from './support/http';
 
 jest.setTimeout(60_000);
 
@@ -20,7 +20,7 @@ describe('notification channels API', () => {
 
   beforeAll(async () => {
     fleet = await startFleet({ workers: 0 });
-    const env = { ...fleet.env, NOTIFY_BACKOFF_BASE_MS: '100' };
+    const env = { ...(await fleet.envFor('alerting')), NOTIFY_BACKOFF_BASE_MS: '100', ALERTING_WEBHOOK_ALLOW: '127.0.0.1' };
     const { app } = await createServiceApp({
       service: 'alerting',
       config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 2000 },
@@ -49,7 +49,7 @@ describe('notification channels API', () => {
   const api = (method: string, path: string, opts: { key?: string; body?: unknown } = {}) => http(fleet.httpUrl, method, `/v1/notification-channels${path}`, opts);
 
   it('needs admin to write and alerts:read to read', async () => {
-    const reader = await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['alerts:read']);
+    const reader = { key: await operatorKey(fleet.httpUrl, fleet.adminKey, ['alerts:read']) };
     const other = await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['tasks:read']);
     const body = { type: 'webhook', name: 'w', url: `${receiverUrl}/hook` };
     expect((await api('GET', '')).status).toBe(401);
@@ -76,7 +76,11 @@ describe('notification channels API', () => {
     ]) {
       expect(await api('POST', '', { key: fleet.adminKey, body })).toMatchObject({ status: 400, body: { error: { code: 'REQUEST.INVALID' } } });
     }
+    // The SSRF guard: a literal non-public address outside ALERTING_WEBHOOK_ALLOW (here 127.0.0.1 only) is refused when saved.
+    const metadata = await api('POST', '', { key: fleet.adminKey, body: { type: 'webhook', name: 'w', url: 'http://169.254.169.254/latest/meta-data/' } });
+    expect(metadata).toMatchObject({ status: 400, body: { error: { code: 'REQUEST.INVALID', details: { issues: [{ path: 'url', message: expect.stringContaining('link-local') }] } } } });
     const c = await api('POST', '', { key: fleet.adminKey, body: { type: 'webhook', name: 'w', url: 'http://x/y' } });
+    expect((await api('PATCH', `/${c.body.id}`, { key: fleet.adminKey, body: { url: 'http://[::ffff:10.0.0.1]:6379/' } })).body.error.details.issues[0].path).toBe('patch.url');
     expect((await api('PATCH', `/${c.body.id}`, { key: fleet.adminKey, body: { type: 'slack' } })).status).toBe(400);
     expect((await api('PATCH', `/${c.body.id}`, { key: fleet.adminKey, body: { url: 'ftp://x' } })).body.error.details.issues[0].path).toBe('url');
     expect((await api('GET', '/ch_missing', { key: fleet.adminKey })).status).toBe(404);

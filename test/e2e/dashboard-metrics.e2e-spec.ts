@@ -57,8 +57,10 @@ describe('dashboards and alert rules against live scrapes of every service', () 
   beforeAll(async () => {
     fleet = await startFleet({ workers: 0, collectorEnv: false, workerEnv: { WORKER_AGENTS: 'echo', ...TELEMETRY } });
     const n = names(fleet.prefix);
-    const collectorUrl = await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...fleet.env, LIVENESS_SWEEP_MS: '50', FLEET_SAMPLES_MS: '500' }), l));
-    const alertingUrl = await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...fleet.env, ALERTING_TICK_MS: '200', NOTIFY_BACKOFF_BASE_MS: '100' }), l));
+    const collectorEnv = await fleet.envFor('metrics-collector');
+    const alertingEnv = await fleet.envFor('alerting');
+    const collectorUrl = await boot('metrics-collector', (l) => metricsCollectorModule(loadMetricsCollectorConfig({ ...collectorEnv, LIVENESS_SWEEP_MS: '50', FLEET_SAMPLES_MS: '500' }), l));
+    const alertingUrl = await boot('alerting', (l) => alertingModule(loadAlertingConfig({ ...alertingEnv, ALERTING_TICK_MS: '200', NOTIFY_BACKOFF_BASE_MS: '100', ALERTING_WEBHOOK_ALLOW: '127.0.0.1' }), l));
     const recoveryUrl = await urlOf(await startRecovery(fleet, {}));
 
     // An agent registers and heartbeats, then runs a task.
@@ -109,7 +111,7 @@ describe('dashboards and alert rules against live scrapes of every service', () 
     await eventually(async () => /^sb_agent_tasks_total\{[^}]*agent="dash-agent"/m.test(await scrape(`${collectorUrl}/metrics/fleet`)), { timeoutMs: 20_000, description: "dash-agent's task counter on /metrics/fleet" });
 
     const targets: Record<string, string> = {
-      gateway: `${fleet.httpUrl}/metrics`,
+      gateway: `${fleet.opsUrl}/metrics`,
       worker: `${workerUrl}/metrics`,
       collector: `${collectorUrl}/metrics`,
       fleet: `${collectorUrl}/metrics/fleet`,

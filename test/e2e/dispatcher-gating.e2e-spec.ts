@@ -28,7 +28,7 @@ describe('dispatcher gating (breakers, tenant slots) through the agent protocol'
   const runners: Runner[] = [];
 
   const run = async (agentId: string, agents: Agent<any, any>[], concurrency = 4) => {
-    const r = await runAgents({ nats: { servers: fleet.env.NATS_URL }, prefix: fleet.prefix, agentId, credentials: fleet.agentKey, agents, concurrency, heartbeatMs: 200, takeWaitMs: 2_000, logger: quiet, handleSignals: false });
+    const r = await runAgents({ nats: { servers: fleet.env.NATS_URL }, natsCreds: fleet.agentCreds, prefix: fleet.prefix, agentId, credentials: fleet.agentKey, agents, concurrency, heartbeatMs: 200, takeWaitMs: 2_000, logger: quiet, handleSignals: false });
     runners.push(r);
     await r.ready;
     return r;

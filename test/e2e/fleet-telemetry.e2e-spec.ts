@@ -14,7 +14,7 @@ import { collectMessages, eventually, waitForMessage } from '@sb/testing';
 import { loadMetricsCollectorConfig } from '../../apps/metrics-collector/src/config';
 import { metricsCollectorModule } from '../../apps/metrics-collector/src/metrics-collector.module';
 import { type Fleet, startFleet } from './support/fleet';
-import { http, tenantWithKey } from './support/http';
+import { http, operatorKey, tenantWithKey } from './support/http';
 import { natsRequest } from './support/nats-client';
 
 jest.setTimeout(90_000);
@@ -25,7 +25,7 @@ describe('fleet telemetry', () => {
   afterAll(() => fleet?.stop());
 
   async function bootCollector(): Promise<INestApplication> {
-    const config = loadMetricsCollectorConfig({ ...fleet.env, LIVENESS_SWEEP_MS: '50' });
+    const config = loadMetricsCollectorConfig({ ...(await fleet.envFor('metrics-collector')), LIVENESS_SWEEP_MS: '50' });
     const { app } = await createServiceApp({ service: 'metrics-collector', config, module: (l) => metricsCollectorModule(config, l), logger: createLogger('metrics-collector', 'warn') });
     await app.listen(0, '127.0.0.1');
     fleet.apps.push(app);
@@ -106,7 +106,7 @@ describe('fleet telemetry', () => {
     expect(anon.status).toBe(401);
     const { key: tasksOnly } = await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['tasks:submit']);
     expect((await http(fleet.httpUrl, 'GET', '/v1/fleet/overview', { key: tasksOnly })).status).toBe(403);
-    const { key: reader } = await tenantWithKey(fleet.httpUrl, fleet.adminKey, ['fleet:read']);
+    const reader = await operatorKey(fleet.httpUrl, fleet.adminKey, ['fleet:read']);
 
     const agents = await http(fleet.httpUrl, 'GET', '/v1/agents', { key: reader });
     expect(agents.status).toBe(200);

@@ -35,6 +35,7 @@ suite(title, () => {
   const CAPABILITIES = 'go-echo,go-sleep,go-fail';
   const agentEnv = (id: string, extra: Record<string, string> = {}) => ({
     NATS_URL: fleet.env.NATS_URL,
+    ...(fleet.agentCredsFile ? { NATS_CREDS: fleet.agentCredsFile } : {}),
     SB_PREFIX: fleet.prefix,
     SB_AGENT_KEY: fleet.agentKey,
     AGENT_ID: id,

@@ -28,10 +28,10 @@ describe('Redis outage', () => {
     const m = await keyFor(fleet.httpUrl, fleet.adminKey, metered);
     const submit = (key: string, body: unknown = { capability: 'echo' }) => http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body });
     expect((await submit(m.key)).status).toBe(202);
-    expect((await http(fleet.httpUrl, 'GET', '/health/ready')).status).toBe(200);
+    expect((await http(fleet.opsUrl, 'GET', '/health/ready')).status).toBe(200);
 
     await redis.stop();
-    await eventually(async () => expect((await http(fleet.httpUrl, 'GET', '/health/ready')).status).toBe(503), { timeoutMs: 10_000 });
+    await eventually(async () => expect((await http(fleet.opsUrl, 'GET', '/health/ready')).status).toBe(503), { timeoutMs: 10_000 });
 
     // In-process: this replica's share of a burst of 6 over 2 replicas is 3.
     const replies = [];
@@ -48,7 +48,7 @@ describe('Redis outage', () => {
     expect(usage.headers.get('retry-after')).toMatch(/^\d+$/);
 
     await redis.restart(); // same port, empty
-    await eventually(async () => expect((await http(fleet.httpUrl, 'GET', '/health/ready')).status).toBe(200), { timeoutMs: 15_000, intervalMs: 100 });
+    await eventually(async () => expect((await http(fleet.opsUrl, 'GET', '/health/ready')).status).toBe(200), { timeoutMs: 15_000, intervalMs: 100 });
     expect((await submit(m.key)).status).toBe(202);
     // Back on Redis: the bucket there is fresh and exact for the whole fleet (6).
     const after = await submit(u.key);

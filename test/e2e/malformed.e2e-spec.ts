@@ -135,7 +135,7 @@ describe('malformed input', () => {
     const list = await http(fleet.httpUrl, 'GET', '/v1/tasks', { key });
     expect(list.status).toBe(200);
     expect(list.body).toEqual([]);
-    const ready = await http(fleet.httpUrl, 'GET', '/health/ready');
+    const ready = await http(fleet.opsUrl, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
     const ok = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'echo', input: 'still fine', wait: true } });
     expect(ok.body.status).toBe('succeeded');

@@ -70,7 +70,7 @@ describe('task events over SSE', () => {
   it('releases the stream when the client goes away', async () => {
     const s = await open('/v1/tasks/events', a.key);
     const gauge = async () => {
-      const m = await fetch(`${fleet.httpUrl}/metrics`).then((x) => x.text());
+      const m = await fetch(`${fleet.opsUrl}/metrics`).then((x) => x.text());
       return Number(/^sb_sse_streams(?:\{[^}]*\})? (\d+)/m.exec(m)?.[1] ?? NaN);
     };
     const before = await gauge();

@@ -116,13 +116,15 @@ describe('tracing', () => {
   it('starts a new trace for a request without traceparent', async () => {
     const { key } = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
     const r = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key, body: { capability: 'echo', input: 2, wait: true } });
-    const trace = await traceOf(key, r.body.taskId);
+    // The submit span ends after the run (it answers with the outcome), so it may be exported last.
+    const withSubmit = (spans: Span[]) => spans.some((s) => s.name === 'task.submit');
+    const trace = await traceOf(key, r.body.taskId, withSubmit);
     expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
     const submit = (trace.spans as Span[]).find((s) => s.name === 'task.submit')!;
     expect(submit).toMatchObject({ parentSpanId: null, kind: 'server' });
     // Over NATS too: the submit span is the trace's root.
     const n = await natsRequest(fleet.nc, `${fleet.prefix}.v1.tasks.submit`, { capability: 'echo', input: 3, wait: true }, { key });
-    const viaNats = await traceOf(key, n.body.taskId);
+    const viaNats = await traceOf(key, n.body.taskId, withSubmit);
     expect(viaNats.traceId).not.toBe(trace.traceId);
     expect((viaNats.spans as Span[]).find((s) => s.name === 'task.submit')).toMatchObject({ parentSpanId: null, kind: 'server', service: 'gateway' });
   });
@@ -151,6 +153,36 @@ describe('tracing', () => {
     expect(gapBefore(runs[1]).durationMs).toBeGreaterThan(0);
     expect(trace.analysis.queuedMs).toBeGreaterThan(0);
     expect(trace.analysis.runningMs).toBeCloseTo(runs[0].durationMs + runs[1].durationMs, 2);
+  });
+
+  it('keeps tenants apart in a shared trace: B submitting with A’s traceparent sees none of A’s spans, nor A any of B’s', async () => {
+    const a = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
+    const b = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
+    const caller = newParent();
+    const headers = { traceparent: traceparent(caller) };
+    const full = (spans: Span[]) => ['gateway', 'auth', 'tenancy'].every((svc) => spans.some((s) => s.service === svc));
+    const ra = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key: a.key, headers, body: { capability: 'echo', input: 'a', wait: true } });
+    const aFirst = await traceOf(a.key, ra.body.taskId, full);
+    // B joins A's trace over HTTP and over NATS, and reads its own task with it too.
+    const rb = await http(fleet.httpUrl, 'POST', '/v1/tasks', { key: b.key, headers, body: { capability: 'echo', input: 'b', wait: true } });
+    const rbNats = await natsRequest(fleet.nc, `${fleet.prefix}.v1.tasks.submit`, { capability: 'echo', input: 'b2', wait: true }, { key: b.key, headers });
+    await natsRequest(fleet.nc, `${fleet.prefix}.v1.tasks.get`, { taskId: rbNats.body.taskId }, { key: b.key, headers });
+    // (B's second submission finds its key and policy cached: no auth or tenancy spans of its own.)
+    const bViews = [await traceOf(b.key, rb.body.taskId, full), await traceOf(b.key, rbNats.body.taskId)];
+    // Every span is in the one trace now; A's view, read again, holds none of B's.
+    const aView = await traceOf(a.key, ra.body.taskId);
+    for (const t of [aView, ...bViews]) expect(t.traceId).toBe(caller.traceId);
+    const idsOf = (t: { spans: Span[] }) => new Set(t.spans.map((s) => s.spanId));
+    const aIds = idsOf(aView);
+    const bIds = new Set(bViews.flatMap((t) => [...idsOf(t)]));
+    expect([...aIds].filter((id) => bIds.has(id))).toEqual([]);
+    expect([...idsOf(aFirst)].filter((id) => !aIds.has(id))).toEqual([]);
+    const taggedTenants = (t: { spans: Span[] }) => new Set(t.spans.map((s) => s.attributes['sb.tenant.id']).filter((v) => v !== undefined));
+    expect(taggedTenants(aView)).toEqual(new Set([a.tenantId]));
+    for (const t of bViews) expect(taggedTenants(t)).toEqual(new Set([b.tenantId]));
+    expect((aView.spans as Span[]).filter((s) => s.name === 'task.run').map((s) => s.attributes['sb.task.id'])).toEqual([ra.body.taskId]);
+    expect(aView.analysis.agents).toHaveLength(1);
+    expectConnected(aView.spans, caller.spanId);
   });
 
   it('answers 404 for another tenant’s task, 401 without a key, 400 for a bad id', async () => {

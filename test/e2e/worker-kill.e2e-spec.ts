@@ -17,7 +17,8 @@ describe('worker killed mid-task', () => {
   afterAll(() => fleet?.stop());
 
   it('loses no accepted task', async () => {
-    fleet = await startFleet({ workers: 0 });
+    // 300 waits on one key at once: above the gateway's default per-key caps on waits and reads, on purpose here.
+    fleet = await startFleet({ workers: 0, gatewayEnv: { WAIT_MAX_PER_KEY: '1000', KEY_READ_BURST: '1000' } });
     const { key, tenantId } = await tenantWithKey(fleet.httpUrl, fleet.adminKey);
     const victim = await fleet.spawnWorker({ WORKER_CONCURRENCY: '4' });
     const running = watchRunning(fleet, tenantId);
@@ -59,6 +60,8 @@ describe('worker killed mid-task', () => {
     await Promise.all([fleet.spawnWorker({ WORKER_CONCURRENCY: '8' }), fleet.spawnWorker({ WORKER_CONCURRENCY: '8' })]);
     const finals = await Promise.all(ids.map((id) => http(fleet.httpUrl, 'GET', `/v1/tasks/${id}/wait?timeoutMs=60000`, { key })));
     await running.stop();
+    const refused = finals.filter((f) => f.status !== 200);
+    expect(refused.map((f) => [f.status, f.body.error])).toEqual([]);
     const neverRan = finals.filter((f) => !(f.body.attempts >= 1));
     expect(neverRan.map((f) => `${f.body.taskId}:${f.body.status}`)).toEqual([]);
     expect(finals.filter((f) => f.body.status !== 'succeeded').map((f) => `${f.body.taskId}:${f.body.status}`)).toEqual([]);

@@ -47,7 +47,7 @@ export function recoveryDashboard(): Dashboard {
       { expr: `histogram_quantile(0.5, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="requeue"}[${RATE}])))`, legendFormat: 'p50' },
       { expr: `histogram_quantile(0.95, sum by (le) (rate(sb_recovery_reclaim_seconds_bucket{phase="requeue"}[${RATE}])))`, legendFormat: 'p95' },
     ] },
-    { title: 'Agent restarts', description: 'Restarts through the runtime adapter: ok, failed, budget_exhausted (recovery stopped and raised an alert).', unit: 'none', targets: [{ expr: `sum by (outcome) (increase(sb_recovery_restarts_total[${RATE}]))`, legendFormat: '{{outcome}}' }] },
+    { title: 'Agent restarts', description: 'Restarts through the runtime adapter: ok, failed, budget_exhausted (recovery stopped and raised an alert), refused (not a worker the runtime knows).', unit: 'none', targets: [{ expr: `sum by (outcome) (increase(sb_recovery_restarts_total[${RATE}]))`, legendFormat: '{{outcome}}' }] },
     { title: 'Breaker states', description: '0 closed, 1 half-open, 2 open; per agent or capability breaker.', unit: 'none', targets: [{ expr: `max by (scope, key) (${onLeader('sb_breaker_state')})`, legendFormat: '{{scope}} {{key}}' }] },
     { title: 'Breaker transitions', description: 'State changes by scope, capability and new state.', unit: 'none', targets: [{ expr: `sum by (scope, capability, to) (increase(sb_breaker_transitions_total[${RATE}]))`, legendFormat: '{{scope}} {{capability}} → {{to}}' }] },
     { title: 'Shed level by capability', description: '0 none, 1 low shed, 2 low and normal shed (high always flows).', unit: 'none', targets: [{ expr: `max by (capability) (${onLeader('sb_shed_level')})`, legendFormat: '{{capability}}' }] },

@@ -10,6 +10,8 @@ import { PLATFORM_TRAITS } from './platform-catalog';
 export const AGENT_KEY_ENV = 'SB_AGENT_KEY';
 /** Variables that hold API keys. */
 const KEY_ENVS = [AGENT_KEY_ENV, 'SB_BOOTSTRAP_ADMIN_KEY', 'SB_BOOTSTRAP_AGENT_KEY'];
+/** A pool worker's identity as the generator sets it (agent id = pod name, registration labels with the pod uid). */
+const RECOVERY_IDENTITY_ENVS = ['WORKER_ID', 'POD_UID', 'WORKER_LABELS'];
 
 export class FleetSpecError extends Error {
   constructor(
@@ -65,6 +67,16 @@ export function parseFleetSpec(text: string, source = 'fleet.yaml'): FleetSpec {
       problems.push(`spec.agentPools[${i}].secrets: agents register with an API key holding the agent scope: add a secret reference named ${AGENT_KEY_ENV}`);
     }
   });
+  // Recovery's Kubernetes adapter acts only on pods of declared pools, identified by the agent id
+  // (the pod name) and the pod uid the worker registers with: a pool must not replace those.
+  if (spec.spec.recoveryRuntime.adapter === 'kubernetes') {
+    if (!spec.spec.agentPools.some((p) => p.enabled)) problems.push('spec.recoveryRuntime.adapter: kubernetes needs at least one enabled agent pool (or use none)');
+    spec.spec.agentPools.forEach((pool, i) => {
+      for (const name of RECOVERY_IDENTITY_ENVS.filter((n) => n in pool.env)) {
+        problems.push(`spec.agentPools[${i}].env.${name}: the generator sets it (recovery identifies a pool's pods by it); remove it`);
+      }
+    });
+  }
   const workloads: Array<[string, Record<string, string>]> = [
     ...PLATFORM_SERVICES.map((n): [string, Record<string, string>] => [`spec.services.${n}`, spec.spec.services[n].env]),
     ...spec.spec.agentPools.map((p, i): [string, Record<string, string>] => [`spec.agentPools[${i}]`, p.env]),

@@ -165,8 +165,9 @@ export const fleetSpecSchema = z.strictObject({
       .optional(),
     /**
      * How recovery acts on dead agents. `kubernetes`: it deletes their pods and scales pool
-     * Deployments (RECOVERY_RUNTIME=kubernetes, a Role on pods and deployments/scale, a mounted
-     * ServiceAccount token, egress to the API server). `none`: the platform replaces processes.
+     * Deployments (RECOVERY_RUNTIME=kubernetes with the enabled pools in RECOVERY_K8S_AGENT_POOLS,
+     * a Role to list/delete pods and patch the pools' deployments/scale, a mounted ServiceAccount
+     * token, egress to the API server). `none`: the platform replaces processes.
      */
     recoveryRuntime: z
       .strictObject({

@@ -4,14 +4,14 @@
  * dashboards in a ConfigMap (picked up by the Grafana sidecar through its label), and for docker
  * compose a plain prometheus.yml plus rules.yml with the same rules.
  */
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1LabelSelector } from '@kubernetes/client-node';
 import type { FleetSpec } from './fleet-spec.schema';
 import { alertRuleGroups } from './alert-rules.builder';
 import type { PrometheusRule, ServiceMonitor } from './crd.types';
 import { allDashboards } from './dashboards.builder';
 import { PART_OF, PLATFORM_TRAITS, WORKER_PORT } from './platform-catalog';
 import { PLATFORM_SERVICES } from './fleet-spec.schema';
-import type { Workload } from './workload.model';
+import { opsPortName, type Workload } from './workload.model';
 
 const partOf = { 'app.kubernetes.io/part-of': PART_OF };
 
@@ -21,7 +21,8 @@ export function extraScrapes(ws: Workload[]): Array<{ job: string; w: Workload; 
 }
 
 /**
- * One ServiceMonitor for every service's /metrics (job = the app name), and one per extra path
+ * One ServiceMonitor for every service's /metrics (job = the app name; the gateway's on its ops
+ * port, in a monitor of its own since no other Service has that port), and one per extra path
  * (the collector's /metrics/fleet, job `metrics-collector-fleet`), so the fleet series never mix
  * with the collector's own and a 404 is never scraped from services without the path.
  */
@@ -32,21 +33,26 @@ export function serviceMonitorsOf(fleet: FleetSpec, ws: Workload[]): ServiceMoni
   const tls = fleet.spec.mesh.istio
     ? { scheme: 'https' as const, tlsConfig: { caFile: '/etc/prom-certs/root-cert.pem', certFile: '/etc/prom-certs/cert-chain.pem', keyFile: '/etc/prom-certs/key.pem', insecureSkipVerify: true } }
     : {};
-  const monitor = (name: string, selector: Record<string, string>, endpoint: ServiceMonitor['spec']['endpoints'][number]): ServiceMonitor => ({
+  const monitor = (name: string, selector: V1LabelSelector, endpoint: ServiceMonitor['spec']['endpoints'][number]): ServiceMonitor => ({
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
     metadata: { name, namespace: fleet.metadata.namespace, labels: { ...partOf, ...m.selectorLabels } },
     spec: {
       jobLabel: 'app.kubernetes.io/name',
-      selector: { matchLabels: selector },
+      selector,
       namespaceSelector: { matchNames: [fleet.metadata.namespace] },
       endpoints: [endpoint],
     },
   });
+  // Services with an ops port (the gateway) are scraped there, by a monitor of their own.
+  const ownOpsPort = ws.filter((w) => w.opsPort !== w.port);
+  const everyService = { matchLabels: { ...partOf, 'app.kubernetes.io/instance': fleet.metadata.name } };
+  const others = ownOpsPort.length ? { ...everyService, matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'NotIn', values: ownOpsPort.map((w) => w.name) }] } : everyService;
   return [
-    monitor('switchboard', { ...partOf, 'app.kubernetes.io/instance': fleet.metadata.name }, { port: 'http', path: '/metrics', interval: m.scrapeInterval, ...tls }),
+    monitor('switchboard', others, { port: 'http', path: '/metrics', interval: m.scrapeInterval, ...tls }),
+    ...ownOpsPort.map((w) => monitor(`${w.name}-ops`, { matchLabels: w.selector }, { port: opsPortName(w), path: '/metrics', interval: m.scrapeInterval, ...tls })),
     ...extraScrapes(ws).map(({ job, w, path }) =>
-      monitor(job, w.selector, { port: 'http', path, interval: m.scrapeInterval, ...tls, relabelings: [{ action: 'replace', targetLabel: 'job', replacement: job }] }),
+      monitor(job, { matchLabels: w.selector }, { port: 'http', path, interval: m.scrapeInterval, ...tls, relabelings: [{ action: 'replace', targetLabel: 'job', replacement: job }] }),
     ),
   ];
 }
@@ -83,7 +89,8 @@ export function dashboardsConfigMapOf(fleet: FleetSpec): V1ConfigMap {
  */
 export function composePrometheusConfig(fleet: FleetSpec): unknown {
   const targets: Array<[string, number, string]> = [
-    ...PLATFORM_SERVICES.map((s): [string, number, string] => [s, fleet.spec.services[s].port ?? PLATFORM_TRAITS[s].port, '/metrics']),
+    // /metrics where health is: the service's ops port (the gateway's OPS_PORT) or its HTTP port.
+    ...PLATFORM_SERVICES.map((s): [string, number, string] => [s, PLATFORM_TRAITS[s].opsPort ?? fleet.spec.services[s].port ?? PLATFORM_TRAITS[s].port, '/metrics']),
     ['agent-worker', WORKER_PORT, '/metrics'],
   ];
   for (const s of PLATFORM_SERVICES) {

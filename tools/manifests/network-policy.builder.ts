@@ -60,7 +60,10 @@ export function networkPolicyOf(fleet: FleetSpec, w: Workload): V1NetworkPolicy 
   if (w.kubernetesApi) egress.push(toIps(s.recoveryRuntime.apiServer, port));
   if (s.mesh.istio) egress.push({ to: [inNamespace(s.mesh.istioNamespace, { app: 'istiod' })], ports: [port(15012)] });
 
-  const ingress: V1NetworkPolicyIngressRule[] = [{ _from: [inNamespace(s.monitoring.namespace)], ports: [port(w.port)] }];
+  // Prometheus scrapes /metrics on the ops port (the HTTP port, or the gateway's OPS_PORT) and the collector's /metrics/fleet on the HTTP port.
+  const scraped = w.opsPort === w.port || w.metricsPaths.some((p) => p !== '/metrics') ? [port(w.port)] : [];
+  if (w.opsPort !== w.port) scraped.push(port(w.opsPort));
+  const ingress: V1NetworkPolicyIngressRule[] = [{ _from: [inNamespace(s.monitoring.namespace)], ports: scraped }];
   if (w.public) {
     const from = s.ingressNamespaces.map((ns) => inNamespace(ns));
     // No ingress namespaces listed: the gateway is open to any caller on its port.

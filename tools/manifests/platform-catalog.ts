@@ -2,8 +2,10 @@
 import type { PlatformServiceName } from './fleet-spec.schema';
 
 export interface ServiceTraits {
-  /** HTTP_PORT default of the service's config.ts (health, /metrics, and the API for the gateway). */
+  /** HTTP_PORT default of the service's config.ts (the API for the gateway; health and /metrics unless `opsPort`). */
   port: number;
+  /** OPS_PORT of a service that serves health and /metrics on a port of their own (the gateway: never on its public port). */
+  opsPort?: number;
   /** Reads REDIS_URL (gateway: rate limits, quotas; tenancy: usage, concurrency slots; metrics-collector: liveness). */
   redis: boolean;
   /** Reads JETSTREAM_REPLICAS (creates streams and KV buckets). */
@@ -26,7 +28,7 @@ export const FLEET_JOB = 'metrics-collector-fleet';
 const plain = { redis: false, public: false, webhooks: false, kubernetesApi: false, extraMetricsPaths: [] } as const;
 
 export const PLATFORM_TRAITS: Readonly<Record<PlatformServiceName, ServiceTraits>> = {
-  gateway: { ...plain, port: 8080, redis: true, jetstreamReplicas: true, public: true },
+  gateway: { ...plain, port: 8080, opsPort: 8090, redis: true, jetstreamReplicas: true, public: true },
   auth: { ...plain, port: 8081, jetstreamReplicas: true },
   tenancy: { ...plain, port: 8082, redis: true, jetstreamReplicas: true },
   'metrics-collector': { ...plain, port: 8083, redis: true, jetstreamReplicas: true, extraMetricsPaths: [FLEET_METRICS_PATH] },

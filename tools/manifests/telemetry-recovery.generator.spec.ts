@@ -47,11 +47,16 @@ describe('services environment', () => {
     for (const d of objectsOf(fleet, 'Deployment')) expect(valueOf(fleet, d.metadata.name, 'JETSTREAM_REPLICAS')).toBe('3');
   });
 
-  it('labels agents with their pool and pod, so recovery counts restart budgets per Deployment and deletes the right pod', () => {
+  it('runs each worker as its pod (agent id = pod name) and registers its pod uid, which recovery checks before deleting', () => {
     const env = envOf(fleet, 'agent-worker-general');
-    expect(valueOf(fleet, 'agent-worker-general', 'WORKER_LABELS')).toBe('pool=agent-worker-general,pod=$(WORKER_ID)');
-    // Kubernetes expands $(WORKER_ID) only from a variable defined earlier in the list.
-    expect(env.findIndex((e) => e.name === 'WORKER_ID')).toBeLessThan(env.findIndex((e) => e.name === 'WORKER_LABELS'));
+    expect(env).toContainEqual({ name: 'WORKER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(env).toContainEqual({ name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } });
+    expect(valueOf(fleet, 'agent-worker-general', 'WORKER_LABELS')).toBe('pool=agent-worker-general,podUid=$(POD_UID)');
+    // Kubernetes expands $(POD_UID) only from a variable defined earlier in the list.
+    expect(env.findIndex((e) => e.name === 'POD_UID')).toBeLessThan(env.findIndex((e) => e.name === 'WORKER_LABELS'));
+    // The pool's pods carry the labels recovery selects them by.
+    const pod = named(objectsOf(fleet, 'Deployment'), 'agent-worker-general').spec.template.metadata.labels;
+    expect(pod).toMatchObject({ 'app.kubernetes.io/name': 'agent-worker-general', 'app.kubernetes.io/instance': 'switchboard', 'app.kubernetes.io/component': 'agent-pool' });
   });
 
   it('refuses a Redis URL whose $(VAR) a Redis-using service does not define', () => {
@@ -84,19 +89,26 @@ describe('recovery runtime adapter', () => {
     const fleet = spec();
     expect(valueOf(fleet, 'recovery', 'RECOVERY_RUNTIME')).toBe('kubernetes');
     expect(valueOf(fleet, 'recovery', 'RECOVERY_K8S_NAMESPACE')).toBe('switchboard');
+    // The pools recovery may act on, and the fleet's instance label: from the spec, never from an agent.
+    expect(valueOf(fleet, 'recovery', 'RECOVERY_K8S_INSTANCE')).toBe('switchboard');
+    expect(valueOf(fleet, 'recovery', 'RECOVERY_K8S_AGENT_POOLS')).toBe('agent-worker-general,agent-worker-chaos');
     const tokens = (kind: string, get: (o: any) => boolean) => objectsOf(fleet, kind).filter(get).map((o) => o.metadata.name);
     expect(tokens('ServiceAccount', (o) => o.automountServiceAccountToken)).toEqual(['recovery']);
     expect(tokens('Deployment', (o) => o.spec.template.spec.automountServiceAccountToken)).toEqual(['recovery']);
   });
 
-  it('grants exactly what the adapter does: delete pods, read and replace deployments/scale, in the namespace', () => {
+  it('grants exactly what the adapter does: list and delete pods in the namespace, patch the scale of the agent pools only', () => {
     const fleet = spec();
     const [role] = objectsOf(fleet, 'Role');
     expect(role.metadata).toMatchObject({ name: 'recovery', namespace: 'switchboard' });
     expect(role.rules).toEqual([
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
-      { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] },
+      { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['agent-worker-general', 'agent-worker-chaos'], verbs: ['patch'] },
     ]);
+    // A disabled pool is neither scaled nor acted on.
+    const one = spec((d) => (d.spec.agentPools[1].enabled = false));
+    expect(objectsOf(one, 'Role')[0].rules[1].resourceNames).toEqual(['agent-worker-general']);
+    expect(valueOf(one, 'recovery', 'RECOVERY_K8S_AGENT_POOLS')).toBe('agent-worker-general');
     expect(objectsOf(fleet, 'RoleBinding')).toEqual([
       expect.objectContaining({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'recovery' }, subjects: [{ kind: 'ServiceAccount', name: 'recovery', namespace: 'switchboard' }] }),
     ]);
@@ -104,10 +116,28 @@ describe('recovery runtime adapter', () => {
     expect(egressOf(fleet, 'recovery')).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] });
   });
 
+  it('refuses a kubernetes adapter with no enabled pool, and a pool that replaces the identity recovery checks', () => {
+    const problems = (change: (d: any) => void) => {
+      try {
+        spec(change);
+        return [];
+      } catch (e) {
+        return (e as FleetSpecError).problems;
+      }
+    };
+    expect(problems((d) => d.spec.agentPools.forEach((p: any) => (p.enabled = false)))).toEqual([expect.stringMatching(/^spec\.recoveryRuntime\.adapter: kubernetes needs at least one enabled agent pool/)]);
+    expect(problems((d) => (d.spec.agentPools[0].env = { WORKER_LABELS: 'zone=a', WORKER_ID: 'w' }))).toEqual([
+      expect.stringMatching(/^spec\.agentPools\[0\]\.env\.WORKER_ID: the generator sets it/),
+      expect.stringMatching(/^spec\.agentPools\[0\]\.env\.WORKER_LABELS: the generator sets it/),
+    ]);
+    expect(problems((d) => ((d.spec.recoveryRuntime.adapter = 'none'), (d.spec.agentPools[0].env = { WORKER_LABELS: 'zone=a' })))).toEqual([]);
+  });
+
   it('with adapter none: no Role, no token, no API egress, RECOVERY_RUNTIME=none', () => {
     const fleet = spec((d) => (d.spec.recoveryRuntime.adapter = 'none'));
     expect(valueOf(fleet, 'recovery', 'RECOVERY_RUNTIME')).toBe('none');
     expect(valueOf(fleet, 'recovery', 'RECOVERY_K8S_NAMESPACE')).toBeUndefined();
+    expect(valueOf(fleet, 'recovery', 'RECOVERY_K8S_AGENT_POOLS')).toBeUndefined();
     expect(objectsOf(fleet, 'Role')).toEqual([]);
     expect(generateManifests(fleet).map((f) => f.path)).not.toContain('kubernetes/02-rbac.yaml');
     expect(objectsOf(fleet, 'ServiceAccount').some((o) => o.automountServiceAccountToken)).toBe(false);
@@ -149,8 +179,8 @@ describe('monitoring', () => {
 
   it('scrapes the collector fleet exposition as its own job, in Kubernetes and compose', () => {
     const monitors = objectsOf(fleet, 'ServiceMonitor');
-    expect(monitors.map((m) => [m.metadata.name, m.spec.endpoints[0].path])).toEqual([['switchboard', '/metrics'], ['metrics-collector-fleet', '/metrics/fleet']]);
-    const fleetMonitor = monitors[1];
+    expect(monitors.map((m) => [m.metadata.name, m.spec.endpoints[0].path])).toEqual([['switchboard', '/metrics'], ['gateway-ops', '/metrics'], ['metrics-collector-fleet', '/metrics/fleet']]);
+    const fleetMonitor = monitors[2];
     expect(fleetMonitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'metrics-collector', 'app.kubernetes.io/instance': 'switchboard' });
     expect(fleetMonitor.spec.endpoints[0].relabelings).toEqual([{ action: 'replace', targetLabel: 'job', replacement: 'metrics-collector-fleet' }]);
     const jobs = (composePrometheusConfig(fleet) as any).scrape_configs;
@@ -159,6 +189,27 @@ describe('monitoring', () => {
       metrics_path: '/metrics/fleet',
       dns_sd_configs: [{ names: ['metrics-collector'], type: 'A', port: 8083, refresh_interval: '30s' }],
     });
+  });
+
+  it("scrapes the gateway's /metrics and probes its health on its ops port, which only Prometheus may reach", () => {
+    const [all, gateway] = objectsOf(fleet, 'ServiceMonitor');
+    expect(all.spec.selector.matchExpressions).toEqual([{ key: 'app.kubernetes.io/name', operator: 'NotIn', values: ['gateway'] }]);
+    expect(gateway.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/instance': 'switchboard' });
+    expect(gateway.spec.endpoints[0]).toMatchObject({ port: 'http-ops', path: '/metrics' });
+    const deployment = objectsOf(fleet, 'Deployment').find((d) => d.metadata.name === 'gateway');
+    const c = deployment.spec.template.spec.containers[0];
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'http-ops', containerPort: 8090, protocol: 'TCP' }]);
+    expect(c.env).toContainEqual({ name: 'OPS_PORT', value: '8090' });
+    for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(p.httpGet.port).toBe('http-ops');
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe('8090');
+    const ingress = objectsOf(fleet, 'NetworkPolicy').find((n) => n.metadata.name === 'gateway').spec.ingress;
+    expect(ingress[0].ports).toEqual([{ port: 8090, protocol: 'TCP' }]);
+    expect(JSON.stringify(ingress.slice(1))).not.toContain('8090');
+    const jobs = (composePrometheusConfig(fleet) as any).scrape_configs;
+    expect(jobs.find((j: any) => j.job_name === 'gateway').dns_sd_configs[0].port).toBe(8090);
+    // The other services keep one port for everything.
+    const auth = objectsOf(fleet, 'Deployment').find((d) => d.metadata.name === 'auth').spec.template.spec.containers[0];
+    expect(auth.readinessProbe.httpGet.port).toBe('http');
   });
 
   it('pages only for what Switchboard does not page for itself', () => {

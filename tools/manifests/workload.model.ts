@@ -7,6 +7,7 @@ import { Durables, names } from '@sb/contracts';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { AgentPoolSpec, FleetSpec, PlatformServiceName, PlatformServiceSpec, ResourcesSpec } from './fleet-spec.schema';
 import { PLATFORM_SERVICES } from './fleet-spec.schema';
+import { natsEnv, natsSecretName } from './nats-credentials';
 import { PART_OF, PLATFORM_TRAITS, TEST_ONLY_AGENTS, WORKER_PORT, workerName } from './platform-catalog';
 
 export interface Workload {
@@ -15,11 +16,15 @@ export interface Workload {
   service: string;
   kind: 'platform' | 'agent-pool';
   port: number;
+  /** Where health and /metrics are: `port`, or a port of their own (OPS_PORT, the gateway's) that callers never reach. */
+  opsPort: number;
   replicas: number;
   image: string;
   pullPolicy: string;
   resources: ResourcesSpec;
   env: V1EnvVar[];
+  /** The Secret holding its NATS credentials (`sb nats init` output), mounted read-only. */
+  natsSecret: string;
   labels: Record<string, string>;
   selector: Record<string, string>;
   redis: boolean;
@@ -28,14 +33,14 @@ export interface Workload {
   webhooks: boolean;
   /** Talks to the Kubernetes API (recovery with the kubernetes runtime adapter): token, Role, egress. */
   kubernetesApi: boolean;
-  /** Prometheus scrape paths on the HTTP port: /metrics, plus /metrics/fleet for the collector. */
+  /** Prometheus scrape paths: /metrics (on `opsPort`), plus /metrics/fleet for the collector (on `port`). */
   metricsPaths: string[];
   spec: PlatformServiceSpec | AgentPoolSpec;
   /** Agent pools: the JetStream consumers whose lag drives scaling (`scalesAgentPool` in libs/contracts topology.ts). */
   consumers: string[];
 }
 
-function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boolean): V1EnvVar[] {
+function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boolean, opsPort = port): V1EnvVar[] {
   const s = fleet.spec;
   const out: V1EnvVar[] = [
     { name: 'NATS_URL', value: s.nats.url },
@@ -43,6 +48,7 @@ function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boo
     { name: 'SB_PREFIX', value: s.prefix },
     { name: 'HTTP_HOST', value: '0.0.0.0' },
     { name: 'HTTP_PORT', value: String(port) },
+    ...(opsPort !== port ? [{ name: 'OPS_PORT', value: String(opsPort) }] : []),
     { name: 'LOG_LEVEL', value: s.logLevel },
     { name: 'SHUTDOWN_GRACE_MS', value: String(s.shutdownGraceSeconds * 1000) },
   ];
@@ -53,14 +59,26 @@ function baseEnv(fleet: FleetSpec, port: number, redis: boolean, jsReplicas: boo
   return out;
 }
 
+/** The named container port health and /metrics are served on: `http`, or `http-ops` where they have a port of their own. */
+export const opsPortName = (w: Pick<Workload, 'port' | 'opsPort'>) => (w.opsPort === w.port ? 'http' : 'http-ops');
+
+/** The Deployment names of the fleet's enabled agent pools. */
+export const agentPoolNames = (fleet: FleetSpec): string[] => fleet.spec.agentPools.filter((p) => p.enabled).map((p) => workerName(p.name));
+
 /** Variables only one service reads. */
 function serviceEnv(fleet: FleetSpec, name: PlatformServiceName): V1EnvVar[] {
   if (name !== 'recovery') return [];
   const adapter = fleet.spec.recoveryRuntime.adapter;
+  // The agent pods live in the fleet's namespace; recovery acts only on pods of these pools
+  // (found by their labels and owner, see labelsFor); the replica id is the pod name.
+  const kubernetes: V1EnvVar[] = [
+    { name: 'RECOVERY_K8S_NAMESPACE', value: fleet.metadata.namespace },
+    { name: 'RECOVERY_K8S_INSTANCE', value: fleet.metadata.name },
+    { name: 'RECOVERY_K8S_AGENT_POOLS', value: agentPoolNames(fleet).join(',') },
+  ];
   return [
     { name: 'RECOVERY_RUNTIME', value: adapter },
-    // The agent pods live in the fleet's namespace; the replica id is the pod name.
-    ...(adapter === 'kubernetes' ? [{ name: 'RECOVERY_K8S_NAMESPACE', value: fleet.metadata.namespace }] : []),
+    ...(adapter === 'kubernetes' ? kubernetes : []),
     { name: 'RECOVERY_REPLICA_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
 }
@@ -100,17 +118,20 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
     const svc = s.services[name];
     const t = PLATFORM_TRAITS[name];
     const port = svc.port ?? t.port;
+    const opsPort = t.opsPort ?? port;
     const img = svc.image ?? s.image;
     out.push({
       name,
       service: name,
       kind: 'platform',
       port,
+      opsPort,
       replicas: svc.replicas,
       image: `${img.repository}-${name}:${img.tag}`,
       pullPolicy: img.pullPolicy,
       resources: svc.resources ?? s.defaultResources,
-      env: envOf([...baseEnv(fleet, port, t.redis, t.jetstreamReplicas), ...serviceEnv(fleet, name)], svc),
+      env: envOf([...baseEnv(fleet, port, t.redis, t.jetstreamReplicas, opsPort), ...natsEnv(name, svc), ...serviceEnv(fleet, name)], svc),
+      natsSecret: natsSecretName(fleet, name),
       ...labelsFor(fleet, name, 'platform'),
       redis: t.redis,
       public: svc.public ?? t.public,
@@ -125,26 +146,32 @@ export function workloadsOf(fleet: FleetSpec): Workload[] {
   for (const pool of s.agentPools.filter((p) => p.enabled)) {
     const name = workerName(pool.name);
     const img = pool.image ?? s.image;
-    const env = baseEnv(fleet, WORKER_PORT, false, true);
+    const env = [...baseEnv(fleet, WORKER_PORT, false, true), ...natsEnv('agent-worker', pool)];
     env.push(
+      // The agent id is the pod name: recovery finds a down agent's pod by it through the Kubernetes API.
       { name: 'WORKER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
       { name: 'WORKER_AGENTS', value: pool.capabilities.join(',') },
       { name: 'WORKER_TEST_AGENTS', value: String(pool.capabilities.some((c) => TEST_ONLY_AGENTS.has(c))) },
       { name: 'WORKER_CONCURRENCY', value: String(pool.concurrency) },
-      // Registration labels: recovery counts restart budgets per `pool` (the Deployment it may
-      // scale) and deletes the pod named by `pod` ($(WORKER_ID) is expanded by Kubernetes).
-      { name: 'WORKER_LABELS', value: `pool=${name},pod=$(WORKER_ID)` },
+      // Registration labels: `pool` for the fleet views; `podUid` ($(POD_UID), expanded by
+      // Kubernetes), which recovery requires to match the pod it found before deleting it (an
+      // agent naming another pod does not know that pod's uid). Recovery takes pod and pool from
+      // the Kubernetes API, never from these labels.
+      { name: 'WORKER_LABELS', value: `pool=${name},podUid=$(POD_UID)` },
     );
     out.push({
       name,
       service: 'agent-worker',
       kind: 'agent-pool',
       port: WORKER_PORT,
+      opsPort: WORKER_PORT,
       replicas: pool.replicas,
       image: `${img.repository}-agent-worker:${img.tag}`,
       pullPolicy: img.pullPolicy,
       resources: pool.resources ?? s.defaultResources,
       env: envOf(env, pool),
+      natsSecret: natsSecretName(fleet, 'agent-worker'),
       ...labelsFor(fleet, name, 'agent-pool'),
       redis: false,
       public: false,

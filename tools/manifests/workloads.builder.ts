@@ -16,7 +16,8 @@ import type {
   V2MetricSpec,
 } from '@kubernetes/client-node';
 import type { FleetSpec, PlatformServiceSpec } from './fleet-spec.schema';
-import type { Workload } from './workload.model';
+import { natsVolume, natsVolumeMount } from './nats-credentials';
+import { agentPoolNames, opsPortName, type Workload } from './workload.model';
 
 const meta = (fleet: FleetSpec, w: Workload) => ({ name: w.name, namespace: fleet.metadata.namespace, labels: w.labels });
 
@@ -43,19 +44,22 @@ export function serviceAccountOf(fleet: FleetSpec, w: Workload): V1ServiceAccoun
 
 /**
  * What recovery's Kubernetes runtime adapter does, and nothing more, in the fleet's namespace:
- * restart/replace an agent = delete its pod (get/list to find it), scale a pool = read and
- * replace its Deployment's scale subresource.
+ * restart/replace an agent = find its pod (list by label and field selector) and delete it; scale
+ * a pool = merge-patch the scale subresource of that pool's Deployment, and of no other. (Pod
+ * names are random, so the pod rule cannot name them; the adapter checks each pod's labels and
+ * owner before deleting it.)
  */
 export function roleOf(fleet: FleetSpec, w: Workload): V1Role | undefined {
   if (!w.kubernetesApi) return undefined;
+  const pools = agentPoolNames(fleet);
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: meta(fleet, w),
     rules: [
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
-      // The adapter reads the scale and PUTs it back (update); patch for `kubectl scale`-style clients.
-      { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] },
+      // An empty resourceNames would mean every Deployment: no pools, no rule.
+      ...(pools.length ? [{ apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: pools, verbs: ['patch'] }] : []),
     ],
   };
 }
@@ -71,8 +75,8 @@ export function roleBindingOf(fleet: FleetSpec, w: Workload): V1RoleBinding | un
   };
 }
 
-const probe = (path: string, failureThreshold: number, periodSeconds: number): V1Probe => ({
-  httpGet: { path, port: 'http', scheme: 'HTTP' },
+const probe = (w: Workload, path: string, failureThreshold: number, periodSeconds: number): V1Probe => ({
+  httpGet: { path, port: opsPortName(w), scheme: 'HTTP' },
   periodSeconds,
   timeoutSeconds: 3,
   failureThreshold,
@@ -80,7 +84,7 @@ const probe = (path: string, failureThreshold: number, periodSeconds: number): V
 
 export function deploymentOf(fleet: FleetSpec, w: Workload): V1Deployment {
   const grace = fleet.spec.shutdownGraceSeconds;
-  const annotations: Record<string, string> = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(w.port), 'prometheus.io/path': '/metrics' };
+  const annotations: Record<string, string> = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(w.opsPort), 'prometheus.io/path': '/metrics' };
   if (fleet.spec.mesh.istio) {
     // Let the sidecar start before the app connects to NATS, and stop after it drains.
     annotations['proxy.istio.io/config'] = '{"holdApplicationUntilProxyStarts":true}';
@@ -109,12 +113,12 @@ export function deploymentOf(fleet: FleetSpec, w: Workload): V1Deployment {
               name: w.service,
               image: w.image,
               imagePullPolicy: w.pullPolicy,
-              ports: [{ name: 'http', containerPort: w.port, protocol: 'TCP' }],
+              ports: [{ name: 'http', containerPort: w.port, protocol: 'TCP' }, ...(w.opsPort !== w.port ? [{ name: 'http-ops', containerPort: w.opsPort, protocol: 'TCP' }] : [])],
               env: w.env,
               resources: { requests: { ...w.resources.requests }, limits: { ...w.resources.limits } },
-              startupProbe: probe('/health/live', 30, 2),
-              livenessProbe: probe('/health/live', 3, 10),
-              readinessProbe: probe('/health/ready', 2, 5),
+              startupProbe: probe(w, '/health/live', 30, 2),
+              livenessProbe: probe(w, '/health/live', 3, 10),
+              readinessProbe: probe(w, '/health/ready', 2, 5),
               securityContext: {
                 runAsNonRoot: true,
                 allowPrivilegeEscalation: false,
@@ -122,10 +126,10 @@ export function deploymentOf(fleet: FleetSpec, w: Workload): V1Deployment {
                 privileged: false,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, natsVolumeMount],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }, natsVolume(w.natsSecret)],
         },
       },
     },
@@ -140,8 +144,12 @@ export function serviceOf(fleet: FleetSpec, w: Workload): V1Service {
     spec: {
       type: 'ClusterIP',
       selector: w.selector,
-      // `http-` prefix: Istio's protocol selection treats the port as HTTP.
-      ports: [{ name: 'http', port: w.port, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }],
+      // `http-` prefix: Istio's protocol selection treats the port as HTTP. The ops port is there
+      // for the ServiceMonitor; the NetworkPolicy admits only the monitoring namespace to it.
+      ports: [
+        { name: 'http', port: w.port, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
+        ...(w.opsPort !== w.port ? [{ name: 'http-ops', port: w.opsPort, targetPort: 'http-ops', protocol: 'TCP', appProtocol: 'http' }] : []),
+      ],
     },
   };
 }

@@ -48,6 +48,14 @@ export const alertingEngineConfigShape = {
   ALERTING_INHIBIT_RULES: inhibitRules,
   /** Create the default rules on first start (create-only; edits and deletes are kept). */
   ALERTING_DEFAULT_RULES: env.bool(true),
+  /** Series all rules hold together; a sample that would start one more is dropped and counted (bounded memory). */
+  ALERTING_MAX_SERIES: env.int(50_000, 1, 10_000_000),
+  /** Silences kept at once (expired ones count until pruned, a day after they end); one more is a 409. */
+  ALERTING_MAX_SILENCES: env.int(1_000, 1, 100_000),
+  /** Matchers in one silence (the contract's own ceiling is 32). */
+  ALERTING_SILENCE_MAX_MATCHERS: env.int(32, 1, 32),
+  /** How far ahead of now a silence may end. */
+  ALERTING_SILENCE_MAX_DURATION_MS: env.int(90 * DAY_MS, 60_000, 3650 * DAY_MS),
   ALERTING_STREAM_MAX_AGE_MS: env.int(30 * DAY_MS, 60_000, 3650 * DAY_MS),
   ALERTING_STREAM_MAX_BYTES: env.int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
 };

@@ -7,7 +7,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AlertRule, EscalationPolicy, Names, Silence } from '@sb/contracts';
 import type { Topology } from '@sb/messaging';
 import type { NotificationOutbox } from './channels/notification-outbox';
-import { AlertingConfigHandler } from './config-api/alerting-config.handler';
+import { AlertingConfigHandler, type SilenceLimits } from './config-api/alerting-config.handler';
 import type { AlertRecord, GroupRecord, InhibitRule } from './engine/alert-record';
 import { AlertingEngine } from './engine/alerting-engine';
 import type { Clock } from '@sb/observability';
@@ -36,6 +36,9 @@ export interface AlertingFactoryOptions {
   events?: AlertEventSink;
   logger?: EngineLogger;
   onOutput?: (what: 'event' | 'notification', kind: string) => void;
+  onSeriesRefused?: () => void;
+  onTransitionFailed?: () => void;
+  silenceLimits?: SilenceLimits;
 }
 
 export async function createAlerting(o: AlertingFactoryOptions): Promise<AlertingParts> {
@@ -46,7 +49,7 @@ export async function createAlerting(o: AlertingFactoryOptions): Promise<Alertin
   const policies = new WatchedKv<EscalationPolicy>(kv('alertPolicies'));
   const alerts = new WatchedKv<AlertRecord>(kv('alertState'));
   const groups = new WatchedKv<GroupRecord>(kv('alertGroups'));
-  const config = new AlertingConfigHandler({ rules, silences, policies }, o.clock);
+  const config = new AlertingConfigHandler({ rules, silences, policies }, o.clock, o.silenceLimits);
   const engine = new AlertingEngine({
     clock: o.clock,
     alerts,
@@ -59,6 +62,8 @@ export async function createAlerting(o: AlertingFactoryOptions): Promise<Alertin
     settings: o.settings,
     logger: o.logger,
     onOutput: o.onOutput,
+    onSeriesRefused: o.onSeriesRefused,
+    onTransitionFailed: o.onTransitionFailed,
   });
   // Alerts and groups first: the rules' first evaluation must see what is already firing.
   await Promise.all([alerts.start(), groups.start(), silences.start(), policies.start()]);

@@ -9,12 +9,14 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type AlertEvent, AlertingEndpoints, names } from '@sb/contracts';
 import { createServiceApp, ServiceMetrics } from '@sb/observability';
-import { cleanupJetStream, collectMessages, testEnv, uniquePrefix } from '@sb/testing';
+import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix } from '@sb/testing';
 import { alertingModule } from './alerting.module';
 import { loadAlertingConfig } from './config';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const MAX_SERIES = 40;
+const DAY_MS = 24 * 3600_000;
 
 describe('alerting service', () => {
   const prefix = uniquePrefix();
@@ -28,7 +30,11 @@ describe('alerting service', () => {
   }
 
   beforeAll(async () => {
-    const env = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', ALERTING_TICK_MS: '100', ALERTING_GROUP_WAIT_MS: '0' };
+    const env = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', ALERTING_TICK_MS: '100', ALERTING_GROUP_WAIT_MS: '0', ALERTING_MAX_SERIES: String(MAX_SERIES),
+      ALERTING_MAX_SILENCES: '3',
+      ALERTING_SILENCE_MAX_MATCHERS: '4',
+      ALERTING_SILENCE_MAX_DURATION_MS: String(7 * DAY_MS),
+    };
     ({ app } = await createServiceApp({
       service: 'alerting',
       config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: 1000 },
@@ -80,14 +86,14 @@ describe('alerting service', () => {
     expect(await call('deleteSilence', { id: sil.body.id })).toMatchObject({ body: { deleted: true } });
   });
 
-  it('evaluates the collector\'s fleet samples and agents\' metric batches as they arrive', async () => {
+  it('evaluates the collector\'s fleet samples and the agents\' samples it validated as they arrive', async () => {
     const rule = await call('createRule', { type: 'threshold', name: 'CpuHot', severity: 'warning', selector: { metric: 'sb_agent_cpu_percent' }, op: '>', value: 90, annotations: { summary: '{{ $labels.agent }} at {{ $value }}%' } });
     const events = collectMessages<AlertEvent>(nc, n.alerts.all, { filter: (m) => ['DeadLettersPresent', 'CpuHot'].includes(m.data.name) });
     await events.ready;
     const fleet = { agentId: 'fleet', samples: [{ type: 'gauge', name: 'sb_fleet_dead_letters', labels: { capability: 'echo' }, value: 3 }] };
     nc.publish(n.fleet.samples, enc.encode(JSON.stringify(fleet)));
     const batch = { agentId: 'w-3', samples: [{ type: 'gauge', name: 'sb_agent_cpu_percent', labels: {}, value: 97.5 }] };
-    nc.publish(n.agents.metrics('w-3'), enc.encode(JSON.stringify(batch)));
+    nc.publish(n.fleet.validatedMetrics, enc.encode(JSON.stringify(batch)));
     const got = await events.waitForCount(2);
     const byName = Object.fromEntries(got.map((m) => [m.data.name, m.data]));
     expect(byName.DeadLettersPresent).toMatchObject({ state: 'firing', labels: { capability: 'echo', alertname: 'DeadLettersPresent', severity: 'warning' }, value: 3, source: 'default-dead-letters' });
@@ -95,6 +101,86 @@ describe('alerting service', () => {
     expect(byName.CpuHot).toMatchObject({ state: 'firing', labels: { agent: 'w-3' }, annotations: { summary: 'w-3 at 97.5%' }, source: rule.body.id });
     await events.stop();
     await call('deleteRule', { id: rule.body.id });
+  });
+
+  it('caps silences in number, matchers and end, and refuses patterns RE2 cannot run, storing nothing', async () => {
+    const silence = (over: Record<string, unknown> = {}) => ({ silence: { matchers: [{ name: 'agent', value: 'w1' }], endsAt: new Date(Date.now() + 3600_000).toISOString(), comment: 'cap', ...over }, createdBy: 'key_1' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call('createSilence', silence());
+      expect(r.code).toBeUndefined();
+      ids.push(r.body.id);
+    }
+    const full = await call('createSilence', silence());
+    expect(full).toMatchObject({ code: '409', body: { error: { code: 'RESOURCE.CONFLICT', retryable: false, message: expect.stringContaining('At most 3 silences') } } });
+    const matchers = Array.from({ length: 5 }, (_, i) => ({ name: `l${i}`, value: 'x' }));
+    expect(await call('createSilence', silence({ matchers }))).toMatchObject({ code: '400', body: { error: { code: 'REQUEST.INVALID', details: { issues: [{ path: 'silence.matchers' }] } } } });
+    const tooLong = { endsAt: new Date(Date.now() + 8 * DAY_MS).toISOString() };
+    expect(await call('createSilence', silence(tooLong))).toMatchObject({ code: '400', body: { error: { details: { issues: [{ path: 'silence.endsAt' }] } } } });
+    const stored = (await call('getSilence', { id: ids[0] })).body;
+    expect(await call('updateSilence', { id: ids[0], ...silence(tooLong) })).toMatchObject({ code: '400', body: { error: { details: { issues: [{ path: 'silence.endsAt' }] } } } });
+    expect((await call('getSilence', { id: ids[0] })).body).toEqual(stored);
+    const backref = { matchers: [{ name: 'agent', op: '=~', value: '(w)\\1' }] };
+    expect(await call('createSilence', silence(backref))).toMatchObject({ code: '400', body: { error: { code: 'REQUEST.INVALID', details: { issues: [{ path: 'silence.matchers.0.value' }] } } } });
+    expect((await call('listSilences', {})).body).toHaveLength(3);
+    for (const id of ids) await call('deleteSilence', { id });
+  });
+
+  it('evaluates a backtracking-bomb silence such as (.*){40}x against long label values, and correctly', async () => {
+    const bomb = await call('createSilence', { silence: { matchers: [{ name: 'note', op: '=~', value: '(.*){40}x' }], endsAt: new Date(Date.now() + 3600_000).toISOString(), comment: 'bomb' }, createdBy: 'key_1' });
+    expect(bomb.code).toBeUndefined();
+    const notes = { BombHit: `${'a'.repeat(255)}x`, BombMiss: 'a'.repeat(256) };
+    const raise = (state: string) => {
+      for (const [name, note] of Object.entries(notes)) nc.publish(n.alerts.raise, enc.encode(JSON.stringify({ name, severity: 'info', state, labels: { note }, source: 'test' })));
+    };
+    raise('firing');
+    const listed = await eventually(async () => {
+      const { body } = await call('listAlerts', { labels: {} });
+      const mine = (body as Array<{ name: string; silencedBy: string[] }>).filter((a) => a.name.startsWith('Bomb'));
+      return mine.length === 2 && mine;
+    });
+    expect(Object.fromEntries(listed.map((a) => [a.name, a.silencedBy]))).toEqual({ BombHit: [bomb.body.id], BombMiss: [] });
+    raise('resolved');
+    await call('deleteSilence', { id: bomb.body.id });
+  });
+
+  it('reads agents\' metrics only as the collector validated them, and sb_fleet_* only from the fleet samples', async () => {
+    const pending = (name: string) => ({ type: 'threshold', name, severity: 'warning', forMs: 3600_000, op: '>', value: 90 });
+    const cpu = await call('createRule', { ...pending('CpuPending'), selector: { metric: 'sb_agent_cpu_percent' } });
+    const flaps = await call('createRule', { ...pending('FlapsPending'), selector: { metric: 'sb_fleet_agent_flaps' } });
+    const gauge = (agentId: string, name: string, labels: Record<string, string> = {}) => enc.encode(JSON.stringify({ agentId, samples: [{ type: 'gauge', name, labels, value: 99 }] }));
+    // Straight from a client on the agents' subject: not alerting's input any more.
+    nc.publish(n.agents.metrics('w-raw'), gauge('w-raw', 'sb_agent_cpu_percent'));
+    // A forged fleet sample, even on the validated subject: dropped and counted.
+    nc.publish(n.fleet.validatedMetrics, gauge('w-forge', 'sb_fleet_agent_flaps', { agent: 'w-victim' }));
+    nc.publish(n.fleet.validatedMetrics, gauge('w-ok', 'sb_agent_cpu_percent'));
+    const listed = await eventually(async () => {
+      const { body } = await call('listAlerts', { state: 'pending' });
+      return (body as Array<{ name: string; labels: Record<string, string> }>).some((a) => a.name === 'CpuPending') && body;
+    });
+    // Inputs are handled in the order published: the two before w-ok's were seen and left nothing.
+    expect(listed.filter((a: { name: string }) => ['CpuPending', 'FlapsPending'].includes(a.name)).map((a: { labels: { agent: string } }) => a.labels.agent)).toEqual(['w-ok']);
+    const metrics = await app.get(ServiceMetrics).registry.metrics();
+    expect(metrics).toMatch(/sb_alerting_samples_dropped_total\{reason="reserved_name"[^}]*\} 1\n/);
+    for (const r of [cpu, flaps]) await call('deleteRule', { id: r.body.id });
+  });
+
+  it('holds at most ALERTING_MAX_SERIES series, dropping and counting samples that would start more', async () => {
+    const rule = await call('createRule', { type: 'threshold', name: 'ProbeSeries', severity: 'info', selector: { metric: 'probe_depth' }, op: '>', value: 1e9 });
+    const scrape = async () => app.get(ServiceMetrics).registry.metrics();
+    const held = (text: string) => Number(/^sb_alerting_series\{[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    const refused = (text: string) => Number(/^sb_alerting_samples_dropped_total\{reason="series_limit"[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    const samples = Array.from({ length: MAX_SERIES + 10 }, (_, i) => ({ type: 'gauge', name: 'probe_depth', labels: { q: `q${i}` }, value: i }));
+    nc.publish(n.fleet.validatedMetrics, enc.encode(JSON.stringify({ agentId: 'w-many', samples })));
+    const after = await eventually(async () => {
+      const text = await scrape();
+      return held(text) === MAX_SERIES && text;
+    });
+    expect(refused(after) - refused(before)).toBe(held(before) + samples.length - MAX_SERIES);
+    // Deleting the rule frees its series.
+    await call('deleteRule', { id: rule.body.id });
+    await eventually(async () => held(await scrape()) === held(before));
   });
 
   it('turns a down agent into exactly one stored AgentDown event, and acks it', async () => {

@@ -3,16 +3,20 @@ import { Endpoints, isSbError, MAX_TOKEN_TTL_S } from '@sb/contracts';
 import { Bus, coreImports, NatsClient, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { AuthNatsController } from './auth.nats';
+import { natsCredentialsModule } from './nats/nats-credentials.module';
 import { AuthorizeHandler } from './authorize/authorize.handler';
 import type { AuthConfig } from './config';
+import { KeyHasher } from './keys/api-key';
 import { ensureBootstrapAdmin } from './keys/bootstrap-admin';
 import { ensureBootstrapAgent } from './keys/bootstrap-agent';
 import { IssueKeyHandler, type TenantDirectory } from './keys/issue-key.handler';
 import type { KeyStore } from './keys/key-record';
+import { loadPepper } from './keys/key-pepper';
 import { KvKeyStore } from './keys/kv-key-store';
 import { InvalidatedKeysHandler, invalidationOf, ListKeysHandler, RevokeKeyHandler, type RevocationNotifier } from './keys/revoke-key.handler';
 import { RotateKeyHandler } from './keys/rotate-key.handler';
 import { UsageRecorder } from './keys/usage-recorder';
+import { SecretSealer } from './secrets/sealed-box';
 import { SecurityEventsReader } from './security/security-events.reader';
 import { IssueTokenHandler } from './tokens/issue-token.handler';
 import { KvSigningKeyStore } from './tokens/kv-signing-key-store';
@@ -22,22 +26,26 @@ export const KEY_STORE = Symbol('KEY_STORE');
 const AUTH_CONFIG = Symbol('AUTH_CONFIG');
 const NOTIFIER = Symbol('REVOCATION_NOTIFIER');
 
-/** At boot: an admin key exists, and the configured bootstrap agent key (only that one). */
+/** At boot: an admin key exists (the configured one: a changed setting revokes the previous key), and the configured bootstrap agent key (only that one). */
 @Injectable()
 class AuthStartup implements OnModuleInit {
   constructor(
     @Inject(KEY_STORE) private readonly store: KeyStore,
+    @Inject(KeyHasher) private readonly hasher: KeyHasher,
     @Inject(NOTIFIER) private readonly notifier: RevocationNotifier,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
   async onModuleInit() {
-    const outcome = await ensureBootstrapAdmin(this.store, this.config.SB_BOOTSTRAP_ADMIN_KEY, (key) => {
+    if (!this.config.kek) this.logger.warn('no SB_KEK / SB_KEK_FILE: signing keys and the API-key pepper are stored unsealed (development only; refused with NODE_ENV=production)');
+    const deps = { store: this.store, hasher: this.hasher, notifier: this.notifier };
+    const outcome = await ensureBootstrapAdmin(deps, this.config.SB_BOOTSTRAP_ADMIN_KEY, (key) => {
       // Printed once, on purpose, outside the (redacting) logger.
       process.stdout.write(`\n  Bootstrap admin key (shown once, store it now): ${key}\n\n`);
     });
-    this.logger.info({ outcome }, 'bootstrap admin key checked');
-    const agent = await ensureBootstrapAgent(this.store, this.config.SB_BOOTSTRAP_AGENT_KEY, this.notifier);
+    if (outcome === 'conflict') this.logger.error('SB_BOOTSTRAP_ADMIN_KEY is a revoked key or another key: not registered; configure a new value');
+    else this.logger.info({ outcome }, 'bootstrap admin key checked');
+    const agent = await ensureBootstrapAgent(deps, this.config.SB_BOOTSTRAP_AGENT_KEY);
     if (agent === 'conflict') this.logger.error('SB_BOOTSTRAP_AGENT_KEY is a revoked key or another key: not registered; configure a new value');
     else this.logger.info({ outcome: agent }, 'bootstrap agent key checked');
   }
@@ -74,23 +82,36 @@ class SigningKeyRotation implements OnModuleInit, OnApplicationShutdown {
 export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule {
   return {
     module: AuthModule,
-    imports: coreImports('auth', config, logger),
+    imports: [...coreImports('auth', config, logger), natsCredentialsModule(config)],
     providers: [
       { provide: AUTH_CONFIG, useValue: config },
+      // Auth's secrets at rest (signing keys, the pepper, NATS signing seeds) are sealed with the KEK through this.
+      { provide: SecretSealer, useValue: new SecretSealer(config.kek) },
+      { provide: KeyHasher, inject: [Topology, SecretSealer], useFactory: async (t: Topology, sealer: SecretSealer) => new KeyHasher(await loadPepper(t.bucket('keys'), sealer)) },
       {
         provide: KEY_STORE,
-        inject: [Topology],
-        useFactory: (t: Topology) => new KvKeyStore(t.bucket('keys')),
+        inject: [Topology, KeyHasher],
+        useFactory: async (t: Topology, hasher: KeyHasher) => {
+          const store = new KvKeyStore(t.bucket('keys'));
+          const moved = await store.upgradeLegacyHashes(hasher);
+          if (moved > 0) logger.info({ moved }, 'API keys re-filed under their peppered hash');
+          return store;
+        },
       },
       {
         provide: SigningKeyRing,
-        inject: [Topology],
-        useFactory: (t: Topology) => new SigningKeyRing(new KvSigningKeyStore(t.bucket('signingKeys')), config.JWT_SIGNING_KEY_ROTATION_S * 1000),
+        inject: [Topology, SecretSealer],
+        useFactory: async (t: Topology, sealer: SecretSealer) => {
+          const store = new KvSigningKeyStore(t.bucket('signingKeys'), sealer);
+          const sealed = await store.sealPlaintext();
+          if (sealed > 0) logger.info({ sealed }, 'signing keys stored in clear are now sealed with the KEK');
+          return new SigningKeyRing(store, config.JWT_SIGNING_KEY_ROTATION_S * 1000);
+        },
       },
       {
         provide: IssueKeyHandler,
-        inject: [KEY_STORE, Bus],
-        useFactory: (store: KeyStore, bus: Bus) => {
+        inject: [KEY_STORE, KeyHasher, Bus],
+        useFactory: (store: KeyStore, hasher: KeyHasher, bus: Bus) => {
           const tenants: TenantDirectory = {
             exists: async (tenantId) => {
               try {
@@ -102,7 +123,7 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
               }
             },
           };
-          return new IssueKeyHandler(store, tenants);
+          return new IssueKeyHandler(store, hasher, tenants);
         },
       },
       {
@@ -110,11 +131,15 @@ export function authModule(config: AuthConfig, logger: AppLogger): DynamicModule
         inject: [KEY_STORE],
         useFactory: (s: KvKeyStore) => new UsageRecorder(s, config.KEY_USAGE_WRITE_INTERVAL_MS, Date.now, (err) => logger.warn({ err }, 'lastUsedAt write failed')),
       },
-      { provide: AuthorizeHandler, inject: [KEY_STORE, UsageRecorder], useFactory: (s: KeyStore, u: UsageRecorder) => new AuthorizeHandler(s, () => new Date(), u) },
+      {
+        provide: AuthorizeHandler,
+        inject: [KEY_STORE, KeyHasher, UsageRecorder],
+        useFactory: (s: KeyStore, h: KeyHasher, u: UsageRecorder) => new AuthorizeHandler(s, h, () => new Date(), u),
+      },
       { provide: ListKeysHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new ListKeysHandler(s) },
       { provide: NOTIFIER, inject: [Bus], useFactory: (bus: Bus): RevocationNotifier => ({ revoked: (r) => bus.publish(bus.names.internal.keyRevoked, invalidationOf(r)) }) },
       { provide: RevokeKeyHandler, inject: [KEY_STORE, NOTIFIER], useFactory: (s: KeyStore, n: RevocationNotifier) => new RevokeKeyHandler(s, n) },
-      { provide: RotateKeyHandler, inject: [KEY_STORE, NOTIFIER], useFactory: (s: KeyStore, n: RevocationNotifier) => new RotateKeyHandler(s, n) },
+      { provide: RotateKeyHandler, inject: [KEY_STORE, KeyHasher, NOTIFIER], useFactory: (s: KeyStore, h: KeyHasher, n: RevocationNotifier) => new RotateKeyHandler(s, h, n) },
       { provide: InvalidatedKeysHandler, inject: [KEY_STORE], useFactory: (s: KeyStore) => new InvalidatedKeysHandler(s, (MAX_TOKEN_TTL_S + 60) * 1000) },
       {
         provide: IssueTokenHandler,

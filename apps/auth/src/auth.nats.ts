@@ -40,12 +40,12 @@ export class AuthNatsController {
 
   @MessagePattern(Endpoints.listKeys)
   listKeys(@Payload(contract(Endpoints.listKeys)) req: Req<typeof Endpoints.listKeys>) {
-    return this.list.handle(req.tenantId);
+    return this.list.handle(req);
   }
 
   @MessagePattern(Endpoints.revokeKey)
   revokeKey(@Payload(contract(Endpoints.revokeKey)) req: Req<typeof Endpoints.revokeKey>) {
-    return this.revoke.handle(req.id);
+    return this.revoke.handle(req);
   }
 
   @MessagePattern(AuthEndpoints.rotateKey)

@@ -7,10 +7,21 @@ export const gatewayConfigSchema = z.object({
   ...redisConfigShape,
   ...taskConfigShape,
   HTTP_PORT: env.port(8080),
+  /** Health and metrics, for probes and Prometheus only (never publish it); the API port answers them 404. */
+  OPS_PORT: env.port(8090),
   /** Largest accepted task input, serialised. */
   MAX_INPUT_BYTES: env.int(256 * 1024, 1, 900 * 1024),
   /** How long a verified credential is trusted locally; revocations are pushed and evict at once. */
   AUTH_CACHE_TTL_MS: env.int(5_000, 0, 300_000),
+  /**
+   * Requests a second one client (address, or NATS account/connection) may spend on credentials
+   * that do not authenticate, and their burst; beyond them 429 before any key lookup. A request
+   * that authenticates gives its token back. 0 turns the limit off.
+   */
+  PREAUTH_RATE: env.int(10, 0, 1_000_000),
+  PREAUTH_BURST: env.int(50, 1, 10_000_000),
+  /** Proxies in front of the gateway that append to X-Forwarded-For (0: the client is the socket's peer). */
+  TRUSTED_PROXY_HOPS: env.int(0, 0, 10),
   /** The `iss` access tokens must carry (auth's JWT_ISSUER). */
   JWT_ISSUER: env.str('switchboard'),
   /** How long an admitted tenant is admitted without asking tenancy again; tenant changes evict at once. */
@@ -23,6 +34,17 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_REPLICAS: env.int(1, 1, 1_000),
   /** Open task-event (SSE) streams one gateway serves at most; more get 503 + Retry-After. */
   SSE_MAX_STREAMS: env.int(1_000, 1, 100_000),
+  /** Open task-event streams one API key may hold on one gateway; more get 429 + Retry-After. */
+  SSE_MAX_STREAMS_PER_KEY: env.int(8, 1, 100_000),
+  /** Requests one API key may have waiting for a task on one gateway (submit with `wait`, GET /wait); more get 429. */
+  WAIT_MAX_PER_KEY: env.int(32, 1, 1_000_000),
+  /** Requests waiting for a task on one gateway, all keys; more get 503 + Retry-After. */
+  WAIT_MAX: env.int(10_000, 1, 1_000_000),
+  /** Reads (GET routes, sb.v1.tasks.get|list) per API key per second and their burst (GCRA in Redis, exact across replicas). */
+  KEY_READ_RATE: env.int(100, 1, 1_000_000),
+  KEY_READ_BURST: env.int(200, 1, 10_000_000),
+  /** Task records one list call (GET /v1/tasks, sb.v1.tasks.list) reads at most; the page then ends with a cursor. */
+  TASK_LIST_SCAN_MAX: env.int(1_000, 1, 100_000),
   /** Comment line sent on an idle event stream so proxies keep it open. */
   SSE_KEEPALIVE_MS: env.int(15_000, 1_000, 300_000),
   /** Refuse submissions fast (503 + Retry-After) while recovery says a capability's breaker is open or its load is shed. */

@@ -1,3 +1,5 @@
+import { NatsCredentialsHttpController } from './nats-credentials/nats-credentials.http';
+import { NatsAccountCheck } from './auth/nats-account-check';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Bus, coreImports } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
@@ -10,6 +12,7 @@ import { AdminService } from './admin/admin.service';
 import { AuthEventsNatsController } from './auth/auth-events.nats';
 import { AuthGuard } from './auth/auth.guard';
 import { GatewayAuthenticator } from './auth/authenticator.provider';
+import { PreAuthLimiter } from './auth/pre-auth-limiter';
 import { HttpRequestContext } from './auth/request-context';
 import { RequestSpanInterceptor, RequestSpans } from './auth/request-span';
 import type { GatewayConfig } from './config';
@@ -22,6 +25,8 @@ import { OpenApiController } from './openapi/openapi.http';
 import { TaskEventsHttpController } from './task-events/task-events.http';
 import { TasksHttpController } from './tasks/tasks.http';
 import { TasksNatsController } from './tasks/tasks.nats';
+import { IntakeGuard } from './tasks/intake-guard';
+import { TasksService } from './tasks/tasks.service';
 import { taskProviders } from './tasks/tasks.providers';
 import { TenantsHttpController } from './tenants/tenants.http';
 import { TaskTraceHttpController } from './traces/task-trace.http';
@@ -32,6 +37,7 @@ import { NotificationChannelsService } from './notification-channels/notificatio
 import { IncidentsHttpController } from './incidents/incidents.http';
 import { IncidentsService } from './incidents/incidents.service';
 import { dispatchControllers, dispatchProviders } from './dispatch/dispatch.providers';
+import { limitProviders } from './limits/limits.providers';
 
 export function gatewayModule(config: GatewayConfig, logger: AppLogger): DynamicModule {
   return {
@@ -50,6 +56,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       TasksHttpController,
       TaskTraceHttpController,
       AdminHttpController,
+      NatsCredentialsHttpController,
       OpenApiController,
       TenantsHttpController,
       IncidentsHttpController,
@@ -62,12 +69,19 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       GatewayAuthenticator,
       AuthGuard,
       RequestSpans,
+      NatsAccountCheck,
+      PreAuthLimiter,
       RequestSpanInterceptor,
-      { provide: DeadLettersService, inject: [Bus], useFactory: (b: Bus) => new DeadLettersService(b, config.MAX_INPUT_BYTES) },
+      {
+        provide: DeadLettersService,
+        inject: [Bus, TasksService, IntakeGuard],
+        useFactory: (b: Bus, tasks: TasksService, guard: IntakeGuard) => new DeadLettersService(b, config.MAX_INPUT_BYTES, tasks, guard),
+      },
       HttpRequestContext,
       ...taskProviders,
       ...traceProviders,
       ...dispatchProviders,
+      ...limitProviders,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
       { provide: TenantsService, inject: [Bus], useFactory: (b: Bus) => new TenantsService(b) },
       { provide: AlertsService, inject: [Bus], useFactory: (b: Bus) => new AlertsService(b) },

@@ -23,7 +23,7 @@ export class CollectorMetrics {
     const beats = m.counter('sb_collector_heartbeats_total', 'Heartbeats received, by verdict (accepted|invalid|mismatch|stale)', ['verdict']);
     const bound = new Map<BeatVerdict, { inc(): void }>();
     const samples = m.counter('sb_collector_samples_total', 'Metric samples accepted from agents');
-    const dropped = m.counter('sb_collector_samples_dropped_total', 'Metric samples dropped, by reason (invalid|agent_mismatch|unknown_agent|cardinality|type_conflict|invalid_histogram)', ['reason']);
+    const dropped = m.counter('sb_collector_samples_dropped_total', 'Metric samples dropped, by reason (invalid|agent_mismatch|unknown_agent|reserved_name|cardinality|type_conflict|invalid_histogram)', ['reason']);
     const failures = m.counter('sb_collector_redis_failures_total', 'Liveness writes or sweeps that failed (Redis unreachable), by operation', ['op']);
     const rearms = m.counter('sb_collector_liveness_rearms_total', 'Sweeps that re-armed expired deadlines after a gap in sweeping instead of declaring agents down');
     const lag = m.histogram('sb_collector_detection_lag_seconds', 'From an agent\'s liveness deadline to its down announcement', [], LAG_BUCKETS);

@@ -6,7 +6,7 @@
  */
 import { type AgentLivenessEvent, type AgentRegistration, type Heartbeat, InvalidCredentialsError, type Principal } from '@sb/contracts';
 import { ApiKeyVerifier, type SecurityEventInput } from '@sb/messaging';
-import { FleetCollector } from './collector';
+import { type CollectorSettings, FleetCollector } from './collector';
 import type { ClaimedDown, LivenessPort, PendingBeat, SweepResult } from './liveness/liveness-store';
 import { AgentCredentials } from './registry/agent-credentials';
 import type { RegistryRecord, RegistryStorePort, StoredRecord } from './registry/kv-registry-store';
@@ -100,9 +100,12 @@ export class MemoryRegistry implements RegistryStorePort {
 }
 
 export const AGENT_KEY = 'sb_agent_key_0123456789';
+/** Another pool's agent key. */
+export const AGENT_KEY_B = 'sb_agent_b_key_0123456789';
 /** Keys auth knows, by secret: an agent key, a tenant's task key, an admin key, a revoked agent key. */
 const KEYS: Record<string, Principal | 'revoked'> = {
   [AGENT_KEY]: { keyId: 'key_agent', tenantId: 'system', scopes: ['agent'] },
+  [AGENT_KEY_B]: { keyId: 'key_agent_b', tenantId: 'system', scopes: ['agent'] },
   sb_tasks_key_0123456789: { keyId: 'key_tasks', tenantId: 'tn_a', scopes: ['tasks:submit'] },
   sb_admin_key_0123456789: { keyId: 'key_admin', tenantId: 'system', scopes: ['admin'] },
   sb_revoked_key_0123456789: 'revoked',
@@ -122,7 +125,7 @@ export const beat = (agentId: string, seq: number, extra: Partial<Heartbeat> = {
 /** A held task as agents listed it in heartbeats before protocol v1 (with its JetStream ack subject); now ignored. */
 export const legacyTask = { taskId: 't1', tenantId: 'tn', capability: 'echo', priority: 'normal' as const, attempt: 1, ackSubject: '$JS.ACK.S.C.1.2.3.4.0' };
 
-export function setup(opts: { registry?: MemoryRegistry; liveness?: MemoryLiveness; start?: number } = {}) {
+export function setup(opts: { registry?: MemoryRegistry; liveness?: MemoryLiveness; start?: number; settings?: Partial<CollectorSettings> } = {}) {
   let now = opts.start ?? 1_000_000;
   const liveness = opts.liveness ?? new MemoryLiveness();
   const registry = opts.registry ?? new MemoryRegistry();
@@ -162,7 +165,7 @@ export function setup(opts: { registry?: MemoryRegistry; liveness?: MemoryLivene
       securityEvent: (e) => security.push(e),
       refused: (kind, reason) => refused.push(`${kind}:${reason}`),
     },
-    { missedBeats: 2.5, sweepMs: 100, maxSeriesPerAgent: 3, seriesRetentionMs: 60_000, forgetAfterMs: 3600_000, fleetWindowMs: 60_000, leaseMs: 30_000 },
+    { missedBeats: 2.5, sweepMs: 100, maxSeriesPerAgent: 3, seriesRetentionMs: 60_000, forgetAfterMs: 3600_000, fleetWindowMs: 60_000, leaseMs: 30_000, ...opts.settings },
   );
   const advance = async (ms: number, step = 100) => {
     for (let t = 0; t < ms; t += step) {

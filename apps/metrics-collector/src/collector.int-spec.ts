@@ -7,11 +7,12 @@
  * on everything after (agent protocol v1).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { AGENT_SESSION_HEADER, type AgentLivenessEvent, type FleetAgentPage, type FleetOverview, type FleetReport, type Heartbeat, names, type RegistrationReply } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, type AgentLivenessEvent, generateApiKey, type FleetAgentPage, type FleetOverview, type FleetReport, type Heartbeat, type MetricBatch, names, type RegistrationReply } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { cleanupJetStream, collectMessages, eventually, type ServerHandle, startRedisServer, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
 import { authModule } from '../../auth/src/auth.module';
@@ -20,13 +21,13 @@ import { loadMetricsCollectorConfig } from './config';
 import { metricsCollectorModule } from './metrics-collector.module';
 
 const INTERVAL = 200;
-const AGENT_KEY = `sb_agent_int_${Math.random().toString(36).slice(2)}`;
+const AGENT_KEY = generateApiKey();
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 jest.setTimeout(30_000);
 
 /** Auth on the prefix, with the bootstrap agent key the fake agents register with. */
 async function bootAuth(prefix: string): Promise<INestApplication> {
-  const config = loadAuthConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', SB_BOOTSTRAP_ADMIN_KEY: `${AGENT_KEY}_admin`, SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY });
+  const config = loadAuthConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'silent', SB_BOOTSTRAP_ADMIN_KEY: generateApiKey(), SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY, SB_KEK: randomBytes(32).toString('base64') });
   const { app } = await createServiceApp({ service: 'auth', config: { ...config, HTTP_PORT: 0, HTTP_HOST: '127.0.0.1' }, module: (l) => authModule(config, l), logger: createLogger('auth', 'silent') });
   await app.init();
   return app;
@@ -235,6 +236,30 @@ describe('metrics-collector', () => {
     expect(report).toMatchObject({ hours: 2, agents: [{ agentId: 'metrics-1', status: 'up', cpuPercent: { avg: 20 }, healthScore: 100 }] });
     const bad = await nc.request(f.n.fleetApi.report, JSON.stringify({ hours: 500 }), { timeout: 5_000 });
     expect(bad.headers?.get('Nats-Service-Error-Code')).toBe('400');
+  });
+
+  it('forwards the samples it accepted on fleet.validatedMetrics (alerting\'s only source), refusing reserved sb_fleet_* names', async () => {
+    const f = await fleet();
+    const a = f.agent('fwd-1');
+    await a.register();
+    const forwarded = collectMessages<MetricBatch>(nc, f.n.fleet.validatedMetrics);
+    await forwarded.ready;
+    const gauges = Array.from({ length: 6 }, (_, i) => ({ type: 'gauge', name: 'queue_depth', labels: { q: `q${i}` }, value: i }));
+    const forged = { type: 'gauge', name: 'sb_fleet_task_error_ratio', labels: { capability: 'echo' }, value: 1 };
+    // Without the session, then as another agent's id: neither is forwarded.
+    nc.publish(f.n.agents.metrics('fwd-1'), JSON.stringify({ agentId: 'fwd-1', samples: gauges }));
+    nc.publish(f.n.agents.metrics('fwd-2'), JSON.stringify({ agentId: 'fwd-2', samples: gauges }), { headers: a.headers() });
+    nc.publish(f.n.agents.metrics('fwd-1'), JSON.stringify({ agentId: 'fwd-1', sentAt: 7, samples: [forged, ...gauges] }), { headers: a.headers() });
+    const [first] = await forwarded.waitForCount(1);
+    // The per-agent ceiling is 5 here: the sixth series and the reserved name were refused.
+    expect(first.data).toEqual({ agentId: 'fwd-1', sentAt: 7, samples: gauges.slice(0, 5) });
+    const own = await eventually(async () => {
+      const text = await (await fetch(`${f.url}/metrics`)).text();
+      return text.includes('sb_collector_samples_dropped_total{reason="reserved_name",service="metrics-collector"} 1') && text;
+    });
+    expect(own).toContain('sb_collector_samples_dropped_total{reason="cardinality",service="metrics-collector"} 1');
+    expect(forwarded.messages).toHaveLength(1);
+    await forwarded.stop();
   });
 
   it('a restarted collector knows the fleet and its sessions from its snapshot, and asks agents it does not know to register', async () => {

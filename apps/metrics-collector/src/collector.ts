@@ -9,7 +9,7 @@ import type { Clock } from '@sb/observability';
 import { FleetSamplesBuilder } from './fleet-samples/fleet-samples.builder';
 import type { QueueProbePort } from './fleet-samples/queue-probe';
 import { TaskWindow } from './fleet-samples/task-window';
-import { type IngestHooks, MetricsHandler } from './ingestion/metrics.handler';
+import { type AcceptedSamplesForwarder, type IngestHooks, MetricsHandler } from './ingestion/metrics.handler';
 import { SeriesStore } from './ingestion/series-store';
 import { TaskStats } from './ingestion/task-stats';
 import { type HeartbeatHooks, HeartbeatHandler } from './liveness/heartbeat.handler';
@@ -22,7 +22,7 @@ import type { AgentCredentialsPort } from './registry/agent-credentials';
 import { AgentDirectory } from './registry/agent-directory';
 import { type AgentMessageKind, AgentSessions, type SessionRefusal, type SessionVerdict } from './registry/agent-sessions';
 import type { RegistryRecord, RegistryStorePort } from './registry/kv-registry-store';
-import { RegistrationHandler } from './registry/registration.handler';
+import { type AgentLimits, RegistrationHandler } from './registry/registration.handler';
 import { AgentHistory } from './report/agent-history';
 import { ReportHandler } from './report/report.handler';
 import { mergeDegraded, RecoveryStateView } from './overview/recovery-state';
@@ -36,6 +36,8 @@ export interface CollectorSettings {
   fleetWindowMs: number;
   /** Told to agents on registration: the task queue's ack wait. */
   leaseMs: number;
+  /** Agents, agents per agent key, and bytes per registration at most (RegistrationHandler; defaults there). */
+  agentLimits?: Partial<AgentLimits>;
 }
 
 export interface CollectorPorts {
@@ -48,6 +50,8 @@ export interface CollectorPorts {
   heartbeatHooks: HeartbeatHooks;
   sweepHooks: SweepHooks;
   ingestHooks: IngestHooks;
+  /** The samples accepted from an agent, passed on (`fleet.validatedMetrics`: alerting's only source of agents' metrics). */
+  forwardMetrics?: AcceptedSamplesForwarder;
   /** The capability catalog: what registered agents offer (gateways accept tasks for it). */
   catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>;
   /** The `agent` key on `register`. */
@@ -100,6 +104,8 @@ export class FleetCollector {
       credentials: ports.credentials,
       securityEvent: ports.securityEvent,
       catalog: ports.catalog,
+      limits: s.agentLimits,
+      forget: (agentId) => this.forget(agentId),
     });
     const sessionHooks = { dropped: ports.refused, securityEvent: ports.securityEvent };
     this.sessions = new AgentSessions(this.directory, ports.registry, (rec) => this.applyRecord(rec), sessionHooks, clock);
@@ -123,7 +129,7 @@ export class FleetCollector {
         ports.ingestHooks.dropped(r, n);
       },
     };
-    this.metrics = new MetricsHandler(this.directory, this.series, stats.onUpdate, counting, clock);
+    this.metrics = new MetricsHandler(this.directory, this.series, stats.onUpdate, counting, clock, ports.forwardMetrics);
     this.samples = new FleetSamplesBuilder(this.directory, window, ports.probe, clock);
     this.recovery = new RecoveryStateView(clock);
     this.overview = new OverviewHandler(this.directory, this.alerts, this.series, this.counts, () => mergeDegraded(this.samples.degraded(), this.recovery.degraded()), clock);
@@ -184,7 +190,7 @@ export class FleetCollector {
       this.directory.setSessionHash(id, sessionHash);
       return;
     }
-    this.directory.register(rec.registration, rec.registeredAt, sessionHash);
+    this.directory.register(rec.registration, rec.registeredAt, sessionHash, undefined, rec.keyId);
     if (rec.left) this.directory.applyLiveness({ agentId: id, state: 'left' }, this.clock.now());
   }
 
@@ -210,13 +216,16 @@ export class FleetCollector {
   async housekeeping(): Promise<void> {
     const now = this.clock.now();
     for (const id of this.directory.inactiveLongerThan(this.s.seriesRetentionMs, now)) this.series.dropAgent(id);
-    for (const id of this.directory.inactiveLongerThan(this.s.forgetAfterMs, now)) {
-      this.directory.remove(id);
-      this.histories.delete(id);
-      this.series.dropAgent(id);
-      await this.ports.liveness.forget(id).catch(() => undefined);
-      await this.ports.registry.delete(id).catch(() => undefined);
-    }
+    for (const id of this.directory.inactiveLongerThan(this.s.forgetAfterMs, now)) await this.forget(id);
+  }
+
+  /** Forget an agent everywhere: this view first (at once), then its liveness and its registry record. */
+  private async forget(id: string): Promise<void> {
+    this.directory.remove(id);
+    this.histories.delete(id);
+    this.series.dropAgent(id);
+    await this.ports.liveness.forget(id).catch(() => undefined);
+    await this.ports.registry.delete(id).catch(() => undefined);
   }
 
   private historyOf(agentId: string): AgentHistory {

@@ -23,6 +23,15 @@ export const metricsCollectorConfigSchema = z.object({
   COLLECTOR_SERIES_RETENTION_MS: env.int(10 * 60_000, 0, 7 * 24 * 3600_000),
   /** A down or departed agent is forgotten (registry, report history) after this long. */
   COLLECTOR_FORGET_AFTER_MS: env.int(3600_000, 1_000, 30 * 24 * 3600_000),
+  /**
+   * Agents the fleet holds at most, and agents one agent key may have registered (issue one key
+   * per pool and this is a pool's limit). Down and departed agents count until forgotten; at a
+   * limit the one gone longest is forgotten to make room; with every agent up, 429 AGENT.LIMIT_REACHED.
+   */
+  COLLECTOR_MAX_AGENTS: env.int(10_000, 1, 1_000_000),
+  COLLECTOR_MAX_AGENTS_PER_KEY: env.int(5_000, 1, 1_000_000),
+  /** Largest registration (JSON: capabilities, labels, host, version) an agent may send; larger ones get 413. */
+  COLLECTOR_MAX_REGISTRATION_BYTES: env.int(8 * 1024, 512, 64 * 1024),
   /** Period of the derived `sb_fleet_*` samples on the fleet samples subject. */
   FLEET_SAMPLES_MS: env.int(5_000, 100, 600_000),
   /** Window for the fleet error ratio and p95 per capability. */

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Endpoints } from '@sb/contracts';
-import { ApiKeyVerifier, Bus, coreImports, NatsClient, publishSecurityEvent, Topology } from '@sb/messaging';
+import { ApiKeyVerifier, Bus, busAuthorizePort, coreImports, NatsClient, publishSecurityEvent, Topology } from '@sb/messaging';
 import { offerCapabilities } from '@sb/tasks';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
 import { RedisClient, RedisModule } from '@sb/redis';
@@ -39,7 +38,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
         provide: AgentCredentials,
         inject: [Bus],
         useFactory: (bus: Bus) => {
-          const keys = new ApiKeyVerifier({ authorize: (credential) => bus.request(Endpoints.authorize, { credential }) }, config.AGENT_AUTH_CACHE_TTL_MS);
+          const keys = new ApiKeyVerifier(busAuthorizePort(bus), config.AGENT_AUTH_CACHE_TTL_MS);
           return new AgentCredentials(keys, (e) => publishSecurityEvent(bus, e));
         },
       },
@@ -64,6 +63,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               // Beats the server already sent us are read before anyone is judged (see SweepHooks.beforeSweep).
               sweepHooks: { ...metrics.sweep, beforeSweep: () => client.nc.flush() },
               ingestHooks: metrics.ingest,
+              forwardMetrics: (batch) => bus.publish(n.fleet.validatedMetrics, batch),
               catalog: (capabilities, agentId) => offerCapabilities(topology.bucket('capabilities'), capabilities, [agentId], agentId),
               credentials,
               securityEvent: (e) => publishSecurityEvent(bus, e),
@@ -77,6 +77,11 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               forgetAfterMs: config.COLLECTOR_FORGET_AFTER_MS,
               fleetWindowMs: config.FLEET_WINDOW_MS,
               leaseMs: topology.settings.taskAckWaitMs,
+              agentLimits: {
+                maxAgents: config.COLLECTOR_MAX_AGENTS,
+                maxAgentsPerKey: config.COLLECTOR_MAX_AGENTS_PER_KEY,
+                maxRegistrationBytes: config.COLLECTOR_MAX_REGISTRATION_BYTES,
+              },
             },
           );
         },

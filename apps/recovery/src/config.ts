@@ -3,6 +3,9 @@ import { baseConfigShape, tracingConfigShape, env, parseConfig, taskConfigShape,
 import { ERROR_CLASSES } from '@sb/contracts';
 import { z } from 'zod';
 
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const K8S_LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
 export const recoveryConfigSchema = z.object({
   ...baseConfigShape,
   ...tracingConfigShape,
@@ -26,6 +29,10 @@ export const recoveryConfigSchema = z.object({
   RECOVERY_RESTART_BACKOFF_MAX_MS: env.int(60_000, 0, 3_600_000),
   /** Kubernetes adapter: namespace of the agent pods (the in-cluster or KUBECONFIG credentials are used). */
   RECOVERY_K8S_NAMESPACE: env.str('default'),
+  /** Kubernetes adapter: the fleet's `app.kubernetes.io/instance` label (the fleet spec's metadata.name). */
+  RECOVERY_K8S_INSTANCE: z.string().regex(K8S_LABEL_VALUE, 'expected a Kubernetes label value').default('switchboard'),
+  /** Kubernetes adapter: the agent pools' Deployments (fleet spec); pods of anything else are never touched. */
+  RECOVERY_K8S_AGENT_POOLS: env.csv([]).pipe(z.array(z.string().regex(K8S_NAME, 'expected Deployment names (DNS labels)'))),
   /** Keep resolved incidents this long (KV TTL of the incidents bucket). */
   RECOVERY_INCIDENT_TTL_S: env.int(30 * 24 * 3600, 60, 365 * 24 * 3600),
   // ---- circuit breakers, load shedding, dead letters (docs/resilience.md) ----
@@ -67,6 +74,13 @@ export const recoveryConfigSchema = z.object({
   DLQ_POISON_WINDOW_MS: env.int(3_600_000, 1_000, 30 * 86_400_000),
   /** Most dead letters one list/inspect/tenant purge reads. */
   DLQ_SCAN_MAX: env.int(50_000, 100, 10_000_000),
+  /** Redrives one task may have; past it a redrive is refused with 409 RECOVERY.REDRIVE_LIMIT. */
+  DLQ_REDRIVE_MAX: env.int(3, 0, 1_000),
+}).superRefine((c, ctx) => {
+  // The Kubernetes adapter acts only on pods of declared pools: with none, it could do nothing right.
+  if (c.RECOVERY_RUNTIME === 'kubernetes' && c.RECOVERY_K8S_AGENT_POOLS.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['RECOVERY_K8S_AGENT_POOLS'], message: 'required with RECOVERY_RUNTIME=kubernetes: the agent pools’ Deployment names (sb manifests sets it from the fleet spec)' });
+  }
 });
 export type RecoveryConfig = z.output<typeof recoveryConfigSchema>;
 export const loadRecoveryConfig = (e: Env) => parseConfig(recoveryConfigSchema, e);

@@ -43,7 +43,7 @@ async function runtimeAdapter(cfg: RecoveryConfig, bus: Bus): Promise<RuntimeAda
   if (cfg.RECOVERY_RUNTIME === 'kubernetes') {
     // Loaded only when used: the Kubernetes client is heavy.
     const { KubernetesRuntimeAdapter } = await import('./runtime/kubernetes-runtime.adapter');
-    return KubernetesRuntimeAdapter.fromDefault(cfg.RECOVERY_K8S_NAMESPACE);
+    return KubernetesRuntimeAdapter.fromDefault({ namespace: cfg.RECOVERY_K8S_NAMESPACE, instance: cfg.RECOVERY_K8S_INSTANCE, pools: cfg.RECOVERY_K8S_AGENT_POOLS });
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ export class RecoveryMetrics {
       ['phase'],
       RECLAIM_BUCKETS,
     );
-    this.restarts = m.counter('sb_recovery_restarts_total', 'Agent restarts/replacements through the runtime adapter, by outcome (ok|failed|budget_exhausted)', ['outcome']);
+    this.restarts = m.counter('sb_recovery_restarts_total', 'Agent restarts/replacements through the runtime adapter, by outcome (ok|failed|budget_exhausted|refused)', ['outcome']);
     this.timedOut = m.counter('sb_recovery_timed_out_tasks_total', 'Tasks the deadline sweeper finalised as timed_out');
   }
 

@@ -54,9 +54,13 @@ export const env = {
 /** What every service shares. */
 export const baseConfigShape = {
   NATS_URL: env.url('nats://127.0.0.1:4222', ['nats', 'tls']),
+  /** The service's NATS credentials (a `.creds` file); absent: the server has no auth (development only). */
+  NATS_CREDS: z.string().min(1).optional(),
   SB_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'expected 1-16 lowercase letters/digits').default('sb'),
   HTTP_HOST: env.str('0.0.0.0'),
   HTTP_PORT: env.port(8080),
+  /** Health and /metrics on this port only (see libs/observability ops-port.ts); unset: on HTTP_PORT. */
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: env.int(10_000, 0, 600_000),
   REQUEST_TIMEOUT_MS: env.int(5_000, 10, 120_000),

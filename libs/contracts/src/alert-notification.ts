@@ -22,6 +22,8 @@ export interface AlertNotification {
   /** Notification channel ids to deliver to (each delivered and retried independently). */
   channelIds: string[];
   alerts: AlertEvent[];
+  /** Alerts of the group this notification stands for but does not list (it lists at most 200, firing first). */
+  truncatedAlerts?: number;
   escalation: { policyId: string; level: number; levelName?: string } | null;
   createdAt: string;
 }

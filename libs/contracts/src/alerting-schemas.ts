@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LabelsSchema } from './fleet-schemas';
+import { compileLabelRegex } from './label-regex';
 import { SEVERITIES } from './subjects';
 
 const MAX_DURATION_MS = 30 * 24 * 3600_000;
@@ -18,17 +19,17 @@ const annotations = z.record(z.string().regex(/^[A-Za-z0-9_]{1,64}$/), z.string(
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time');
 
 export const MATCH_OPS = ['=', '!=', '=~', '!~'] as const;
-/** A label matcher (Prometheus/Alertmanager style). Regexes are fully anchored and compiled here, so a bad one is a 400. */
+/**
+ * A label matcher (Prometheus/Alertmanager style). Regexes are RE2 syntax, fully anchored, matched
+ * in linear time (label-regex.ts) and compiled here, so a bad or too complex one is a 400.
+ */
 export const MatcherSchema = z
   .object({ name: labelName, op: z.enum(MATCH_OPS).default('='), value: z.string().max(512) })
   .strict()
   .superRefine((m, ctx) => {
     if (m.op !== '=~' && m.op !== '!~') return;
-    try {
-      new RegExp(`^(?:${m.value})$`);
-    } catch {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'not a valid regular expression' });
-    }
+    const compiled = compileLabelRegex(m.value);
+    if ('error' in compiled) ctx.addIssue({ code: 'custom', path: ['value'], message: compiled.error });
   });
 export type Matcher = z.infer<typeof MatcherSchema>;
 const matchers = z.array(MatcherSchema).max(32);

@@ -3,7 +3,7 @@
  * set, key invalidation notices and security events with their report.
  */
 import { z } from 'zod';
-import type { ApiKeyView, CreatedKey } from './schemas';
+import { type ApiKeyView, type CreatedKey, KeyActorSchema, KeyDigestSchema, MintedKeySchema } from './schemas';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'id must be 1-64 characters of A-Z a-z 0-9 _ -');
 
@@ -11,19 +11,22 @@ export const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
 export const RotateKeyBodySchema = z
   .object({ overlapSeconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(3600) })
   .strict();
-export const RotateKeyRequestSchema = RotateKeyBodySchema.extend({ id });
+export const RotateKeyRequestSchema = RotateKeyBodySchema.extend({ id, by: KeyActorSchema, minted: MintedKeySchema });
 export type RotateKeyRequest = z.infer<typeof RotateKeyRequestSchema>;
 export interface RotatedKey extends CreatedKey {
   /** The key that was rotated, with its new `expiresAt` (end of the overlap window). */
   previous: ApiKeyView;
 }
+/** Auth's reply to a rotation: the new key's record (the edge minted the key and adds it), and the previous one. */
+export type RotatedKeyRecord = Omit<RotatedKey, 'key'>;
 
 export const JWT_AUDIENCE = 'switchboard-api';
 export const JWT_ALGORITHM = 'ES256';
 export const MIN_TOKEN_TTL_S = 60;
 export const MAX_TOKEN_TTL_S = 3600;
 export const TokenBodySchema = z.object({ ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_S).max(MAX_TOKEN_TTL_S).default(900) }).strict();
-export const IssueTokenRequestSchema = TokenBodySchema.extend({ credential: z.string().min(1).max(4096) });
+/** The key's SHA-256, never the key (KeyDigestSchema). */
+export const IssueTokenRequestSchema = TokenBodySchema.extend({ keyDigest: KeyDigestSchema });
 export type IssueTokenRequest = z.infer<typeof IssueTokenRequestSchema>;
 export interface IssuedToken {
   token: string;
@@ -48,12 +51,12 @@ export const EmptyRequestSchema = z.object({});
 
 /**
  * Broadcast on `internal.keyRevoked` when a key stops being valid: revoked (`revokedAt`) or
- * given an earlier expiry by rotation (`expiresAt`). `hash` evicts cached API-key checks;
- * `keyId` lets gateways refuse access tokens minted from that key.
+ * given an earlier expiry by rotation (`expiresAt`). `keyId` evicts cached API-key checks of
+ * that key and lets gateways refuse access tokens minted from it. (No hash of the key: the
+ * notice goes to every subscriber.)
  */
 export interface KeyInvalidation {
-  hash: string;
-  keyId?: string;
+  keyId: string;
   revokedAt?: string | null;
   expiresAt?: string | null;
 }
@@ -91,6 +94,12 @@ export const SecurityEventSchema = z.object({
   agentId: z.string().max(64).optional(),
   /** e.g. the failed check: `alg`, `aud`, `exp`, `kid`, `revoked`, the missing scope, the addressed tenant. */
   reason: z.string().max(128).optional(),
+  /** Who asked, as the gateway saw it: `ip:<client address>` (HTTP) or `nats:<account or connection>`. */
+  source: z.string().max(160).optional(),
+  /** How many refusals this event stands for: alike ones are aggregated per second (absent: 1). */
+  count: z.number().int().min(1).optional(),
+  /** With `count`: when the last of them happened (`at` is the first). */
+  lastAt: z.string().optional(),
 });
 export type SecurityEvent = z.infer<typeof SecurityEventSchema>;
 

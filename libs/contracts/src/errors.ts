@@ -71,6 +71,8 @@ export class AgentSessionError extends define('AGENT.SESSION', 401, false, 'No s
 export class NotLeasedError extends define('AGENT.NOT_LEASED', 409, false, 'The task is not leased to this agent') {}
 export class LeaseLostError extends define('AGENT.LEASE_LOST', 409, false, 'The lease is no longer current (reclaimed, cancelled or timed out)') {}
 export class AgentIdInUseError extends define('AGENT.ID_IN_USE', 409, false, 'The agent id is up under another session') {}
+/** The fleet, or the agent key registering, has as many agents as it may (down and departed ones count until forgotten). */
+export class AgentLimitError extends define('AGENT.LIMIT_REACHED', 429, true, 'No room for another agent') {}
 export class NotCapableError extends define('AGENT.NOT_CAPABLE', 403, false, 'The agent did not register this capability') {}
 
 /** Rebuild an error received on the wire so callers can branch on `code` and re-emit it unchanged. */

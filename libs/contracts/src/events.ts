@@ -42,6 +42,8 @@ export const Events = {
   raiseAlert: eventOf<RaiseAlert>((n) => n.alerts.raise, 256 * KiB),
   /** The collector's fleet-wide samples, as a metric batch (evaluated as agent `fleet`). */
   fleetSamples: eventOf<MetricBatch>((n) => n.fleet.samples, 8 * MiB),
+  /** Collector → alerting: an agent's samples the collector validated and accepted (the agent's batch, refused samples removed). */
+  validatedMetrics: eventOf<MetricBatch>((n) => n.fleet.validatedMetrics, 8 * MiB),
 
   // --- tasks --------------------------------------------------------------------------------------
   /** `<prefix>.v1.tasks.events.<tenant>.<task>.<status>` (public): every task status change. */

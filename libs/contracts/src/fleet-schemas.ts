@@ -142,6 +142,13 @@ export const FleetMetrics = {
   fleetAgentFlaps: 'sb_fleet_agent_flaps',
 } as const;
 export const FLEET_AGENT_ID = 'fleet';
+/**
+ * `sb_fleet_*` names belong to the collector's derived samples: the collector refuses them from
+ * agents, and alerting ignores them anywhere but on `fleet.samples` (an agent must not be able
+ * to page people with a fake fleet-wide error ratio).
+ */
+export const RESERVED_FLEET_METRIC_PREFIX = 'sb_fleet_';
+export const isReservedFleetMetric = (name: string): boolean => name.startsWith(RESERVED_FLEET_METRIC_PREFIX);
 
 // ---- alerts ---------------------------------------------------------------------------------
 

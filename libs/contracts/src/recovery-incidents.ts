@@ -14,7 +14,7 @@ export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** Timeline entry types; `detail` carries the specifics (task ids, counts, fingerprints). */
-export const INCIDENT_ENTRY_TYPES = ['detected', 'tasks_reclaimed', 'reclaim_fallback', 'restarted', 'restart_failed', 'restart_budget_exhausted', 'breaker_opened', 'breaker_closed', 'alert_linked', 'note', 'resolved'] as const;
+export const INCIDENT_ENTRY_TYPES = ['detected', 'tasks_reclaimed', 'reclaim_fallback', 'restarted', 'restart_refused', 'restart_failed', 'restart_budget_exhausted', 'breaker_opened', 'breaker_closed', 'alert_linked', 'note', 'resolved'] as const;
 export type IncidentEntryType = (typeof INCIDENT_ENTRY_TYPES)[number];
 
 export interface IncidentEntry {

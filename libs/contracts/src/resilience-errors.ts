@@ -16,3 +16,11 @@ export class LoadShedError extends SbError {
     super(LoadShedError.code, 503, message, true, options);
   }
 }
+
+/** The task was redriven from the dead letters as often as allowed (DLQ_REDRIVE_MAX); it stays dead-lettered. */
+export class RedriveLimitError extends SbError {
+  static readonly code = 'RECOVERY.REDRIVE_LIMIT';
+  constructor(message = 'This task was redriven as often as allowed', options?: SbErrorOptions) {
+    super(RedriveLimitError.code, 409, message, false, options);
+  }
+}

@@ -133,6 +133,8 @@ export const DlqRedriveRequestSchema = z.object({
   input: z.object({ value: z.unknown() }).optional(),
   priority: z.enum(PRIORITIES).optional(),
   maxInputBytes: z.number().int().min(1).optional(),
+  /** The tenant's running-task ceiling from its admission (null = unlimited): the redriven task takes a slot like a submitted one. */
+  maxConcurrent: z.number().int().min(1).nullable().optional(),
 });
 export const DlqPurgeRequestSchema = z.object({ ...scope, capability: CapabilitySchema.optional() });
 
@@ -149,6 +151,8 @@ export interface DeadLetterSummary {
   fingerprint: string;
   /** Dead letters in the stream with the same fingerprint. */
   fingerprintCount: number;
+  /** Times this task was already redriven (the cap is recovery's DLQ_REDRIVE_MAX). */
+  redrives: number;
 }
 export interface DeadLetterDetail extends DeadLetterSummary {
   task: QueuedTask;
@@ -161,6 +165,15 @@ export interface RedriveReply {
   status: 'queued';
   priority: Priority;
   inputChanged: boolean;
+}
+/** A redrive checked, not done (found for this tenant, under the cap, input size): what it would queue, for the gateway to admit like a submit. */
+export interface RedriveCheck {
+  id: string;
+  taskId: string;
+  tenantId: string;
+  capability: string;
+  priority: Priority;
+  metadata: Record<string, unknown>;
 }
 export interface PurgeReply {
   purged: number;

@@ -4,21 +4,42 @@
  * more likely a caller's mistake than a newer client.
  */
 import { z } from 'zod';
-import { CAPABILITY_PATTERN, PRIORITIES, TASK_STATUSES } from './subjects';
+import { CAPABILITY_PATTERN, PRIORITIES, SYSTEM_TENANT_ID, TASK_STATUSES } from './subjects';
 import { ERROR_CLASSES } from './resilience-classes';
 import { boundedJson } from './json-depth';
 
 /**
- * `agent`: registers agents (agent protocol v1, docs/agent-protocol.md). Only keys of the system
- * tenant hold it, never together with another scope, and `admin` does not imply it (scopeGrants):
- * an agent key passes no HTTP route, an admin key registers no agent.
+ * Scopes. A tenant's keys hold tenant scopes: `tasks:submit`, `tasks:read`, and `tenant:admin`
+ * (its own tenant: keys, usage; holds both task scopes). The platform's operators hold the
+ * operator scopes, which only keys of the system tenant may hold: `admin` (the platform admin:
+ * every tenant, every key, everything but `agent`), `fleet:read`, `alerts:read`, `alerts:write`.
+ * `agent`: registers agents (agent protocol v1, docs/agent-protocol.md); system tenant only,
+ * never together with another scope, and `admin` does not imply it (scopeGrants): an agent key
+ * passes no HTTP route, an admin key registers no agent.
  */
-export const SCOPES = ['tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write', 'admin', 'agent'] as const;
+export const SCOPES = ['tasks:submit', 'tasks:read', 'fleet:read', 'alerts:read', 'alerts:write', 'admin', 'tenant:admin', 'agent'] as const;
 export type Scope = (typeof SCOPES)[number];
+export const TENANT_SCOPES: readonly Scope[] = ['tasks:submit', 'tasks:read', 'tenant:admin'];
+/** Only keys of the system tenant hold these; they read or change every tenant's state. */
+export const OPERATOR_SCOPES: readonly Scope[] = ['admin', 'fleet:read', 'alerts:read', 'alerts:write', 'agent'];
 
-/** Whether a key holding `scopes` has `permission`: its own, or any but `agent` through `admin`. */
+/** Whether a key holding `scopes` has `permission`: its own; any but `agent` through `admin`; a tenant scope through `tenant:admin`. */
 export function scopeGrants(scopes: readonly Scope[], permission: Scope): boolean {
-  return scopes.includes(permission) || (permission !== 'agent' && scopes.includes('admin'));
+  if (scopes.includes(permission)) return true;
+  if (permission === 'agent') return false;
+  if (scopes.includes('admin')) return true;
+  return scopes.includes('tenant:admin') && TENANT_SCOPES.includes(permission);
+}
+
+/**
+ * The scopes a key of `tenantId` really has: operator scopes count in the system tenant only
+ * (a record or token from before they were refused to tenants grants none of them), and a
+ * tenant's `admin` from then is read as its `tenant:admin`. Auth and every edge apply it.
+ */
+export function effectiveScopes(tenantId: string, scopes: readonly Scope[]): Scope[] {
+  if (tenantId === SYSTEM_TENANT_ID) return [...scopes];
+  const mapped = scopes.map((s): Scope => (s === 'admin' ? 'tenant:admin' : s)).filter((s) => TENANT_SCOPES.includes(s));
+  return [...new Set(mapped)];
 }
 
 export const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -46,10 +67,15 @@ export const WaitQuerySchema = z.object({
   timeoutMs: z.coerce.number().int().min(0).max(MAX_TIMEOUT_MS).default(30_000),
 });
 
+/** Where the next page of a list starts: the previous page's `Sb-Next-Cursor` header, opaque to clients. */
+export const ListCursorSchema = z.string().regex(/^[1-9][0-9]{0,15}$/, 'cursor must be the Sb-Next-Cursor of a previous page');
+
+/** Most recently changed first; a page is at most `limit` tasks, and `Sb-Next-Cursor` names the next one. */
 export const ListTasksQuerySchema = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   capability: CapabilitySchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: ListCursorSchema.optional(),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuerySchema>;
 
@@ -89,6 +115,8 @@ export const TaskRecordSchema = z.object({
   traceparent: z.string().optional(),
   /** Fencing token: who runs the task now; `epoch` goes up with every start (see libs/tasks markRunning). */
   lease: z.object({ agentId: z.string(), epoch: z.number().int() }).optional(),
+  /** Times the task was redriven from the dead letters (capped, see DLQ_REDRIVE_MAX). */
+  redrives: z.number().int().min(0).optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
 
@@ -144,6 +172,8 @@ export const QueuedTaskSchema = z.object({
   deadlineAt: z.string(),
   createdAt: z.string(),
   idempotencyKey: z.string().optional(),
+  /** Times the task was redriven: travels with it, so the dead letter of a redriven task still counts them. */
+  redrives: z.number().int().min(0).optional(),
 });
 export type QueuedTask = z.infer<typeof QueuedTaskSchema>;
 
@@ -169,8 +199,15 @@ export interface DeadLetter {
 
 // ---- auth ---------------------------------------------------------------------------------
 
+/**
+ * What crosses the bus for an API key: its SHA-256 (hex), computed by the edge that received it.
+ * The key itself never does; auth stores HMAC(pepper, digest), so neither a bus listener nor a
+ * copy of the key store can present a stored value.
+ */
+export const KeyDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'keyDigest must be the SHA-256 of the key (64 lowercase hex digits)');
+
 export const AuthorizeRequestSchema = z.object({
-  credential: z.string().max(4096),
+  keyDigest: KeyDigestSchema,
   /** When given, a key without it is refused; when omitted, the caller checks the returned scopes. */
   permission: z.enum(SCOPES).optional(),
 });
@@ -211,6 +248,25 @@ export interface CreatedKey extends ApiKeyView {
 
 export const ListKeysRequestSchema = z.object({ tenantId: TenantIdSchema.optional() });
 export const KeyIdRequestSchema = z.object({ id: id('id') });
+
+/** Who asks auth to manage keys (the caller's principal, as the edge authenticated it): auth acts within what it may do. */
+export const KeyActorSchema = z.object({ keyId: id('keyId'), tenantId: TenantIdSchema, scopes: z.array(z.enum(SCOPES)).max(SCOPES.length) });
+export type KeyActor = z.infer<typeof KeyActorSchema>;
+/**
+ * A key the edge generated for a new or rotated key: auth is sent its digest and what a listing
+ * shows of it, and the edge alone hands the key to the caller. A key never crosses the bus.
+ */
+export const MintedKeySchema = z.object({
+  keyDigest: KeyDigestSchema,
+  prefix: z.string().regex(/^sbk_[0-9A-Za-z]{4}$/, 'prefix: the key type and four characters'),
+  last4: z.string().regex(/^[0-9A-Za-z]{4}$/, 'last4: the last four characters'),
+});
+export type MintedKey = z.infer<typeof MintedKeySchema>;
+/** The bus requests behind POST/GET/DELETE /v1/keys: the public body or query, `by`, and the minted key. Replies carry no key. */
+export const IssueKeyRequestSchema = CreateKeyRequestSchema.extend({ by: KeyActorSchema, minted: MintedKeySchema });
+export type IssueKeyRequest = z.infer<typeof IssueKeyRequestSchema>;
+export const ListKeysByRequestSchema = ListKeysRequestSchema.extend({ by: KeyActorSchema });
+export const RevokeKeyRequestSchema = KeyIdRequestSchema.extend({ by: KeyActorSchema });
 
 // ---- tenancy ------------------------------------------------------------------------------
 

@@ -69,6 +69,12 @@ export function names(prefix: string = DEFAULT_PREFIX) {
     /** Samples the collector derives about the fleet (queue depth, error ratio, p95, dead letters, flaps). */
     fleet: {
       samples: `${p}.internal.fleet.samples`,
+      /**
+       * Agents' metric samples the collector accepted (valid labels, known agent, under the series
+       * ceiling, no reserved `sb_fleet_*` name), one message per accepted batch. Alerting reads
+       * agents' metrics only from here, never from `agents.metrics.*`.
+       */
+      validatedMetrics: `${p}.internal.fleet.metrics`,
     },
     /** The collector's internal API (overview, report, agent list) and its ask to an agent to register again. */
     fleetApi: {
@@ -99,6 +105,10 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       /** Key ids revoked or expiring within the longest token lifetime (a gateway's boot-time view). */
       keysInvalidated: `${p}.internal.auth.keys.invalidated`,
       securityReport: `${p}.internal.auth.security.report`,
+      /** NATS credentials (a `.creds` file) for a tenant's client, an agent or an ops subscriber. */
+      natsCredentials: `${p}.internal.auth.nats.credentials`,
+      /** Which tenant a NATS account belongs to (the gateway checks a NATS request's tenant against it). */
+      natsAccount: `${p}.internal.auth.nats.account`,
       admit: `${p}.internal.tenancy.admit`,
       tenantsCreate: `${p}.internal.tenancy.tenants.create`,
       tenantsGet: `${p}.internal.tenancy.tenants.get`,
@@ -220,6 +230,8 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       dlqList: `${p}.internal.recovery.dlq.list`,
       dlqGet: `${p}.internal.recovery.dlq.get`,
       dlqRedrive: `${p}.internal.recovery.dlq.redrive`,
+      /** A redrive checked, not done (the gateway's step before it admits the redrive like a submit). */
+      dlqRedriveCheck: `${p}.internal.recovery.dlq.check`,
       dlqDelete: `${p}.internal.recovery.dlq.delete`,
       dlqPurge: `${p}.internal.recovery.dlq.purge`,
     },
@@ -249,6 +261,8 @@ export const Headers = {
   ConcurrencyLimit: 'Sb-Concurrency-Limit',
   /** On a copy recovery requeued from the record: the record revision it may start from (else it is dropped). */
   Reclaimed: 'Sb-Reclaimed',
+  /** On a page of a list (HTTP and NATS replies): the `cursor` that asks for the next page; absent on the last. */
+  NextCursor: 'Sb-Next-Cursor',
 } as const;
 
 /** The tenant that owns the bootstrap admin key and platform-level work. */

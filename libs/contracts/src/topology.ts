@@ -38,6 +38,7 @@ export interface TopologySettings {
   taskMaxAttempts: number;
   securityEventsMaxAgeMs: number;
   securityEventsMaxBytes: number;
+  securityEventsMaxMsgs: number;
   spansMaxAgeMs: number;
   spansMaxBytes: number;
   alertsMaxAgeMs: number;
@@ -60,6 +61,7 @@ export const DEFAULT_TOPOLOGY_SETTINGS: TopologySettings = {
   taskMaxAttempts: 3,
   securityEventsMaxAgeMs: 7 * DAY,
   securityEventsMaxBytes: 256 * 1024 ** 2,
+  securityEventsMaxMsgs: 1_000_000,
   spansMaxAgeMs: DAY,
   spansMaxBytes: 256 * 1024 ** 2,
   alertsMaxAgeMs: 30 * DAY,
@@ -74,6 +76,7 @@ export const DEFAULT_TOPOLOGY_SETTINGS: TopologySettings = {
 export interface StreamLimits {
   maxAgeMs?: number;
   maxBytes?: number;
+  maxMsgs?: number;
   maxMsgsPerSubject?: number;
   maxMsgSize?: number;
   duplicateWindowMs?: number;
@@ -168,8 +171,16 @@ export const Streams = {
     name: (n) => securityEventNames(n.prefix).stream,
     subjects: (n) => [securityEventNames(n.prefix).all],
     retention: 'limits',
-    limits: (s) => ({ maxAgeMs: s.securityEventsMaxAgeMs, maxBytes: s.securityEventsMaxBytes, discard: 'old' }),
-    doc: 'Refusals and key changes, captured from fire-and-forget publishes, for the security report.',
+    // Refusals are aggregated at the source (one event per second per source and reason), and the
+    // stream is bounded on every axis, oldest first: a flood cannot fill the storage the task streams share.
+    limits: (s) => ({
+      maxAgeMs: s.securityEventsMaxAgeMs,
+      maxBytes: s.securityEventsMaxBytes,
+      maxMsgs: s.securityEventsMaxMsgs,
+      maxMsgSize: 4 * 1024,
+      discard: 'old',
+    }),
+    doc: 'Refusals (aggregated per second) and key changes, captured from fire-and-forget publishes, for the security report.',
   }),
   spans: stream({
     owner: 'gateway',
@@ -226,6 +237,7 @@ export const Buckets = {
   capabilities: bucket({ owner: 'agent-worker', users: [...TASK_SERVICES, 'metrics-collector'], name: (n) => n.buckets.capabilities, doc: 'The capability catalog: what some worker has offered.' }),
   keys: bucket({ owner: 'auth', users: [], name: (n) => n.buckets.keys, doc: 'API keys, stored as hashes.' }),
   signingKeys: bucket({ owner: 'auth', users: [], name: (n) => `${n.buckets.keys}_signing`, doc: 'The JWT signing key ring, private keys encrypted.' }),
+  natsAccounts: bucket({ owner: 'auth', users: [], name: (n) => `${n.buckets.keys}_nats`, doc: "Tenants' NATS accounts (public JWT claims, revocations) and the NATS users minted per API key." }),
   tenants: bucket({ owner: 'tenancy', users: [], name: (n) => n.buckets.tenants, doc: 'Tenants and their policies.' }),
   agents: bucket({ owner: 'metrics-collector', users: ['recovery', 'gateway'], name: (n) => n.buckets.agents, doc: 'The agent registry.' }),
   resilience: bucket({ owner: 'recovery', users: ['gateway', 'agent-worker'], name: (n) => n.resilience.bucket, doc: 'Circuit breakers and load-shedding state.' }),

@@ -1,5 +1,5 @@
-import { InvalidCredentialsError, type Principal } from '@sb/contracts';
-import { ApiKeyVerifier, credentialDisplayParts, type KeyRefusal } from './api-key-verifier';
+import { Endpoints, generateApiKey, InvalidCredentialsError, type Principal } from '@sb/contracts';
+import { ApiKeyVerifier, apiKeyDigest, busAuthorizePort, credentialDisplayParts, type KeyRefusal } from './api-key-verifier';
 
 describe('ApiKeyVerifier', () => {
   let t = 0;
@@ -37,6 +37,30 @@ describe('ApiKeyVerifier', () => {
     v.evict(ApiKeyVerifier.hash('sb_good_0123456789abcdef'));
     await v.verify('sb_good_0123456789abcdef');
     expect(calls).toBe(4);
+  });
+
+  it("evicts on auth's notice, which names the key's id", async () => {
+    const v = verifier();
+    await v.verify('sb_good_0123456789abcdef');
+    v.evictKey('k_other');
+    await v.verify('sb_good_0123456789abcdef');
+    expect(calls).toBe(1);
+    v.evictKey('k1');
+    await v.verify('sb_good_0123456789abcdef');
+    expect(calls).toBe(2);
+  });
+
+  it('over the bus, sends auth the key\'s SHA-256, never the key, and refuses a malformed key without asking', async () => {
+    const sent: unknown[] = [];
+    const port = busAuthorizePort({ request: (async (endpoint: unknown, payload: unknown) => (sent.push({ endpoint, payload }), principal)) as never });
+    const key = generateApiKey();
+    await expect(port.authorize(key)).resolves.toBe(principal);
+    expect(sent).toEqual([{ endpoint: Endpoints.authorize, payload: { keyDigest: apiKeyDigest(key) } }]);
+    expect(JSON.stringify(sent)).not.toContain(key);
+    for (const bad of ['garbage', key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'), 'sb_good_0123456789abcdef']) {
+      await expect(port.authorize(bad)).rejects.toMatchObject({ code: 'AUTH.INVALID_CREDENTIALS', details: { reason: 'malformed' } });
+    }
+    expect(sent).toHaveLength(1);
   });
 
   it('answers every refusal with the same 401, reports why with identifiers only, and caches none', async () => {

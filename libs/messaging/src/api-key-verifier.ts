@@ -2,12 +2,21 @@
  * API keys as auth answers for them (`Endpoints.authorize`, over the bus), cached briefly per
  * SHA-256 of the credential: the gateway's Authenticator and the collector's agent check share
  * it. Only positive answers are cached, never beyond the key's own expiry; auth's notices of
- * revoked or shortened keys (`Events.keyRevoked`, whose `hash` is this one) evict at once.
+ * revoked or shortened keys (`Events.keyRevoked`, naming the key's id) evict at once.
  * A refusal is reported with identifiers only (never the secret) and thrown as the one 401
  * every subject answers with, whatever auth's reason was.
+ *
+ * Over the bus (busAuthorizePort) only the key's SHA-256 travels, never the key; a credential
+ * that is not of the API-key format is refused here without asking auth.
  */
 import { createHash } from 'node:crypto';
-import { InvalidCredentialsError, isSbError, type Principal, type SecurityEventType } from '@sb/contracts';
+import { Endpoints, InvalidCredentialsError, isSbError, isWellFormedApiKey, type Principal, type SecurityEventType } from '@sb/contracts';
+import type { Bus } from './bus';
+
+/** SHA-256 of an API key, hex: what an edge sends auth instead of the key. */
+export function apiKeyDigest(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
 
 export interface AuthorizePort {
   /** Verify the credential and return its principal (permissions are the caller's to check). */
@@ -29,10 +38,22 @@ interface Entry {
   until: number;
 }
 
+/** Auth over the bus: the key's digest is sent, never the key; a malformed key is refused here (auth's "malformed"). */
+export function busAuthorizePort(bus: Pick<Bus, 'request'>): AuthorizePort {
+  return {
+    authorize: async (credential) => {
+      if (!isWellFormedApiKey(credential)) throw new InvalidCredentialsError(undefined, { details: { reason: 'malformed' } });
+      return bus.request(Endpoints.authorize, { keyDigest: apiKeyDigest(credential) });
+    },
+  };
+}
+
 const MAX_ENTRIES = 10_000;
 
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, Entry>();
+  /** keyId → the cache key of its entry (one credential per key id). */
+  private readonly byKeyId = new Map<string, string>();
 
   constructor(
     private readonly port: AuthorizePort,
@@ -40,9 +61,9 @@ export class ApiKeyVerifier {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The cache key, and the `hash` of auth's revocation notices (SHA-256, hex). */
+  /** The cache key (SHA-256, hex). */
   static hash(credential: string): string {
-    return createHash('sha256').update(credential, 'utf8').digest('hex');
+    return apiKeyDigest(credential);
   }
 
   /** The key's principal: cached, or asked of auth. `refused` hears why a key was refused (then InvalidCredentialsError is thrown). */
@@ -56,7 +77,7 @@ export class ApiKeyVerifier {
       principal = await this.port.authorize(credential);
     } catch (e) {
       if (!isSbError(e) || e.code !== InvalidCredentialsError.code) throw e;
-      this.cache.delete(hash);
+      this.drop(hash);
       const d = (e.details ?? {}) as { reason?: string; keyId?: string; tenantId?: string };
       const type = d.reason === 'revoked' ? 'revoked_key' : d.reason === 'expired' ? 'expired_key' : 'invalid_credentials';
       refused?.({ type, keyId: d.keyId, tenantId: d.tenantId, ...credentialDisplayParts(credential), reason: d.reason });
@@ -64,15 +85,28 @@ export class ApiKeyVerifier {
     }
     if (this.ttlMs > 0) {
       const expiry = principal.expiresAt ? Date.parse(principal.expiresAt) : Number.POSITIVE_INFINITY;
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+      if (this.cache.size >= MAX_ENTRIES) this.drop(this.cache.keys().next().value as string);
       this.cache.set(hash, { principal, until: Math.min(now + this.ttlMs, expiry) });
+      this.byKeyId.set(principal.keyId, hash);
     }
     return principal;
   }
 
-  /** A key was revoked or shortened: its next use asks auth again. */
+  /** Forget the check of this credential (by its cache key). */
   evict(hash: string): void {
+    this.drop(hash);
+  }
+
+  /** Auth says this key was revoked or shortened: its next use asks auth again. */
+  evictKey(keyId: string): void {
+    const hash = this.byKeyId.get(keyId);
+    if (hash !== undefined) this.drop(hash);
+  }
+
+  private drop(hash: string): void {
+    const entry = this.cache.get(hash);
     this.cache.delete(hash);
+    if (entry && this.byKeyId.get(entry.principal.keyId) === hash) this.byKeyId.delete(entry.principal.keyId);
   }
 }
 

@@ -5,6 +5,7 @@ import { MessagingModule } from './messaging.module';
 
 export interface CoreConfig {
   NATS_URL: string;
+  NATS_CREDS?: string;
   SB_PREFIX: string;
   REQUEST_TIMEOUT_MS: number;
   SHUTDOWN_GRACE_MS?: number;
@@ -17,6 +18,6 @@ export function coreImports(service: string, config: CoreConfig, logger: AppLogg
   const topology = topologySettings(config as unknown as Record<string, unknown>);
   return [
     ObservabilityModule.forRoot({ service, logger, config }),
-    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, drainGraceMs: config.SHUTDOWN_GRACE_MS, instanceId: config.INSTANCE_ID, topology }),
+    MessagingModule.forRoot({ url: config.NATS_URL, prefix: config.SB_PREFIX, service, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, drainGraceMs: config.SHUTDOWN_GRACE_MS, instanceId: config.INSTANCE_ID, topology, credsFile: config.NATS_CREDS }),
   ];
 }

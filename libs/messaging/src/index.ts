@@ -13,6 +13,8 @@ export * from './core-imports';
 export * from './random';
 export * from './security-events';
 export * from './backoff';
+export * from './work-slots';
 export * from './transport';
 export * from './agent-session';
 export * from './api-key-verifier';
+export * from './nats-auth';

@@ -59,6 +59,7 @@ export function topologySettings(c: Record<string, unknown>): TopologySettings {
     taskMaxAttempts: num('TASK_MAX_ATTEMPTS') ?? d.taskMaxAttempts,
     securityEventsMaxAgeMs: d.securityEventsMaxAgeMs,
     securityEventsMaxBytes: d.securityEventsMaxBytes,
+    securityEventsMaxMsgs: d.securityEventsMaxMsgs,
     spansMaxAgeMs: num('TRACE_SPANS_MAX_AGE_S', 1000) ?? d.spansMaxAgeMs,
     spansMaxBytes: num('TRACE_SPANS_MAX_BYTES') ?? d.spansMaxBytes,
     alertsMaxAgeMs: num('ALERTING_STREAM_MAX_AGE_MS') ?? d.alertsMaxAgeMs,
@@ -85,6 +86,7 @@ export function streamConfig(n: Names, key: StreamKey, s: TopologySettings = DEF
     discard: l.discard === 'new' ? DiscardPolicy.New : DiscardPolicy.Old,
   };
   if (l.maxBytes) cfg.max_bytes = l.maxBytes;
+  if (l.maxMsgs) cfg.max_msgs = l.maxMsgs;
   if (l.maxMsgsPerSubject) cfg.max_msgs_per_subject = l.maxMsgsPerSubject;
   if (l.maxMsgSize) cfg.max_msg_size = l.maxMsgSize;
   if (l.duplicateWindowMs) cfg.duplicate_window = nanos(l.duplicateWindowMs);

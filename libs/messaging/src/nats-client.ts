@@ -8,6 +8,8 @@ import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManage
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { credsAuthenticator } from '@nats-io/nats-core';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { names, type Names, type Subscriber, type TopologySettings } from '@sb/contracts';
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
@@ -25,6 +27,8 @@ export interface MessagingOptions {
   instanceId?: string;
   /** The settings of the streams, buckets and consumers this service ensures at boot (topologySettings(config)). */
   topology?: TopologySettings;
+  /** A `.creds` file (user JWT + nkey seed): this service's user in the platform account. Absent: no NATS auth. */
+  credsFile?: string;
 }
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
@@ -56,6 +60,8 @@ export class NatsClient implements OnApplicationShutdown {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      // Read on every (re)connect, so a replaced credentials file takes effect on the next reconnect.
+      ...(this.options.credsFile ? { authenticator: credsAuthenticator(() => readFileSync(this.options.credsFile!)) } : {}),
     });
     this.connection = nc;
     this.jsClient = jetstream(nc, { timeout: this.options.requestTimeoutMs });

@@ -7,14 +7,15 @@ import 'reflect-metadata';
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory } from '@nestjs/core';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpErrorFilter } from './http-error.filter';
+import { addReplyHeaders, answerConnect, emptyOrJsonParser, errorBody, rawErrorReply } from './http-edge';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { type AppLogger, createLogger } from './logger';
 import { ServiceMetrics } from './metrics';
+import { OPS_ROUTES, serveOpsPort } from './ops-port';
 import { TRANSPORT_STRATEGY } from './tokens';
 import { exitOnConfigError } from '@sb/config';
 
@@ -24,13 +25,20 @@ const FRAMEWORK_URL_ERRORS: Record<string, [number, string]> = {
   FST_ERR_MAX_PARAM_LENGTH: [414, 'A path parameter is too long'],
 };
 
-function errorBody(code: string, message: string, retryable = false): string {
-  return JSON.stringify({ error: { code, message, retryable } });
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Not valid HTTP (Node's parser refused it before Fastify saw a request): the contract's error, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'REQUEST.TIMEOUT', 'The request took too long to arrive'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'REQUEST.TOO_LARGE', 'The request headers are too large'] : [400, 'REQUEST.MALFORMED', 'The request is not valid HTTP'];
+  socket.end(rawErrorReply(status, code, message, status === 408));
 }
 
 export interface ServiceBootOptions {
   service: string;
-  config: { HTTP_PORT: number; HTTP_HOST: string; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number };
+  /** With `OPS_PORT`, health and metrics are served there and only there (see ops-port.ts). */
+  config: { HTTP_PORT: number; HTTP_HOST: string; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number; OPS_PORT?: number };
   /** Builds the root module; receives the logger so modules can inject it. */
   module: (logger: AppLogger) => DynamicModule;
   bodyLimitBytes?: number;
@@ -42,7 +50,7 @@ export interface ServiceBootOptions {
 export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app: NestFastifyApplication; logger: AppLogger }> {
   const logger = opts.logger ?? createLogger(opts.service, opts.config.LOG_LEVEL);
   const adapter = new FastifyAdapter({
-    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     logger: false,
     return503OnClosing: true,
     // Errors Fastify raises before any route runs leave in the contract's shape too.
@@ -50,13 +58,7 @@ export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app:
       const [status, message] = FRAMEWORK_URL_ERRORS[err.code] ?? [400, 'The request is invalid'];
       void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(status === 414 ? 'REQUEST.TOO_LARGE' : 'REQUEST.INVALID', message));
     },
-    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
-      const [status, code, message] =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'REQUEST.TIMEOUT', 'The request took too long to arrive'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'REQUEST.TOO_LARGE', 'The request headers are too large'] : [400, 'REQUEST.MALFORMED', 'The request is not valid HTTP'];
-      const body = errorBody(code, message, status === 408);
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    },
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module(logger), adapter, {
     // Nest's own logs are held until nestjs-pino's logger (from ObservabilityModule) takes them.
@@ -71,12 +73,18 @@ export async function createServiceApp(opts: ServiceBootOptions): Promise<{ app:
   if (strategy) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
   const metrics = app.get(ServiceMetrics);
   const fastify = app.getHttpAdapter().getInstance();
+  // The edge every reply and request gets (http-edge.ts): an empty JSON body is no body, no-store
+  // and nosniff on every reply, CONNECT answered; health and metrics on the ops port if one is set.
+  app.useBodyParser('application/json', { bodyLimit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT }, emptyOrJsonParser(fastify));
+  addReplyHeaders(fastify);
+  answerConnect(fastify.server);
+  if (opts.config.OPS_PORT !== undefined) serveOpsPort(fastify, { port: opts.config.OPS_PORT, host: opts.config.HTTP_HOST, onClientError: answerClientError });
   fastify.addHook('onRequest', async (req) => {
     (req as unknown as { sbStart: bigint }).sbStart = process.hrtime.bigint();
   });
   fastify.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    if (route === '/metrics' || route.startsWith('/health')) return;
+    if (OPS_ROUTES.has(route)) return;
     const start = (req as unknown as { sbStart?: bigint }).sbStart ?? process.hrtime.bigint();
     const code = reply.statusCode >= 400 ? String(reply.statusCode) : '';
     metrics.observe('http', `${req.method} ${route}`, start, code);
@@ -113,7 +121,7 @@ export async function runService(opts: ServiceBootOptions): Promise<NestFastifyA
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   await app.listen(opts.config.HTTP_PORT, opts.config.HTTP_HOST);
-  logger.info({ port: opts.config.HTTP_PORT }, `${opts.service} listening`);
+  logger.info({ port: opts.config.HTTP_PORT, opsPort: opts.config.OPS_PORT }, `${opts.service} listening`);
   return app;
 }
 

@@ -5,6 +5,8 @@ export * from './tokens';
 export * from './observability.module';
 export * from './http-error.filter';
 export * from './bootstrap';
+export * from './http-edge';
+export * from './ops-port';
 export * from './health.controller';
 export * from './tracing';
 export * from './clock';

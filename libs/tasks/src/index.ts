@@ -1,6 +1,7 @@
 export * from './ids';
 export * from './transitions';
 export * from './task-store';
+export * from './task-pages';
 export * from './task-infrastructure';
 export * from './task-queue';
 export * from './task-announcer';

@@ -86,9 +86,10 @@ export class TaskLifecycle {
    * Queue a dead-lettered task again (redrive): its record goes dead_lettered → queued under
    * compare-and-set, or is created afresh when it has expired. `conflict` when the record is not
    * dead-lettered or another redrive won; on a queue failure the record is put back, so the
-   * dead letter can be redriven again.
+   * dead letter can be redriven again. `maxConcurrent` is the tenant's ceiling from the
+   * redrive's admission: the task takes a running slot like a submitted one.
    */
-  async redrive(task: QueuedTask, msgId: string): Promise<{ record: TaskRecord } | { conflict: string }> {
+  async redrive(task: QueuedTask, msgId: string, o: Pick<SubmitOptions, 'maxConcurrent'> = {}): Promise<{ record: TaskRecord } | { conflict: string }> {
     const cur = await this.store.get(task.tenantId, task.taskId);
     let record: TaskRecord;
     let revision: number | undefined;
@@ -103,7 +104,7 @@ export class TaskLifecycle {
     }
     if (revision === undefined) return { conflict: `Task ${task.taskId} is being redriven already` };
     try {
-      await this.queue.enqueue(task, { msgId, traceparent: record.traceparent, recordRevision: revision });
+      await this.queue.enqueue(task, { msgId, traceparent: record.traceparent, recordRevision: revision, maxConcurrent: o.maxConcurrent });
     } catch (e) {
       if (cur) await this.store.replace(cur.record, revision).catch(() => undefined);
       else await this.store.delete(task.tenantId, task.taskId).catch(() => undefined);

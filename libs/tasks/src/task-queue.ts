@@ -65,5 +65,6 @@ export function queuedTaskOf(r: TaskRecord): QueuedTask {
     createdAt: r.createdAt,
   };
   if (r.idempotencyKey) task.idempotencyKey = r.idempotencyKey;
+  if (r.redrives) task.redrives = r.redrives;
   return task;
 }

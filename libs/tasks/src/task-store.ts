@@ -1,8 +1,8 @@
 /**
  * Task records in a JetStream KV bucket, keyed `<tenantId>.<taskId>` so a tenant can only
- * ever address its own tasks and listing is a key filter. Writes are compare-and-set on the
- * entry's revision: a stale writer (a cancelled task's agent, a zombie after a reclaim)
- * loses, so a task's result is stored once.
+ * ever address its own tasks (TaskPages lists them, a page at a time). Writes are
+ * compare-and-set on the entry's revision: a stale writer (a cancelled task's agent, a zombie
+ * after a reclaim) loses, so a task's result is stored once.
  */
 import type { KV } from '@nats-io/kv';
 import type { KvWriter } from '@sb/messaging';
@@ -74,21 +74,6 @@ export class TaskStore {
       if (revision !== undefined) return { applied: true, current: { record: next, revision } };
     }
     throw new Error(`task ${taskId}: too many concurrent writers`);
-  }
-
-  /** The tenant's tasks, newest first (task ids sort by creation time). */
-  async list(tenantId: string, limit: number, filter: (r: TaskRecord) => boolean = () => true): Promise<TaskRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys(`${tenantId}.*`)) keys.push(k);
-    keys.sort().reverse();
-    const out: TaskRecord[] = [];
-    for (const k of keys) {
-      if (out.length >= limit) break;
-      const taskId = k.slice(tenantId.length + 1);
-      const v = await this.get(tenantId, taskId);
-      if (v && filter(v.record)) out.push(v.record);
-    }
-    return out;
   }
 }
 

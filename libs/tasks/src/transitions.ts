@@ -64,7 +64,7 @@ export function markReclaimed(r: TaskRecord, lease: TaskRecord['lease']): TaskRe
 }
 
 /** A dead-lettered task queued again (redrive): a fresh attempt cycle with the redriven input, priority and deadline. */
-export function markRedriven(r: TaskRecord, task: Pick<QueuedTask, 'input' | 'priority' | 'deadlineAt'>): TaskRecord | undefined {
+export function markRedriven(r: TaskRecord, task: Pick<QueuedTask, 'input' | 'priority' | 'deadlineAt' | 'redrives'>): TaskRecord | undefined {
   if (r.status !== 'dead_lettered') return undefined;
   return {
     ...r,
@@ -72,6 +72,7 @@ export function markRedriven(r: TaskRecord, task: Pick<QueuedTask, 'input' | 'pr
     input: task.input,
     priority: task.priority,
     deadlineAt: task.deadlineAt,
+    redrives: task.redrives,
     errors: [],
     error: null,
     attempts: 0,

@@ -10,3 +10,4 @@ export { cleanupJetStream, collectMessages, decodeMessage, waitForMessage } from
 export type { MessageCollector, MessageWaiter, ReceivedMessage, WaitForMessageOptions } from './nats-helpers';
 export { cleanupRedisKeys } from './redis-helpers';
 export * from './local-servers';
+export * from './secure-nats';

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { connect } from '@nats-io/transport-node';
 import { headers as natsHeaders, type ConnectionOptions, type NatsConnection } from '@nats-io/nats-core';
 import type { Heartbeat } from './protocol';
+import { withCreds } from './nats-creds';
 
 export interface HeartbeatState {
   session?: string;
@@ -30,6 +31,8 @@ export interface ThreadData {
    */
   mainTick?: SharedArrayBuffer;
   stallMs?: number;
+  /** NATS credentials (`.creds` text) for the thread's connection. */
+  creds?: string;
 }
 export type ToThread = { type: 'state'; state: Partial<HeartbeatState>; beat: boolean } | { type: 'stop' };
 export type FromThread = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; message: string } | { type: 'warn'; message: string };
@@ -99,7 +102,7 @@ function run(port: NonNullable<typeof parentPort>, d: ThreadData): void {
   void (async () => {
     let conn: NatsConnection;
     try {
-      conn = await connect(d.options);
+      conn = await connect(withCreds(d.options, d.creds));
     } catch (err) {
       post({ type: 'failed', message: (err as Error)?.message ?? String(err) });
       port.close();

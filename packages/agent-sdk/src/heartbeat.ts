@@ -92,6 +92,8 @@ export class ThreadHeartbeat implements Heartbeater {
   constructor(
     private readonly cfg: HeartbeatConfig,
     private readonly options: ConnectionOptions,
+    /** NATS credentials (`.creds` text): the thread builds its authenticator from them (functions cannot cross threads). */
+    private readonly creds?: string,
   ) {}
 
   start(): Promise<void> {
@@ -105,7 +107,7 @@ export class ThreadHeartbeat implements Heartbeater {
     // The main loop proves it turns; the thread stops beating when it stops (a hung agent must be declared down).
     this.ticker = setInterval(() => (tick[0] = Date.now()), Math.max(50, Math.min(1_000, this.cfg.intervalMs)));
     this.ticker.unref();
-    const data: ThreadData = { options: this.options, agentId: this.cfg.agentId, subject: this.cfg.subject, intervalMs: this.cfg.intervalMs, sessionHeader: AGENT_SESSION_HEADER, state: this.cfg.state, mainTick, stallMs: this.cfg.stallMs };
+    const data: ThreadData = { options: this.options, agentId: this.cfg.agentId, subject: this.cfg.subject, intervalMs: this.cfg.intervalMs, sessionHeader: AGENT_SESSION_HEADER, state: this.cfg.state, mainTick, stallMs: this.cfg.stallMs, creds: this.creds };
     const worker = new Worker(file, { name: `sb-agent-heartbeat-${this.cfg.agentId}`, workerData: data });
     this.worker = worker;
     // The runner's own connection keeps the process alive while it runs; this thread must not outlive it.

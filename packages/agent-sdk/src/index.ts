@@ -11,3 +11,4 @@ export type { RunAgentsOptions, Runner, TaskEnd } from './runner';
 export { AgentRouter } from './routing';
 export * as protocol from './protocol';
 export type { AgentErrorClass, AgentFailure, Lease, LeasedTask, Priority, TaskOutcome } from './protocol';
+export { inboxPrefixOfCreds } from './nats-creds';

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { ConnectionOptions, Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { withCreds } from './nats-creds';
 import type { AbortReason, Agent, AgentTask, Logger, TaskContext } from './agent';
 import { CANNOT_HANDLE_CODE, RESULT_INVALID_CODE, SHUTDOWN_CODE, sdkFailure, toFailure } from './errors';
 import { type Heartbeater, type HeartbeatState, MainThreadHeartbeat, ThreadHeartbeat, threadConnectionOptions } from './heartbeat';
@@ -53,6 +54,12 @@ export interface RunAgentsOptions {
   agentId?: string;
   /** An API key with the `agent` scope, sent on `register` as `Authorization: Bearer <credentials>`. */
   credentials?: string;
+  /**
+   * The agent's NATS credentials: the text of a `.creds` file (`POST /v1/nats/credentials` with
+   * role `agent`). Used on the SDK's connection and its heartbeat thread's, with the private inbox
+   * prefix they allow. Only with `nats` as connection options.
+   */
+  natsCreds?: string;
   agents: readonly Agent<any, any>[];
   /** Tasks run at once (the registration's maxConcurrency). Default 16. */
   concurrency?: number;
@@ -273,7 +280,7 @@ class AgentRunner implements Runner {
     const given = this.opts.nats;
     if (typeof (given as NatsConnection).publish === 'function') this.nc = given as NatsConnection;
     else {
-      const o = given as ConnectionOptions;
+      const o = withCreds(given as ConnectionOptions, this.opts.natsCreds);
       // No async stack traces by default: nats.js would build an Error per request to keep one (measurable per task).
       this.nc = await connect({ name: this.agentId, waitOnFirstConnect: true, noAsyncTraces: true, ...o, maxReconnectAttempts: o.maxReconnectAttempts ?? -1 });
       this.ownsConnection = true;
@@ -478,7 +485,7 @@ class AgentRunner implements Runner {
         ? { ...this.opts.heartbeatNats, name: `${this.agentId}-heartbeat`, maxReconnectAttempts: -1 }
         : threadConnectionOptions(this.opts.nats, this.agentId);
       if (options) {
-        const thread = new ThreadHeartbeat(cfg, options);
+        const thread = new ThreadHeartbeat(cfg, options, this.opts.heartbeatNats ? undefined : this.opts.natsCreds);
         try {
           await thread.start();
           this.heartbeater = thread;

@@ -6,7 +6,7 @@ import { metricsCollectorModule } from '../../../apps/metrics-collector/src/metr
 import type { Fleet } from './fleet';
 
 export async function startCollector(fleet: Fleet, env: Record<string, string> = {}): Promise<INestApplication> {
-  const config = loadMetricsCollectorConfig({ ...fleet.env, LOG_LEVEL: 'warn', ...env });
+  const config = loadMetricsCollectorConfig({ ...(await fleet.envFor('metrics-collector')), LOG_LEVEL: 'warn', ...env });
   const { app } = await createServiceApp({ service: 'metrics-collector', config, module: (l) => metricsCollectorModule(config, l), logger: createLogger('metrics-collector', 'warn') });
   await app.listen(0, '127.0.0.1');
   fleet.apps.push(app);

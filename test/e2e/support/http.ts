@@ -36,3 +36,10 @@ export async function tenantWithKey(base: string, adminKey: string, scopes: stri
   if (k.status !== 201) throw new Error(`key create failed: ${k.status} ${JSON.stringify(k.body)}`);
   return { tenantId: t.body.id, key: k.body.key };
 }
+
+/** A system-tenant key with operator scopes (`fleet:read`, `alerts:*`: no tenant's key may hold them). */
+export async function operatorKey(base: string, adminKey: string, scopes: string[]): Promise<string> {
+  const k = await http(base, 'POST', '/v1/keys', { key: adminKey, body: { tenantId: 'system', scopes } });
+  if (k.status !== 201) throw new Error(`key create failed: ${k.status} ${JSON.stringify(k.body)}`);
+  return k.body.key;
+}

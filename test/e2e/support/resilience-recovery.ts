@@ -8,7 +8,7 @@ import { recoveryModule } from '../../../apps/recovery/src/recovery.module';
 import type { Fleet } from './fleet';
 
 export async function startRecovery(fleet: Fleet, env: Record<string, string>): Promise<INestApplication> {
-  const config = loadRecoveryConfig({ ...fleet.env, RECOVERY_LEASE_MS: '1000', LOG_LEVEL: 'warn', ...env });
+  const config = loadRecoveryConfig({ ...(await fleet.envFor('recovery')), RECOVERY_LEASE_MS: '1000', LOG_LEVEL: 'warn', ...env });
   const { app } = await createServiceApp({ service: 'recovery', config, module: (l) => recoveryModule(config, l), logger: createLogger('recovery', 'warn') });
   await app.listen(0, '127.0.0.1');
   fleet.apps.push(app);

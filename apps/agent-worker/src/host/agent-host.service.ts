@@ -5,6 +5,7 @@
  * outcomes; the control plane stores them. On shutdown the runner drains within the grace
  * period and deregisters. Its own HTTP side serves health and its task metrics.
  */
+import { readFileSync } from 'node:fs';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Logger, type Runner, runAgents, type TaskEnd } from '@switchboard/agent-sdk';
 import { APP_CONFIG, type AppLogger, LOGGER, ReadinessRegistry, ServiceMetrics } from '@sb/observability';
@@ -32,7 +33,9 @@ export class AgentHost implements OnApplicationBootstrap, BeforeApplicationShutd
     const c = this.config;
     const agents = agentsFromConfig(c.WORKER_AGENTS, { testAgents: c.WORKER_TEST_AGENTS });
     const runner = await runAgents({
-      nats: { servers: c.NATS_URL, name: `agent-worker-${c.WORKER_ID}`, reconnectTimeWait: 250 },
+      nats: { servers: c.NATS_URL.split(',').map((u) => u.trim()), name: `agent-worker-${c.WORKER_ID}`, reconnectTimeWait: 250 },
+      // An agent's own NATS user (role agent): the agent protocol for its id, with a private inbox.
+      natsCreds: c.NATS_CREDS ? readFileSync(c.NATS_CREDS, 'utf8') : undefined,
       prefix: c.SB_PREFIX,
       agentId: c.WORKER_ID,
       credentials: c.SB_AGENT_KEY,

@@ -41,7 +41,7 @@ export class AlertingNatsController {
 
   @MessagePattern(E.createSilence)
   createSilence(@Payload(contract(E.createSilence)) req: Req<typeof E.createSilence>) {
-    return this.parts.config.silences.create(req);
+    return this.parts.config.createSilence(req);
   }
 
   @MessagePattern(E.listSilences)
@@ -56,7 +56,7 @@ export class AlertingNatsController {
 
   @MessagePattern(E.updateSilence)
   updateSilence(@Payload(contract(E.updateSilence)) req: Req<typeof E.updateSilence>) {
-    return this.parts.config.silences.update(req.id, { silence: req.silence, createdBy: req.createdBy });
+    return this.parts.config.updateSilence(req.id, { silence: req.silence, createdBy: req.createdBy });
   }
 
   @MessagePattern(E.deleteSilence)

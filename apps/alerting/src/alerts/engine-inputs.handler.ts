@@ -1,11 +1,21 @@
 /**
- * What the engine listens to, validated at the edge: agent metric batches, the collector's fleet
- * samples, liveness events and alerts raised by other services (AlertingEvents in
+ * What the engine listens to, validated at the edge: agents' samples as the collector validated
+ * and forwarded them (`fleet.validatedMetrics`, never the agents' own subjects), the collector's
+ * fleet samples, liveness events and alerts raised by other services (AlertingEvents in
  * libs/contracts). A malformed input (not JSON, too large, or not the expected shape; the
  * transport hands those over as `undefined` or as they came) is counted by input and refused
  * with REQUEST.INVALID, which the transport records against the event and drops.
+ * `sb_fleet_*` samples count only on `fleet.samples`: anywhere else they are dropped and counted.
  */
-import { type AgentLivenessEvent, FLEET_AGENT_ID, LabelsSchema, MetricBatchSchema, RaiseAlertSchema, ValidationError } from '@sb/contracts';
+import {
+  type AgentLivenessEvent,
+  FLEET_AGENT_ID,
+  isReservedFleetMetric,
+  LabelsSchema,
+  MetricBatchSchema,
+  RaiseAlertSchema,
+  ValidationError,
+} from '@sb/contracts';
 import { z } from 'zod';
 import type { AlertingEngine } from '../engine/alerting-engine';
 
@@ -27,10 +37,16 @@ export class EngineInputsHandler {
   constructor(
     private readonly engine: Pick<AlertingEngine, 'onMetrics' | 'onLiveness' | 'onRaise'>,
     private readonly onInvalid: (input: EngineInput) => void = () => undefined,
+    /** Samples with a reserved `sb_fleet_*` name that did not come from the collector's fleet samples. */
+    private readonly onReserved: (n: number) => void = () => undefined,
   ) {}
 
+  /** An agent's samples the collector accepted (`fleet.validatedMetrics`). */
   metrics(body: unknown): void {
-    this.engine.onMetrics(this.parse('metrics', MetricBatchSchema, body));
+    const batch = this.parse('metrics', MetricBatchSchema, body);
+    const samples = batch.samples.filter((s) => !isReservedFleetMetric(s.name));
+    if (samples.length < batch.samples.length) this.onReserved(batch.samples.length - samples.length);
+    if (samples.length > 0) this.engine.onMetrics({ ...batch, samples });
   }
 
   fleetSamples(body: unknown): void {

@@ -2,6 +2,8 @@
  * NATS adapter: the engine's inputs, declared for the bus transport. Every replica receives each
  * event (each evaluates everything; state transitions are compare-and-set, so only one
  * publishes). No logic here: EngineInputsHandler validates and hands them to the engine.
+ * Agents' metrics arrive only as the collector validated them: alerting does not listen to
+ * `agents.metrics.*`, where any client could publish.
  */
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
@@ -12,7 +14,7 @@ import { EngineInputsHandler } from './engine-inputs.handler';
 export class EngineInputsController {
   constructor(@Inject(EngineInputsHandler) private readonly inputs: EngineInputsHandler) {}
 
-  @EventPattern(Events.metricBatch)
+  @EventPattern(Events.validatedMetrics)
   agentMetrics(body: unknown) {
     this.inputs.metrics(body);
   }

@@ -1,7 +1,10 @@
 /**
  * Channel configuration: create, read, change, delete (already validated by the contract
  * schemas), the delivery log of a channel, and a test notification. Replies carry masked
- * secrets only (channel-secrets.ts).
+ * secrets only (channel-secrets.ts). A URL whose host is a literal non-public address is refused
+ * here (the SSRF guard, webhook-guard.ts; host names are judged when sending). The test
+ * notification's reply names it only: its outcome is in the delivery log, as status and at most
+ * a short sanitized snippet of what the target answered.
  */
 import {
   type AlertNotification,
@@ -36,9 +39,12 @@ export class ChannelsHandler {
     private readonly outbox: NotificationOutbox,
     private readonly newId: () => string,
     private readonly now: () => Date = () => new Date(),
+    /** Why a URL may not be stored (the SSRF guard's create-time check); undefined when it may. */
+    private readonly refuseUrl: (url: string) => string | undefined = () => undefined,
   ) {}
 
   async create(req: CreateChannel): Promise<ChannelView> {
+    this.checkUrl('url', req.url);
     const at = this.now().toISOString();
     const channel: NotificationChannel = {
       id: this.newId(),
@@ -68,6 +74,7 @@ export class ChannelsHandler {
   }
 
   async update(id: string, patch: ChannelPatch): Promise<ChannelView> {
+    if (patch.url !== undefined) this.checkUrl('patch.url', patch.url);
     const updated = await this.store.update(id, (c) => {
       if (patch.routingKey !== undefined && c.type !== 'pagerduty') {
         throw new ValidationError(`Invalid request: patch.routingKey: only pagerduty channels have a routing key`, { details: { issues: [{ path: 'patch.routingKey', message: 'only pagerduty channels have a routing key' }] } });
@@ -136,6 +143,11 @@ export class ChannelsHandler {
     };
     await this.outbox.enqueue(n);
     return { notificationId, channelId: c.id };
+  }
+
+  private checkUrl(path: string, url: string): void {
+    const why = this.refuseUrl(url);
+    if (why !== undefined) throw new ValidationError(`Invalid request: ${path}: ${why}`, { details: { issues: [{ path, message: why }] } });
   }
 
   private async existing(id: string): Promise<NotificationChannel> {

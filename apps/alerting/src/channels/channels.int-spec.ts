@@ -39,7 +39,8 @@ describe('notification channels', () => {
   let logs = '';
 
   async function boot(level = 'info'): Promise<INestApplication> {
-    const env = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: level, NOTIFY_BACKOFF_BASE_MS: String(BASE_MS), NOTIFY_BACKOFF_MAX_MS: '5000' };
+    // The receivers listen on loopback, which the SSRF guard refuses unless allowed.
+    const env = { NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, LOG_LEVEL: level, NOTIFY_BACKOFF_BASE_MS: String(BASE_MS), NOTIFY_BACKOFF_MAX_MS: '5000', ALERTING_WEBHOOK_ALLOW: '127.0.0.1' };
     const config = parseConfig(z.object({ ...baseConfigShape, ...channelsConfigShape }), env);
     const logger = createLogger('alerting', level, { write: (s: string) => void (logs += s) });
     const module = (l: AppLogger): DynamicModule => ({ module: ChannelsTestRoot, imports: [...coreImports('alerting', config, l), ChannelsModule.forRoot(config)] });

@@ -16,7 +16,13 @@ import { JetStreamDeliveryLog } from './delivery-log';
 import { DeliveryRunners } from './delivery-runners';
 import { deliveryMetrics } from './delivery-metrics';
 import { FanoutHandler } from './fanout.handler';
-import { FetchHttpSender } from './http-sender';
+import { GuardedHttpSender } from './http-sender';
+import { type Resolver, WebhookAllowList, WebhookGuard } from './webhook-guard';
+
+export interface ChannelsModuleOptions {
+  /** Host name resolution for the SSRF guard (tests give names their own addresses); dns.lookup by default. */
+  resolve?: Resolver;
+}
 import { KvGroupProgress } from './group-progress';
 import { JetStreamOutbox } from './jetstream-outbox';
 import { NOTIFICATION_OUTBOX, type NotificationOutbox } from './notification-outbox';
@@ -24,11 +30,12 @@ import { channelConsumers } from './notification-streams';
 
 @Module({})
 export class ChannelsModule {
-  static forRoot(config: ChannelsConfig): DynamicModule {
+  static forRoot(config: ChannelsConfig, opts: ChannelsModuleOptions = {}): DynamicModule {
     return {
       module: ChannelsModule,
       controllers: [ChannelsNatsController],
       providers: [
+        { provide: WebhookGuard, useFactory: () => new WebhookGuard(new WebhookAllowList(config.ALERTING_WEBHOOK_ALLOW), opts.resolve) },
         {
           provide: KvChannelStore,
           inject: [Topology],
@@ -46,18 +53,18 @@ export class ChannelsModule {
         },
         {
           provide: DeliveryAttemptHandler,
-          inject: [JetStreamDeliveryLog, ServiceMetrics, LOGGER, Topology],
-          useFactory: (log: JetStreamDeliveryLog, m: ServiceMetrics, logger: AppLogger, t: Topology) => {
+          inject: [JetStreamDeliveryLog, ServiceMetrics, LOGGER, Topology, WebhookGuard],
+          useFactory: (log: JetStreamDeliveryLog, m: ServiceMetrics, logger: AppLogger, t: Topology, guard: WebhookGuard) => {
             const progress = new KvGroupProgress(t.bucket('notifyProgress'));
             const backoff = { baseMs: config.NOTIFY_BACKOFF_BASE_MS, maxMs: config.NOTIFY_BACKOFF_MAX_MS };
-            return new DeliveryAttemptHandler(new FetchHttpSender(), log, deliveryMetrics(m), backoff, logger, progress);
+            return new DeliveryAttemptHandler(new GuardedHttpSender(guard), log, deliveryMetrics(m), backoff, logger, progress);
           },
         },
         {
           provide: ChannelsHandler,
-          inject: [KvChannelStore, JetStreamDeliveryLog, NatsClient, Topology, NOTIFICATION_OUTBOX],
-          useFactory: (store: KvChannelStore, log: JetStreamDeliveryLog, c: NatsClient, t: Topology, outbox: NotificationOutbox) =>
-            new ChannelsHandler(store, log, channelConsumers(t, () => c.jsm, c.names), outbox, () => timeSortableId('ch_')),
+          inject: [KvChannelStore, JetStreamDeliveryLog, NatsClient, Topology, NOTIFICATION_OUTBOX, WebhookGuard],
+          useFactory: (store: KvChannelStore, log: JetStreamDeliveryLog, c: NatsClient, t: Topology, outbox: NotificationOutbox, guard: WebhookGuard) =>
+            new ChannelsHandler(store, log, channelConsumers(t, () => c.jsm, c.names), outbox, () => timeSortableId('ch_'), undefined, (url) => guard.checkUrl(url)),
         },
         {
           provide: DeliveryRunners,

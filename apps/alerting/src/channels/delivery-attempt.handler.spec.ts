@@ -1,6 +1,6 @@
 import type { DeliveryRecord, NotificationChannel } from '@sb/contracts';
 import { createLogger } from '@sb/observability';
-import { DeliveryAttemptHandler } from './delivery-attempt.handler';
+import { DeliveryAttemptHandler, MAX_SNIPPET_CHARS } from './delivery-attempt.handler';
 import { signBody } from './webhook-signature';
 import type { GroupProgressPort } from './group-progress';
 import type { HttpPort, SendResult } from './http-sender';
@@ -71,6 +71,20 @@ describe('DeliveryAttemptHandler', () => {
     expect(await handler.handle(channel(), work, 1)).toEqual({ action: 'term' });
     expect(records[0]).toMatchObject({ outcome: 'failed', status: 400 });
     expect(records[0].error).not.toMatch(/routing-key-secret-1|query-secret-123/);
+  });
+
+  it('keeps a status and at most a short snippet of what the target answered, never more', async () => {
+    const body = `ERR ${'x'.repeat(200)} root:secret-in-the-body`;
+    const { handler, records } = setup({ kind: 'response', status: 500, snippet: body });
+    await handler.handle(channel(), work, 3);
+    expect(records[0].error).toBe(`HTTP 500: ${body.slice(0, MAX_SNIPPET_CHARS)}`);
+    expect(records[0].error).not.toContain('secret-in-the-body');
+  });
+
+  it('terms a target the SSRF guard refused (permanent: no retry), recording why and no status', async () => {
+    const { handler, records } = setup({ kind: 'refused', message: 'refused: 127.0.0.1 is not a public address (loopback) and not in ALERTING_WEBHOOK_ALLOW' });
+    expect(await handler.handle(channel(), work, 1)).toEqual({ action: 'term' });
+    expect(records[0]).toMatchObject({ outcome: 'failed', status: null, error: expect.stringMatching(/^refused: 127\.0\.0\.1 .*loopback/) });
   });
 
   it('does not send to a disabled or deleted channel, or past maxAttempts', async () => {

@@ -27,6 +27,12 @@ export interface DeliveryMetricsPort {
 }
 
 const MAX_ERROR_CHARS = 300;
+/**
+ * What the log keeps of an error response: a status summary, not the target's content. The log is
+ * read back by whoever may read channels, so a target (an allowed internal one included) must not
+ * become a way to read what it serves.
+ */
+export const MAX_SNIPPET_CHARS = 64;
 
 export class DeliveryAttemptHandler {
   constructor(
@@ -71,7 +77,7 @@ export class DeliveryAttemptHandler {
     const result = await this.http.post(req.url, body, headers, channel.timeoutMs);
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     const decision = decide(result, attempt, channel.maxAttempts, this.backoff, this.random);
-    const error = decision.outcome === 'delivered' ? null : redact(errorText(result), secretsOf(channel)).slice(0, MAX_ERROR_CHARS);
+    const error = decision.outcome === 'delivered' ? null : errorText(result, secretsOf(channel)).slice(0, MAX_ERROR_CHARS);
     const status = result.kind === 'response' ? result.status : null;
     await this.record({ ...common, outcome: decision.outcome, status, error, durationMs, retryInMs: decision.retryInMs }, channel.type, durationMs / 1000);
     if (decision.outcome === 'delivered') await this.markDelivered(channel.id, n.groupKey, createdAt);
@@ -116,7 +122,9 @@ function settle(d: Decision): Settle {
   return { action: 'term' };
 }
 
-function errorText(r: SendResult): string {
-  if (r.kind === 'error') return r.message;
-  return `HTTP ${r.status}${r.snippet ? `: ${r.snippet}` : ''}`;
+/** Secrets are masked before the snippet is cut, so a cut never leaves part of one. */
+function errorText(r: SendResult, secrets: readonly string[]): string {
+  if (r.kind !== 'response') return redact(r.message, secrets);
+  const snippet = r.snippet ? redact(r.snippet, secrets).slice(0, MAX_SNIPPET_CHARS) : '';
+  return `HTTP ${r.status}${snippet ? `: ${snippet}` : ''}`;
 }

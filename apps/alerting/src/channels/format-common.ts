@@ -25,7 +25,7 @@ export function firingAlerts(n: AlertNotification): AlertEvent[] {
 
 /** `[FIRING:2] AgentDown (critical) agent=a1` — the one line every format leads with. */
 export function titleOf(n: AlertNotification): string {
-  const count = n.kind === 'resolved' ? n.alerts.length : firingAlerts(n).length;
+  const count = (n.kind === 'resolved' ? n.alerts.length : firingAlerts(n).length) + (n.truncatedAlerts ?? 0);
   const level = n.kind === 'escalated' && n.escalation ? ` L${n.escalation.level}` : '';
   const label = `${KIND_LABEL[n.kind]}${level}${count > 1 ? `:${count}` : ''}`;
   const groups = Object.entries(n.groupLabels)

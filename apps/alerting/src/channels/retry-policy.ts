@@ -2,8 +2,8 @@
  * When a failed delivery is tried again. 2xx is delivered; a network error, a timeout, 408,
  * 429 and 5xx are retried with the shared exponential backoff (`backoffMs` of @sb/messaging:
  * base·2^(attempt-1), capped at maxMs, ±20% jitter; 429/503 no sooner than their Retry-After);
- * any other 4xx is a permanent refusal (a bad routing key will not heal by itself). After
- * `maxAttempts` the delivery is given up.
+ * any other 4xx is a permanent refusal (a bad routing key will not heal by itself), and so is a
+ * target the SSRF guard refuses. After `maxAttempts` the delivery is given up.
  */
 import type { DeliveryOutcome } from '@sb/contracts';
 import { backoffMs, type RetryPolicy } from '@sb/messaging';
@@ -23,9 +23,11 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   return Math.min(Math.max(at - nowMs, 0), MAX_RETRY_AFTER_MS);
 }
 
-export type AttemptResult = { kind: 'response'; status: number; retryAfterMs?: number } | { kind: 'error'; message: string };
+/** `refused`: the SSRF guard would not send it (a non-public address): permanent, never retried. */
+export type AttemptResult = { kind: 'response'; status: number; retryAfterMs?: number } | { kind: 'error'; message: string } | { kind: 'refused'; message: string };
 
 export function isRetryable(r: AttemptResult): boolean {
+  if (r.kind === 'refused') return false;
   if (r.kind === 'error') return true;
   return r.status === 408 || r.status === 429 || r.status >= 500;
 }

@@ -34,7 +34,8 @@ export function slackMessage(n: AlertNotification) {
   const acked = n.alerts.find((a) => a.acknowledgedBy)?.acknowledgedBy;
   if (acked) context.push(`*Acknowledged by:* ${escapeSlack(acked)}`);
   const lines = n.alerts.slice(0, MAX_ALERTS_LISTED).map((a) => `• ${a.state === 'resolved' ? '~' : ''}${escapeSlack(truncate(describeAlert(a), 300))}${a.state === 'resolved' ? '~' : ''}`);
-  if (n.alerts.length > MAX_ALERTS_LISTED) lines.push(`…and ${n.alerts.length - MAX_ALERTS_LISTED} more`);
+  const more = Math.max(0, n.alerts.length - MAX_ALERTS_LISTED) + (n.truncatedAlerts ?? 0);
+  if (more > 0) lines.push(`…and ${more} more`);
   return {
     text: escapeSlack(title),
     blocks: [

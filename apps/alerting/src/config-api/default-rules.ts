@@ -11,7 +11,9 @@ const raw: Array<{ id: string; rule: unknown }> = [
     rule: {
       type: 'agent_down', name: 'AgentDown', severity: 'critical',
       annotations: { summary: 'Agent {{ $labels.agent }} on {{ $labels.host }} stopped heartbeating' },
-      route: { groupBy: ['alertname', 'host'], groupWaitMs: 5_000 },
+      // One group for the rule: agents are often one per host (pods), and a mass failure must be
+      // a page, not a page per agent. HostDown (per host) still says which hosts went entirely.
+      route: { groupBy: ['alertname'], groupWaitMs: 5_000 },
     },
   },
   {

@@ -2,8 +2,15 @@
  * Firing and resolving alerts: each transition is a compare-and-set on the alert's KV entry,
  * and only the writer that wins publishes the event, so replicas evaluating the same samples
  * publish each state change once. Also indexes alerts by source rule and by group.
+ *
+ * Transitions of one alert run one after the other, and asking again for the one already under
+ * way joins it: while 2,000 agents go down at once, every evaluation still sees the earlier ones
+ * as not firing yet (their writes are in flight), and must not start a write of its own for each
+ * (that was thousands of compare-and-set round trips per event, and timeouts). At most
+ * TRANSITION_SLOTS transitions talk to KV at a time; the others wait their turn as closures.
  */
 import { createHash } from 'node:crypto';
+import { workSlots } from '@sb/messaging';
 import type { Route } from '@sb/contracts';
 import { type AlertRecord, type EffectiveRoute, toEvent } from './alert-record';
 import type { EngineDeps } from './engine-deps';
@@ -13,10 +20,15 @@ import { labelKey, pick } from './labels';
 export type FireSpec = Pick<AlertRecord, 'fingerprint' | 'name' | 'severity' | 'source' | 'seriesKey' | 'labels' | 'annotations' | 'value'> & { route?: Route };
 
 export const alertKey = (fp: string) => `a.${fp}`;
+/** Transitions (each a KV compare-and-set and an event publish) under way at the same time. */
+export const TRANSITION_SLOTS = 64;
 
 export class AlertLifecycle {
   readonly bySource = new Map<string, Set<string>>();
   readonly byGroup = new Map<string, Set<string>>();
+  /** The last transition started per alert, until it is done. */
+  private readonly underWay = new Map<string, { to: 'firing' | 'resolved'; done: Promise<boolean> }>();
+  private readonly slots = workSlots(TRANSITION_SLOTS);
 
   constructor(private readonly deps: EngineDeps) {
     deps.alerts.onChange((_k, value, prev) => {
@@ -43,6 +55,11 @@ export class AlertLifecycle {
     return this.get(fp)?.state === 'firing';
   }
 
+  /** Firing, or a transition to firing under way (what an evaluation must not ask for again). */
+  firingOrUnderWay(fp: string): boolean {
+    return this.isFiring(fp) || this.underWay.get(fp)?.to === 'firing';
+  }
+
   effectiveRoute(route: Route | undefined): EffectiveRoute {
     const s = this.deps.settings;
     return {
@@ -56,7 +73,30 @@ export class AlertLifecycle {
   }
 
   /** Fire unless already firing. Resolves true when this call made the transition. */
-  async fire(spec: FireSpec): Promise<boolean> {
+  fire(spec: FireSpec): Promise<boolean> {
+    return this.inTurn(spec.fingerprint, 'firing', () => this.doFire(spec));
+  }
+
+  /** Resolve if firing. Resolves true when this call made the transition. */
+  resolve(fp: string): Promise<boolean> {
+    return this.inTurn(fp, 'resolved', () => this.doResolve(fp));
+  }
+
+  /** Run `transition` after the alert's previous one; the same transition already waiting or under way is joined instead. */
+  private inTurn(fp: string, to: 'firing' | 'resolved', transition: () => Promise<boolean>): Promise<boolean> {
+    const last = this.underWay.get(fp);
+    if (last?.to === to) return last.done;
+    const done = (last ? last.done.catch(() => false) : Promise.resolve(false)).then(() => this.slots(transition));
+    const entry = { to, done };
+    this.underWay.set(fp, entry);
+    const forget = () => {
+      if (this.underWay.get(fp) === entry) this.underWay.delete(fp);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async doFire(spec: FireSpec): Promise<boolean> {
     if (this.isFiring(spec.fingerprint)) return false;
     const now = this.deps.clock.now();
     const route = this.effectiveRoute(spec.route);
@@ -85,8 +125,7 @@ export class AlertLifecycle {
     return true;
   }
 
-  /** Resolve if firing. Resolves true when this call made the transition. */
-  async resolve(fp: string): Promise<boolean> {
+  private async doResolve(fp: string): Promise<boolean> {
     if (!this.isFiring(fp)) return false;
     const now = this.deps.clock.now();
     const res = await this.deps.alerts.mutate(alertKey(fp), (cur) =>

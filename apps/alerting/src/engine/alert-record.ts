@@ -102,6 +102,33 @@ export function activeSilences(silences: Iterable<Silence>, labels: Labels, now:
   return out;
 }
 
+/**
+ * `inhibited` for every alert of a tick at once: each rule's sources are matched once and indexed
+ * by their `equal` labels, so a target costs a lookup per rule instead of a scan of every firing
+ * alert (with 2,000 agents down that scan was millions of matcher runs per tick).
+ */
+export function inhibitionIndex(firing: readonly AlertRecord[], rules: readonly InhibitRule[]): (target: AlertRecord) => boolean {
+  const indexed = rules.map((rule) => {
+    const sources = new Map<string, Set<string>>();
+    for (const src of firing) {
+      if (src.state !== 'firing' || !matchAll(rule.source, src.labels)) continue;
+      const k = equalKey(rule.equal, src.labels);
+      let fps = sources.get(k);
+      if (!fps) sources.set(k, (fps = new Set()));
+      fps.add(src.fingerprint);
+    }
+    return { rule, sources };
+  });
+  return (target) =>
+    indexed.some(({ rule, sources }) => {
+      if (sources.size === 0 || !matchAll(rule.target, target.labels)) return false;
+      const fps = sources.get(equalKey(rule.equal, target.labels));
+      return fps !== undefined && (fps.size > 1 || !fps.has(target.fingerprint));
+    });
+}
+
+const equalKey = (names: readonly string[], labels: Labels) => names.map((l) => labels[l] ?? '').join('\u0000');
+
 export function inhibited(target: AlertRecord, firing: readonly AlertRecord[], rules: readonly InhibitRule[]): boolean {
   for (const rule of rules) {
     if (!matchAll(rule.target, target.labels)) continue;

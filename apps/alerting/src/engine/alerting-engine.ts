@@ -14,7 +14,7 @@ import {
   type MetricBatch,
   type RaiseAlert,
 } from '@sb/contracts';
-import { activeSilences, type AlertRecord, inhibited, toView } from './alert-record';
+import { activeSilences, type AlertRecord, inhibitionIndex, toView } from './alert-record';
 import { AlertLifecycle } from './alert-lifecycle';
 import type { EngineDeps } from './engine-deps';
 import { Escalator } from './escalator';
@@ -22,6 +22,7 @@ import { GroupNotifier } from './group-notifier';
 import { HostTracker } from './host-tracker';
 import { fingerprint, labelKey, matchAll, renderAnnotations } from './labels';
 import { RuleEvaluator, type SeriesSample } from './rule-evaluator';
+import { SeriesBudget } from './series-budget';
 
 interface Pending {
   ruleId: string;
@@ -38,10 +39,16 @@ export class AlertingEngine {
   private readonly byMetric = new Map<string, Set<RuleEvaluator>>();
   private readonly pending = new Map<string, Pending>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Rules that heard a liveness event since they were last evaluated (see onLiveness). */
+  private readonly livenessHeard = new Set<RuleEvaluator>();
+  private livenessTurn?: NodeJS.Immediate;
   private ticking?: Promise<void>;
   private readonly hosts: HostTracker;
+  /** Series held by all evaluators together (ALERTING_MAX_SERIES). */
+  readonly series: SeriesBudget;
 
   constructor(private readonly deps: EngineDeps) {
+    this.series = new SeriesBudget(deps.settings.maxSeries, deps.onSeriesRefused);
     this.life = new AlertLifecycle(deps);
     this.notifier = new GroupNotifier(deps, this.life);
     this.escalator = new Escalator(deps, this.life);
@@ -56,13 +63,14 @@ export class AlertingEngine {
       const r = wanted.get(id);
       if (r && r.updatedAt === ev.rule.updatedAt) continue;
       this.evaluators.delete(id);
+      ev.dispose();
       if (ev.metric) this.byMetric.get(ev.metric)?.delete(ev);
       for (const [fp, p] of this.pending) if (p.ruleId === id) this.pending.delete(fp);
       if (!r) for (const fp of this.life.bySource.get(id) ?? []) this.track(this.life.resolve(fp));
     }
     for (const [id, r] of wanted) {
       if (this.evaluators.has(id)) continue;
-      const ev = new RuleEvaluator(r, now, this.deps.settings.staleAfterMs);
+      const ev = new RuleEvaluator(r, now, this.deps.settings.staleAfterMs, this.series);
       this.evaluators.set(id, ev);
       if (ev.metric) {
         let set = this.byMetric.get(ev.metric);
@@ -72,7 +80,10 @@ export class AlertingEngine {
     }
   }
 
-  /** A metric batch from an agent (series labelled `agent=<id>`) or from the collector (agentId `fleet`). */
+  /**
+   * A metric batch from an agent (series labelled `agent=<id>`) or from the collector (agentId
+   * `fleet`). The inputs handler passes on only what the collector validated (engine-inputs.handler.ts).
+   */
   onMetrics(batch: MetricBatch): void {
     const now = this.deps.clock.now();
     const byName = new Map<string, SeriesSample[]>();
@@ -99,8 +110,10 @@ export class AlertingEngine {
   }
 
   onLiveness(ev: AgentLivenessEvent): void {
-    const now = this.deps.clock.now();
-    for (const e of this.evaluators.values()) if (e.liveness(ev)) this.reconcile(e, now);
+    for (const e of this.evaluators.values()) if (e.liveness(ev)) this.livenessHeard.add(e);
+    // A mass failure is thousands of events in a burst: each rule is evaluated once per burst
+    // (on the next turn of the event loop), not once per event over every agent that is down.
+    if (this.livenessHeard.size > 0) this.livenessTurn ??= setImmediate(() => this.evaluateLiveness());
     const host = this.hosts.apply(ev);
     if (host) {
       const labels = { host: host.host };
@@ -133,7 +146,7 @@ export class AlertingEngine {
       const labels = alertLabels(rule, b.labels);
       const fp = fingerprint(rule.name, labels);
       active.add(fp);
-      if (this.life.isFiring(fp)) continue;
+      if (this.life.firingOrUnderWay(fp)) continue;
       if (rule.forMs > 0) {
         const p = this.pending.get(fp);
         if (!p) {
@@ -184,8 +197,18 @@ export class AlertingEngine {
     await this.notifier.tick(now, (a) => suppressed(a).silenced || suppressed(a).inhibited);
   }
 
-  /** Resolves once every transition started so far has finished. */
+  /** The rules that heard liveness events since their last evaluation, evaluated now. */
+  private evaluateLiveness(): void {
+    if (this.livenessTurn) clearImmediate(this.livenessTurn);
+    this.livenessTurn = undefined;
+    const now = this.deps.clock.now();
+    for (const e of this.livenessHeard) if (this.evaluators.get(e.rule.id) === e) this.reconcile(e, now);
+    this.livenessHeard.clear();
+  }
+
+  /** Resolves once every transition started so far (liveness heard included) has finished. */
   async settle(): Promise<void> {
+    this.evaluateLiveness();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
@@ -230,13 +253,14 @@ export class AlertingEngine {
   /** Silence and inhibition status of each alert at `now` (inhibitors: every firing alert). */
   private suppression(now: number): (a: AlertRecord) => { silencedBy: string[]; silenced: boolean; inhibited: boolean } {
     const firing = this.life.all().filter((a) => a.state === 'firing');
+    const isInhibited = inhibitionIndex(firing, this.deps.inhibitRules);
     const silences = [...this.deps.silences()];
     const cache = new Map<string, { silencedBy: string[]; silenced: boolean; inhibited: boolean }>();
     return (a) => {
       let s = cache.get(a.fingerprint);
       if (!s) {
         const silencedBy = activeSilences(silences, a.labels, now);
-        s = { silencedBy, silenced: silencedBy.length > 0, inhibited: a.state === 'firing' && inhibited(a, firing, this.deps.inhibitRules) };
+        s = { silencedBy, silenced: silencedBy.length > 0, inhibited: a.state === 'firing' && isInhibited(a) };
         cache.set(a.fingerprint, s);
       }
       return s;
@@ -244,7 +268,10 @@ export class AlertingEngine {
   }
 
   private track(p: Promise<unknown>): void {
-    const t = p.catch((e) => this.deps.logger?.error({ err: e }, 'alert transition failed'));
+    const t = p.catch((e) => {
+      this.deps.onTransitionFailed?.();
+      this.deps.logger?.error({ err: e }, 'alert transition failed');
+    });
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }

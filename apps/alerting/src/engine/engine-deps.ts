@@ -22,6 +22,8 @@ export interface EngineSettings {
   resolvedRetentionMs: number;
   /** Raise HostDown{host} when all of a host's agents (at least this many) are down; 0 disables. */
   hostDownMinAgents: number;
+  /** Series all rules hold together; a new one beyond this is dropped (counted by `onSeriesRefused`). */
+  maxSeries: number;
 }
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   groupWaitMs: 30_000,
@@ -31,6 +33,7 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   staleAfterMs: 5 * 60_000,
   resolvedRetentionMs: 15 * 60_000,
   hostDownMinAgents: 2,
+  maxSeries: 50_000,
 };
 
 export interface EngineLogger {
@@ -51,4 +54,8 @@ export interface EngineDeps {
   logger?: EngineLogger;
   /** Counts state changes and notifications (metrics); optional. */
   onOutput?: (what: 'event' | 'notification', kind: string) => void;
+  /** A transition (fire, resolve) that failed and was logged as "alert transition failed"; optional. */
+  onTransitionFailed?: () => void;
+  /** A sample dropped because it would start a series beyond `settings.maxSeries`; optional. */
+  onSeriesRefused?: () => void;
 }

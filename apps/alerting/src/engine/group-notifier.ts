@@ -13,6 +13,8 @@ import { alertKey } from './alert-lifecycle';
 import type { EngineDeps } from './engine-deps';
 
 export const groupKeyOf = (g: string) => `g.${g}`;
+/** Alerts one notification lists: a group of thousands still fits one message (NATS payloads are about 1 MiB). */
+export const MAX_ALERTS_PER_NOTIFICATION = 200;
 
 export class GroupNotifier {
   constructor(
@@ -67,7 +69,8 @@ export class GroupNotifier {
           groupLabels: members[0].groupLabels,
           severity: highest(included.map((a) => a.severity)),
           channelIds: [...channelIds],
-          alerts: included.map((a) => toEvent(a, a.state, now)),
+          alerts: included.slice(0, MAX_ALERTS_PER_NOTIFICATION).map((a) => toEvent(a, a.state, now)),
+          ...(included.length > MAX_ALERTS_PER_NOTIFICATION ? { truncatedAlerts: included.length - MAX_ALERTS_PER_NOTIFICATION } : {}),
           escalation: null,
           createdAt: new Date(now).toISOString(),
         };

@@ -1,19 +1,25 @@
 /** Label matching, fingerprints and annotation templates: pure functions, no code execution. */
 import { createHash } from 'node:crypto';
-import type { Labels, Matcher } from '@sb/contracts';
+import { compileLabelRegex, type LabelRegex, type Labels, type Matcher } from '@sb/contracts';
 
 export type LabelPredicate = (labels: Labels) => boolean;
 
 /** A label's value, own properties only (`__proto__`, `constructor` are just absent labels). */
 export const labelValue = (labels: Labels, name: string): string | undefined => (Object.hasOwn(labels, name) ? labels[name] : undefined);
 
-const regexCache = new Map<string, RegExp>();
-function anchored(source: string): RegExp {
-  let re = regexCache.get(source);
+/** Matches nothing: a stored pattern RE2 refuses (kept from before RE2) silences and selects nothing. */
+const NEVER: LabelRegex = { test: () => false };
+/**
+ * Compiled once per matcher object: a silence's or rule's matchers live as long as their record in
+ * the watched bucket, and go with it (no eviction to thrash when there are many).
+ */
+const compiled = new WeakMap<Matcher, LabelRegex>();
+function regexOf(m: Matcher): LabelRegex {
+  let re = compiled.get(m);
   if (!re) {
-    re = new RegExp(`^(?:${source})$`);
-    if (regexCache.size > 10_000) regexCache.clear();
-    regexCache.set(source, re);
+    const c = compileLabelRegex(m.value);
+    re = 'error' in c ? NEVER : c;
+    compiled.set(m, re);
   }
   return re;
 }
@@ -27,9 +33,12 @@ export function matches(m: Matcher, labels: Labels): boolean {
     case '!=':
       return v !== m.value;
     case '=~':
-      return anchored(m.value).test(v);
-    case '!~':
-      return !anchored(m.value).test(v);
+      return regexOf(m).test(v);
+    case '!~': {
+      // A pattern RE2 refuses cannot vouch that a value does not match either.
+      const re = regexOf(m);
+      return re !== NEVER && !re.test(v);
+    }
   }
 }
 

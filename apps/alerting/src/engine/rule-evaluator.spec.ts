@@ -1,6 +1,7 @@
 import { type AlertRule, AlertRuleInputSchema } from '@sb/contracts';
 import { labelKey } from './labels';
 import { RuleEvaluator } from './rule-evaluator';
+import { SeriesBudget } from './series-budget';
 
 const rule = (r: unknown): AlertRule => ({ ...AlertRuleInputSchema.parse(r), id: 'r1', createdAt: '', updatedAt: '' });
 const T0 = 1_000_000;
@@ -25,6 +26,28 @@ describe('RuleEvaluator', () => {
     expect(ev.perSeries).toBe(true);
     expect(ev.breaches(T0 + 1, touched).size).toBe(0);
     expect([...ev.breaches(T0 + 1).values()].map((b) => b.labels.agent)).toEqual(['b']);
+  });
+
+  it('holds at most the shared series budget: new series beyond it are dropped and counted, held ones keep updating', () => {
+    let refused = 0;
+    const budget = new SeriesBudget(3, () => (refused += 1));
+    const hot = new RuleEvaluator(rule({ type: 'threshold', name: 'Hot', severity: 'warning', selector: { metric: 'cpu' }, op: '>', value: 80 }), T0, 60_000, budget);
+    const grow = new RuleEvaluator(rule({ type: 'rate_of_change', name: 'Grow', severity: 'warning', selector: { metric: 'q' }, windowMs: 60_000, op: '>', value: 0 }), T0, 60_000, budget);
+    const cpu = (agent: string, value: number) => ({ metric: 'cpu', labels: { agent }, value });
+    expect([...hot.ingest([cpu('a', 90), cpu('b', 90)], T0)]).toHaveLength(2);
+    expect([...grow.ingest([{ metric: 'q', labels: { x: '1' }, value: 1 }, { metric: 'q', labels: { x: '2' }, value: 1 }], T0)]).toEqual([labelKey({ x: '1' })]);
+    const touched = hot.ingest([cpu('a', 95), cpu('c', 99)], T0 + 1);
+    expect([...touched]).toEqual([labelKey({ agent: 'a' })]);
+    expect([budget.size, refused]).toEqual([3, 2]);
+    expect([...hot.breaches(T0 + 1).values()].map((b) => [b.labels.agent, b.value])).toEqual([['a', 95], ['b', 90]]);
+    // Stale series and discarded evaluators give their room back.
+    hot.ingest([cpu('a', 95)], T0 + 50_000);
+    hot.expire(T0 + 60_001);
+    expect(budget.size).toBe(2);
+    grow.dispose();
+    expect(budget.size).toBe(1);
+    expect([...hot.ingest([cpu('c', 99), cpu('d', 99)], T0 + 60_002)]).toHaveLength(2);
+    expect([budget.size, refused]).toEqual([3, 2]);
   });
 
   it('threshold with aggregation over series', () => {

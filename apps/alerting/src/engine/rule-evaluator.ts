@@ -6,6 +6,7 @@
  */
 import type { AgentLivenessEvent, AlertRule, CompareOp, Labels } from '@sb/contracts';
 import { labelKey, matchAll, pick } from './labels';
+import { type SeriesBudget, unlimitedSeries } from './series-budget';
 
 export interface SeriesSample {
   metric: string;
@@ -55,6 +56,8 @@ export class RuleEvaluator {
     private readonly startedAt: number,
     /** A series with no sample for this long is dropped (its alert resolves). */
     private readonly staleAfterMs: number,
+    /** Shared by every evaluator of the engine: a new series beyond it is dropped. */
+    private readonly budget: SeriesBudget = unlimitedSeries(),
   ) {
     this.lastSeen = startedAt;
   }
@@ -75,13 +78,17 @@ export class RuleEvaluator {
       if (s.metric !== r.selector.metric || !matchAll(r.selector.matchers, s.labels)) continue;
       this.lastSeen = now;
       const key = labelKey(s.labels);
-      touched.add(key);
-      if (r.type === 'absence') continue;
+      if (r.type === 'absence') {
+        touched.add(key);
+        continue;
+      }
       let series = this.series.get(key);
       if (!series) {
+        if (!this.budget.take()) continue;
         series = { labels: s.labels, points: [] };
         this.series.set(key, series);
       }
+      touched.add(key);
       if (r.type === 'rate_of_change') {
         series.points.push({ at: now, value: s.value });
         const from = now - r.windowMs;
@@ -134,7 +141,17 @@ export class RuleEvaluator {
 
   /** Drop series nobody reports any more. */
   expire(now: number): void {
-    for (const [k, s] of this.series) if (s.points[s.points.length - 1].at < now - this.staleAfterMs) this.series.delete(k);
+    for (const [k, s] of this.series) {
+      if (s.points[s.points.length - 1].at >= now - this.staleAfterMs) continue;
+      this.series.delete(k);
+      this.budget.release();
+    }
+  }
+
+  /** The evaluator is discarded (rule removed or changed): its series leave the budget. */
+  dispose(): void {
+    this.budget.release(this.series.size);
+    this.series.clear();
   }
 
   /** The label sets breaching now (before `for`), keyed by labelKey. */

@@ -1,34 +1,23 @@
 /**
- * Ensures an admin key exists on first start. With SB_BOOTSTRAP_ADMIN_KEY set, that key is
- * registered (by hash). Without it, a key is generated and printed once; the marker record
- * stops any later start (or a second replica) from generating another.
+ * The bootstrap admin key: a system key holding the platform `admin` scope, so there is an
+ * admin from the first start. With SB_BOOTSTRAP_ADMIN_KEY set, that key (bootstrap-key.ts:
+ * changing the setting revokes the previous one). Without it, a key is generated and printed
+ * once; once a bootstrap admin key was ever registered, none is generated again.
  */
-import { displayParts, generateApiKey, hashApiKey } from './api-key';
-import { bootstrapKeyRecord, type KeyRecord, type KeyStore } from './key-record';
+import { generateApiKey } from './api-key';
+import { BOOTSTRAP_ADMIN, type BootstrapDeps, type ConfiguredOutcome, registerConfigured } from './bootstrap-key';
 
-export const BOOTSTRAP_KEY_ID = 'key_bootstrap_admin';
+export const BOOTSTRAP_KEY_ID = BOOTSTRAP_ADMIN.id;
 
 export async function ensureBootstrapAdmin(
-  store: KeyStore,
+  deps: BootstrapDeps,
   configuredKey: string | undefined,
   announce: (key: string) => void,
-  now: Date = new Date(),
-): Promise<'registered' | 'generated' | 'existing'> {
-  const existing = await store.findById(BOOTSTRAP_KEY_ID);
-  if (configuredKey) {
-    const hash = hashApiKey(configuredKey);
-    if (existing?.hash === hash && !existing.revokedAt) return 'existing';
-    if (await store.findByHash(hash)) return 'existing';
-    await store.insert(record(hash, displayParts(configuredKey), now));
-    return 'registered';
-  }
-  if (existing) return 'existing';
+): Promise<ConfiguredOutcome | 'generated'> {
+  if (configuredKey) return registerConfigured(deps, BOOTSTRAP_ADMIN, configuredKey);
+  if (await deps.store.findById(BOOTSTRAP_ADMIN.id)) return 'existing';
   const key = generateApiKey();
-  if (await store.insert(record(hashApiKey(key), displayParts(key), now))) {
-    announce(key);
-    return 'generated';
-  }
-  return 'existing';
+  await registerConfigured(deps, BOOTSTRAP_ADMIN, key);
+  announce(key);
+  return 'generated';
 }
-
-const record = (hash: string, parts: { prefix: string; last4: string }, now: Date): KeyRecord => bootstrapKeyRecord({ id: BOOTSTRAP_KEY_ID, scopes: ['admin'], name: 'bootstrap admin' }, hash, parts, now);

@@ -1,6 +1,6 @@
 import { type ApiKeyListing, type Scope, SYSTEM_TENANT_ID } from '@sb/contracts';
 
-/** Stored per key: what a listing shows, plus the SHA-256 `hash` of the secret (never the secret). */
+/** Stored per key: what a listing shows, plus the stored `hash` of the secret (KeyHasher: never the secret, nor its digest). */
 export interface KeyRecord extends Omit<ApiKeyListing, 'lastUsedAt'> {
   hash: string;
   lastUsedAt?: string | null;
@@ -13,6 +13,8 @@ export interface KeyStore {
   /** Insert a new key; false if the hash is already stored. */
   insert(record: KeyRecord): Promise<boolean>;
   update(record: KeyRecord): Promise<void>;
+  /** Make findById(id) find the record stored under `hash` (the current bootstrap key's fixed id). */
+  alias(id: string, hash: string): Promise<void>;
   list(tenantId?: string): Promise<KeyRecord[]>;
 }
 

@@ -1,5 +1,6 @@
-import { type ApiKeyListing, type KeyInvalidation, NotFoundError } from '@sb/contracts';
+import { type ApiKeyListing, type KeyActor, type KeyInvalidation } from '@sb/contracts';
 import { type KeyRecord, type KeyStore, toKeyView } from './key-record';
+import { checkMayManage, confinedTenant } from './key-policy';
 
 export interface RevocationNotifier {
   /** Tell every gateway the key was revoked or its expiry moved: evict cached checks, refuse its tokens. */
@@ -7,9 +8,10 @@ export interface RevocationNotifier {
 }
 
 export function invalidationOf(r: KeyRecord): KeyInvalidation {
-  return { hash: r.hash, keyId: r.id, revokedAt: r.revokedAt, expiresAt: r.expiresAt };
+  return { keyId: r.id, revokedAt: r.revokedAt, expiresAt: r.expiresAt };
 }
 
+/** Revokes a key `by` may manage (key-policy.ts); another tenant's key is "not found". */
 export class RevokeKeyHandler {
   constructor(
     private readonly store: KeyStore,
@@ -17,9 +19,8 @@ export class RevokeKeyHandler {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async handle(id: string): Promise<ApiKeyListing> {
-    const r = await this.store.findById(id);
-    if (!r) throw new NotFoundError(`Key ${id} not found`);
+  async handle(req: { id: string; by: KeyActor }): Promise<ApiKeyListing> {
+    const r = checkMayManage(req.by, await this.store.findById(req.id), req.id);
     if (!r.revokedAt) {
       r.revokedAt = this.now().toISOString();
       await this.store.update(r);
@@ -29,10 +30,13 @@ export class RevokeKeyHandler {
   }
 }
 
+/** Keys `by` may see: its own tenant's, or (platform admin) any tenant's or all. */
 export class ListKeysHandler {
   constructor(private readonly store: KeyStore) {}
-  async handle(tenantId?: string): Promise<ApiKeyListing[]> {
-    return (await this.store.list(tenantId)).map(toKeyView);
+  async handle(req: { tenantId?: string; by: KeyActor }): Promise<ApiKeyListing[]> {
+    const confined = confinedTenant(req.by);
+    if (confined !== undefined && req.tenantId !== undefined && req.tenantId !== confined) return [];
+    return (await this.store.list(confined ?? req.tenantId)).map(toKeyView);
   }
 }
 

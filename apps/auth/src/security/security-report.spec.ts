@@ -24,6 +24,13 @@ describe('security report', () => {
     ]);
   });
 
+  it('counts an aggregated event as the refusals it stands for', () => {
+    const events = [ev({ type: 'invalid_credentials', source: 'ip:203.0.113.9', count: 480 }), ev({ type: 'rate_limited', source: 'ip:203.0.113.9', count: 4_520 }), ev({ type: 'forbidden', tenantId: 'tn_a', keyId: 'key_1', count: 3 })];
+    const r = buildSecurityReport(events, new Date(0), new Date(1));
+    expect(r).toMatchObject({ total: 5_003, byType: { invalid_credentials: 480, rate_limited: 4_520, forbidden: 3 }, byTenant: { tn_a: 3 } });
+    expect(r.topKeys).toEqual([{ key: 'key_1', keyId: 'key_1', count: 3 }]);
+  });
+
   it('is empty for no events', () => {
     expect(buildSecurityReport([], new Date(0), new Date(1))).toMatchObject({ total: 0, byType: {}, byTenant: {}, topKeys: [] });
   });

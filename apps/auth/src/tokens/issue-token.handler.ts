@@ -17,7 +17,7 @@ export class IssueTokenHandler {
   ) {}
 
   async handle(req: IssueTokenRequest): Promise<IssuedToken> {
-    const principal = await this.authorize.handle({ credential: req.credential });
+    const principal = await this.authorize.handle({ keyDigest: req.keyDigest });
     const nowS = Math.floor(this.now() / 1000);
     const keyEnd = principal.expiresAt ? Math.floor(Date.parse(principal.expiresAt) / 1000) : Infinity;
     const expiresIn = Math.min(req.ttlSeconds, keyEnd - nowS);

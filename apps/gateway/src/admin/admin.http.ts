@@ -15,8 +15,10 @@ import { ANY_KEY, RequireScope } from '../auth/auth.guard';
 import { GatewayAuthenticator } from '../auth/authenticator.provider';
 import { CurrentPrincipal } from '../auth/request-state';
 import { AdminService } from './admin.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller()
+@ReadLimited()
 export class AdminHttpController {
   constructor(
     @Inject(AdminService) private readonly admin: AdminService,
@@ -43,30 +45,31 @@ export class AdminHttpController {
     return this.admin.getTenant(principal, id);
   }
 
+  /** Keys: the platform admin's for every tenant, a `tenant:admin` key's for its own (auth decides, given the caller). */
   @Post('/v1/keys')
   @HttpCode(201)
-  @RequireScope('admin')
-  createKey(@Body(contract(CreateKeyRequestSchema)) body: CreateKeyRequest) {
-    return this.admin.createKey(body);
+  @RequireScope('admin', 'tenant:admin')
+  createKey(@CurrentPrincipal() principal: Principal, @Body(contract(CreateKeyRequestSchema)) body: CreateKeyRequest) {
+    return this.admin.createKey(principal, body);
   }
 
   @Get('/v1/keys')
-  @RequireScope('admin')
-  listKeys(@Query(contract(ListKeysRequestSchema)) query: z.output<typeof ListKeysRequestSchema>) {
-    return this.admin.listKeys(query);
+  @RequireScope('admin', 'tenant:admin')
+  listKeys(@CurrentPrincipal() principal: Principal, @Query(contract(ListKeysRequestSchema)) query: z.output<typeof ListKeysRequestSchema>) {
+    return this.admin.listKeys(principal, query);
   }
 
   @Delete('/v1/keys/:id')
-  @RequireScope('admin')
-  revokeKey(@Param('id') id: string) {
-    return this.admin.revokeKey(id);
+  @RequireScope('admin', 'tenant:admin')
+  revokeKey(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.admin.revokeKey(principal, id);
   }
 
   @Post('/v1/keys/:id/rotate')
   @HttpCode(201)
-  @RequireScope('admin')
-  rotateKey(@Param('id') id: string, @Body() body: unknown) {
-    return this.admin.rotateKey(id, body);
+  @RequireScope('admin', 'tenant:admin')
+  rotateKey(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.admin.rotateKey(principal, id, body);
   }
 
   /** Key → access token: any key may ask, for itself (the credential itself is exchanged). */

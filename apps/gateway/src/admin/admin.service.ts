@@ -5,6 +5,7 @@
  */
 import {
   AuthEndpoints,
+  type CreatedKey,
   type CreateKeyRequest,
   type CreateTenantRequest,
   Endpoints,
@@ -13,14 +14,16 @@ import {
   ListKeysRequestSchema,
   NotFoundError,
   type Principal,
+  type RotatedKey,
   RotateKeyBodySchema,
   SecurityReportQuerySchema,
   TenantIdRequestSchema,
   TokenBodySchema,
 } from '@sb/contracts';
-import { type Bus, validate } from '@sb/messaging';
+import { apiKeyDigest, type Bus, validate } from '@sb/messaging';
 import type { z } from 'zod';
-import { type Authenticator, isAdmin, parseBearer } from '../auth/authenticator';
+import { type Authenticator, isAdmin, keyActor, parseBearer } from '../auth/authenticator';
+import { mintApiKey } from '../auth/key-minting';
 import { looksLikeJwt } from '../auth/token-verifier';
 
 export class AdminService {
@@ -47,28 +50,35 @@ export class AdminService {
     return this.bus.request(Endpoints.getTenant, { id: tenantId });
   }
 
-  createKey(req: CreateKeyRequest) {
-    return this.bus.request(Endpoints.createKey, req);
+  /**
+   * Key management on behalf of the caller (`by`): auth decides what it may do (its own tenant,
+   * scopes it holds). A new key is minted here and shown only in this reply: auth gets its digest.
+   */
+  async createKey(p: Principal, req: CreateKeyRequest): Promise<CreatedKey> {
+    const { key, minted } = mintApiKey();
+    return { ...(await this.bus.request(Endpoints.createKey, { ...req, by: keyActor(p), minted })), key };
   }
 
-  listKeys(query: z.output<typeof ListKeysRequestSchema>) {
-    return this.bus.request(Endpoints.listKeys, query);
+  listKeys(p: Principal, query: z.output<typeof ListKeysRequestSchema>) {
+    return this.bus.request(Endpoints.listKeys, { ...query, by: keyActor(p) });
   }
 
-  revokeKey(id: string) {
-    return this.bus.request(Endpoints.revokeKey, validate(KeyIdRequestSchema, { id }));
+  revokeKey(p: Principal, id: string) {
+    return this.bus.request(Endpoints.revokeKey, { ...validate(KeyIdRequestSchema, { id }), by: keyActor(p) });
   }
 
-  rotateKey(id: string, body: unknown) {
+  async rotateKey(p: Principal, id: string, body: unknown): Promise<RotatedKey> {
     const { id: keyId } = validate(KeyIdRequestSchema, { id });
-    return this.bus.request(AuthEndpoints.rotateKey, { id: keyId, ...validate(RotateKeyBodySchema, body === undefined ? {} : body) });
+    const { key, minted } = mintApiKey();
+    const rotated = await this.bus.request(AuthEndpoints.rotateKey, { id: keyId, ...validate(RotateKeyBodySchema, body === undefined ? {} : body), by: keyActor(p), minted });
+    return { ...rotated, key };
   }
 
-  /** Key → access token. The credential (already authenticated) must be an API key: a token cannot mint tokens. */
+  /** Key → access token. The credential (already authenticated) must be an API key: a token cannot mint tokens. Auth gets its SHA-256, not the key. */
   issueToken(authorization: string | undefined, body: unknown) {
     const credential = parseBearer(authorization);
     if (looksLikeJwt(credential)) throw new InvalidCredentialsError('An API key is required to obtain an access token');
-    return this.bus.request(AuthEndpoints.issueToken, { credential, ...validate(TokenBodySchema, body === undefined ? {} : body) });
+    return this.bus.request(AuthEndpoints.issueToken, { keyDigest: apiKeyDigest(credential), ...validate(TokenBodySchema, body === undefined ? {} : body) });
   }
 
   securityReport(query: z.output<typeof SecurityReportQuerySchema>) {

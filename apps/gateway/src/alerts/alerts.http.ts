@@ -5,8 +5,10 @@ import { contract } from '@sb/messaging';
 import { RequireScope } from '../auth/auth.guard';
 import { CurrentPrincipal } from '../auth/request-state';
 import { type AlertsQuery, AlertsService, ListAlertsQuerySchema } from './alerts.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1/alerts')
+@ReadLimited()
 export class AlertsHttpController {
   constructor(@Inject(AlertsService) private readonly alerts: AlertsService) {}
 
@@ -30,6 +32,7 @@ function crud(path: string, kind: 'rules' | 'silences' | 'policies') {
   const writer = kind === 'silences' ? 'alerts:write' : 'admin';
 
   @Controller(path)
+  @ReadLimited()
   class CrudController {
     constructor(@Inject(AlertsService) readonly alerts: AlertsService) {}
 

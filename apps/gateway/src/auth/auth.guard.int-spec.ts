@@ -14,6 +14,8 @@ import { activeSpan, createLogger, createServiceApp } from '@sb/observability';
 import { testEnv, uniquePrefix } from '@sb/testing';
 import { z } from 'zod';
 import { AuthGuard, RequireScope } from './auth.guard';
+import { NatsAccountCheck } from './nats-account-check';
+import { PreAuthLimiter } from './pre-auth-limiter';
 import { Authenticator } from './authenticator';
 import { GatewayAuthenticator } from './authenticator.provider';
 import { currentRequest, HttpRequestContext, type RequestInfo } from './request-context';
@@ -99,7 +101,7 @@ describe('AuthGuard (HTTP and NATS)', () => {
       module: GuardTestModule,
       imports: coreImports('gateway-guard-test', config, logger),
       controllers: [GuardedController],
-      providers: [{ provide: GatewayAuthenticator, useValue: authenticator }, AuthGuard, RequestSpans, HttpRequestContext],
+      providers: [{ provide: GatewayAuthenticator, useValue: authenticator }, AuthGuard, RequestSpans, HttpRequestContext, NatsAccountCheck, PreAuthLimiter],
     });
     ({ app } = await createServiceApp({ service: 'gateway-guard-test', config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: 1_000 }, module, logger }));
     await app.listen(0, '127.0.0.1');

@@ -13,6 +13,8 @@ import { Reflector } from '@nestjs/core';
 import { Headers, type Scope } from '@sb/contracts';
 import type { SbContext } from '@sb/messaging';
 import { GatewayAuthenticator } from './authenticator.provider';
+import { NatsAccountCheck, REQUEST_INFO_HEADER } from './nats-account-check';
+import { PreAuthLimiter } from './pre-auth-limiter';
 import { httpRequestInfo, type RequestInfo, type RouteRequest, runWithRequest } from './request-context';
 import { RequestSpans } from './request-span';
 import { requestState } from './request-state';
@@ -37,6 +39,8 @@ export class AuthGuard implements CanActivate {
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(GatewayAuthenticator) private readonly auth: GatewayAuthenticator,
     @Inject(RequestSpans) private readonly spans: RequestSpans,
+    @Inject(NatsAccountCheck) private readonly accounts: NatsAccountCheck,
+    @Inject(PreAuthLimiter) private readonly preAuth: PreAuthLimiter,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -44,17 +48,25 @@ export class AuthGuard implements CanActivate {
     if (!scopes?.length) throw new Error(`${ctx.getClass().name}.${ctx.getHandler().name} is guarded but declares no @RequireScope(...)`);
     const { header, info } = credentialOf(ctx);
     // The guard says itself which route a refusal's security event is about (HttpRequestContext may not be installed).
-    const principal = await this.spans.within(ctx, () => runWithRequest(info, () => this.auth.authenticate(header, ...scopes)));
+    // A source out of pre-authentication budget gets 429 before its credential is looked at (pre-auth-limiter.ts).
+    const source = this.preAuth.sourceOf(ctx);
+    const authenticate = () => this.preAuth.guard(source, header, info, () => this.auth.authenticate(header, ...scopes));
+    const principal = await this.spans.within(ctx, () => runWithRequest({ ...info, source }, authenticate));
+    // Over NATS from a tenant's account: the credential must be that tenant's.
+    if (ctx.getType() === 'rpc') await this.accounts.check(ctx.switchToRpc().getContext<SbContext>().header(REQUEST_INFO_HEADER), principal);
     requestState(ctx).principal = principal;
     return true;
   }
 }
 
-/** The handler needs a valid credential holding any one of `scopes` (`admin` holds them all but `agent`). Put it on handlers, not classes. */
+/**
+ * The handler needs a valid credential holding any one of `scopes` (`admin` holds them all but
+ * `agent`; `tenant:admin` the tenant scopes). Put it on handlers, not classes.
+ */
 export const RequireScope = (...scopes: [Scope, ...Scope[]]) => applyDecorators(SetMetadata(SCOPES_KEY, scopes), UseGuards(AuthGuard));
 
 /**
  * Every permission of a caller: for routes any valid key may call (each acting on its own
  * tenant). Not `agent`: an agent key speaks agent protocol v1 on the bus and passes no route.
  */
-export const ANY_KEY: [Scope, ...Scope[]] = ['admin', 'tasks:read', 'tasks:submit', 'fleet:read', 'alerts:read', 'alerts:write'];
+export const ANY_KEY: [Scope, ...Scope[]] = ['admin', 'tenant:admin', 'tasks:read', 'tasks:submit', 'fleet:read', 'alerts:read', 'alerts:write'];

@@ -1,14 +1,15 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { AuthEndpoints, Endpoints, type Jwks, type KeyInvalidation } from '@sb/contracts';
-import { Bus, publishSecurityEvent } from '@sb/messaging';
+import { AuthEndpoints, type Jwks, type KeyInvalidation } from '@sb/contracts';
+import { Bus, busAuthorizePort, publishSecurityEvent } from '@sb/messaging';
 import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
 import type { GatewayConfig } from '../config';
 import { Authenticator } from './authenticator';
 import { TokenVerifier } from './token-verifier';
 
 /**
- * The gateway's Authenticator: API keys checked by auth over NATS, tokens verified locally,
- * invalidations pushed (served as events in auth-events.nats.ts).
+ * The gateway's Authenticator: API keys checked by auth over NATS (their SHA-256 is sent, never
+ * the key; a key of the wrong format is refused here), tokens verified locally, invalidations
+ * pushed (served as events in auth-events.nats.ts).
  */
 @Injectable()
 export class GatewayAuthenticator extends Authenticator implements OnApplicationBootstrap {
@@ -21,7 +22,7 @@ export class GatewayAuthenticator extends Authenticator implements OnApplication
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     const tokens = new TokenVerifier(() => bus.request(AuthEndpoints.jwks, {}), config.JWT_ISSUER);
-    super({ authorize: (credential) => bus.request(Endpoints.authorize, { credential }) }, config.AUTH_CACHE_TTL_MS, Date.now, {
+    super(busAuthorizePort(bus), config.AUTH_CACHE_TTL_MS, Date.now, {
       tokens: { verify: async (t) => (await this.loadInvalidations(), tokens.verify(t)) },
       events: (e) => publishSecurityEvent(bus, e),
     });

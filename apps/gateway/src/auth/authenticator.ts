@@ -1,13 +1,27 @@
 /**
  * Turns a bearer credential into a principal with the needed permission.
- *  - API keys: verified by auth, cached briefly per credential hash (ApiKeyVerifier, shared with
- *    the collector); auth pushes revocations and rotations, which evict at once.
+ *  - API keys: verified by auth (which is sent the key's SHA-256, never the key), cached briefly
+ *    per credential hash (ApiKeyVerifier, shared with the collector); auth pushes revocations and
+ *    rotations, which evict at once.
  *  - Access tokens (JWT-shaped credentials): verified locally, then checked against the keys
  *    auth said were revoked or expired (`invalidate`).
  * Every refusal is a 401 with the same message (403 for a missing permission), and a security
- * event with identifiers only — never the secret.
+ * event with identifiers only — never the secret. A principal holds its effective scopes
+ * (effectiveScopes): a tenant's key or token never carries an operator scope, whatever its
+ * record or claims list.
  */
-import { ForbiddenError, InvalidCredentialsError, type KeyInvalidation, type Principal, type Scope, scopeGrants, type SecurityEventType } from '@sb/contracts';
+import {
+  effectiveScopes,
+  ForbiddenError,
+  InvalidCredentialsError,
+  type KeyActor,
+  type KeyInvalidation,
+  type Principal,
+  type Scope,
+  scopeGrants,
+  type SecurityEventType,
+  SYSTEM_TENANT_ID,
+} from '@sb/contracts';
 import { ApiKeyVerifier, type AuthorizePort, parseBearer, type SecurityEventInput } from '@sb/messaging';
 import { currentRequest, type RequestInfo } from './request-context';
 import { looksLikeJwt, TokenRefusal } from './token-verifier';
@@ -50,7 +64,8 @@ export class Authenticator {
       this.emit('invalid_credentials', { reason: header ? 'malformed_header' : 'missing' });
       throw e;
     }
-    const principal = looksLikeJwt(credential) ? await this.verifyToken(credential) : await this.verifyKey(credential);
+    const verified = looksLikeJwt(credential) ? await this.verifyToken(credential) : await this.verifyKey(credential);
+    const principal: Principal = { ...verified, scopes: effectiveScopes(verified.tenantId, verified.scopes) };
     if (!permissions.some((p) => allows(principal, p))) {
       this.emit('forbidden', { keyId: principal.keyId, tenantId: principal.tenantId, reason: permissions.join('|') });
       throw new ForbiddenError(`This key lacks the ${permissions.join(' or ')} permission`);
@@ -89,8 +104,8 @@ export class Authenticator {
 
   /** Auth says a key was revoked or got an earlier expiry: evict its cached checks, refuse its tokens from then on. */
   invalidate(n: Partial<KeyInvalidation>): void {
-    if (typeof n.hash === 'string') this.evict(n.hash);
     if (typeof n.keyId !== 'string') return;
+    this.keys.evictKey(n.keyId);
     const revoked = typeof n.revokedAt === 'string' ? Date.parse(n.revokedAt) : NaN;
     const expires = typeof n.expiresAt === 'string' ? Date.parse(n.expiresAt) : NaN;
     if (!Number.isNaN(revoked)) this.keyEnds.set(n.keyId, { at: revoked, why: 'revoked' });
@@ -101,15 +116,21 @@ export class Authenticator {
     if (!this.opts.events) return;
     const ctx = this.opts.context?.() ?? currentRequest();
     const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-    this.opts.events({ type, transport: ctx.transport, route: ctx.route, ...clean });
+    this.opts.events({ type, transport: ctx.transport, route: ctx.route, source: ctx.source, ...clean });
   }
 }
 
-/** `admin` holds every permission but `agent` (no HTTP route asks for `agent`: an agent key passes none). */
+/** `admin` holds every permission but `agent` (no HTTP route asks for `agent`: an agent key passes none); `tenant:admin` the tenant scopes. */
 export function allows(p: Principal, permission: Scope): boolean {
   return scopeGrants(p.scopes, permission);
 }
 
+/** The platform admin: `admin` on a system-tenant key. It reads and manages every tenant; anyone else only its own. */
 export function isAdmin(p: Principal): boolean {
-  return p.scopes.includes('admin');
+  return p.tenantId === SYSTEM_TENANT_ID && p.scopes.includes('admin');
+}
+
+/** The caller, as auth's key endpoints want it (`by`): auth decides what it may do with keys. */
+export function keyActor(p: Principal): KeyActor {
+  return { keyId: p.keyId, tenantId: p.tenantId, scopes: p.scopes };
 }

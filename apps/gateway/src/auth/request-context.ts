@@ -10,6 +10,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 export interface RequestInfo {
   transport: 'http' | 'nats';
   route?: string;
+  /** Who is asking, as far as the gateway can tell before authentication (request-source.ts); set by the AuthGuard. */
+  source?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestInfo>();

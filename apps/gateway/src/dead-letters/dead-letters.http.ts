@@ -2,12 +2,13 @@
  * HTTP adapter for dead letters. An admin acts on every tenant's; a tenant's key on its own:
  * tasks:read (or tasks:submit) to look, tasks:submit to act. No logic here.
  */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ListDeadLettersQuerySchema, type Principal, PurgeDeadLettersQuerySchema } from '@sb/contracts';
 import { contract } from '@sb/messaging';
 import type { z } from 'zod';
 import { RequireScope } from '../auth/auth.guard';
 import { CurrentPrincipal } from '../auth/request-state';
+import { type RateLimitInfo, rateLimitHeaders } from '../tasks/submit-limits';
 import { DeadLettersService } from './dead-letters.service';
 
 @Controller('/v1/dead-letters')
@@ -34,12 +35,21 @@ export class DeadLettersHttpController {
     return this.deadLetters.get(principal, id);
   }
 
-  /** Body optional: `{"input"?: any, "priority"?: "low|normal|high"}`. */
+  /** Body optional: `{"input"?: any, "priority"?: "low|normal|high"}`. Admitted like a submit: RateLimit-* as on POST /v1/tasks. */
   @Post('/:id/redrive')
   @HttpCode(202)
   @RequireScope('admin', 'tasks:submit')
-  redrive(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    return this.deadLetters.redrive(principal, id, body);
+  redrive(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: { header(name: string, value: string): unknown },
+  ) {
+    // Set before the error filter sends a refusal, as on submit.
+    const onRateLimit = (info: RateLimitInfo) => {
+      for (const [k, v] of Object.entries(rateLimitHeaders(info))) res.header(k, v);
+    };
+    return this.deadLetters.redrive(principal, id, body, { onRateLimit, transport: 'http' });
   }
 
   @Delete('/:id')

@@ -5,8 +5,10 @@ import { contract } from '@sb/messaging';
 import type { z } from 'zod';
 import { RequireScope } from '../auth/auth.guard';
 import { FleetService } from './fleet.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1')
+@ReadLimited()
 export class FleetHttpController {
   constructor(@Inject(FleetService) private readonly fleet: FleetService) {}
 

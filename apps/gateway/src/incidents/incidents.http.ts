@@ -5,8 +5,10 @@ import { contract } from '@sb/messaging';
 import type { z } from 'zod';
 import { RequireScope } from '../auth/auth.guard';
 import { IncidentsService } from './incidents.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1/incidents')
+@ReadLimited()
 export class IncidentsHttpController {
   constructor(@Inject(IncidentsService) private readonly incidents: IncidentsService) {}
 

@@ -5,8 +5,10 @@ import { contract } from '@sb/messaging';
 import type { z } from 'zod';
 import { RequireScope } from '../auth/auth.guard';
 import { NotificationChannelsService } from './notification-channels.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1/notification-channels')
+@ReadLimited()
 export class NotificationChannelsHttpController {
   constructor(@Inject(NotificationChannelsService) private readonly channels: NotificationChannelsService) {}
 

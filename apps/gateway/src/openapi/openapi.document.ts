@@ -90,13 +90,17 @@ export function openApiDocument(): object {
           responses: { '202': ok('Queued: {taskId, status}'), '200': ok('Finished (wait=true)', ref('Task')), '413': ok('Input too large', ref('Error')), ...errors },
         },
         get: {
-          summary: "List the caller's tasks, newest first",
+          summary: "A page of the caller's tasks, most recently changed first; the Sb-Next-Cursor response header is the next page's cursor (absent on the last page)",
           parameters: [
             { name: 'status', in: 'query', schema: { type: 'string' } },
             { name: 'capability', in: 'query', schema: { type: 'string' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The Sb-Next-Cursor header of the previous page' },
           ],
-          responses: { '200': ok('Tasks', { type: 'array', items: ref('Task') }), ...errors },
+          responses: {
+            '200': { ...ok('Tasks', { type: 'array', items: ref('Task') }), headers: { 'Sb-Next-Cursor': { schema: { type: 'string' }, description: 'cursor of the next page' } } },
+            ...errors,
+          },
         },
       },
       '/v1/tasks/events': {
@@ -150,13 +154,13 @@ export function openApiDocument(): object {
         },
       },
       '/v1/keys': {
-        post: { summary: 'Issue an API key (admin); the key is shown only in this reply', requestBody: body('CreateKeyRequest'), responses: { '201': ok('Key'), ...errors } },
-        get: { summary: 'List keys (admin): prefix and last four characters only', responses: { '200': ok('Keys'), ...errors } },
+        post: { summary: 'Issue an API key (admin; tenant:admin: its own tenant, scopes it holds; operator scopes for system keys only); the key is shown only in this reply', requestBody: body('CreateKeyRequest'), responses: { '201': ok('Key'), ...errors } },
+        get: { summary: 'List keys (admin; tenant:admin: its own tenant\'s): prefix and last four characters only', responses: { '200': ok('Keys'), ...errors } },
       },
-      '/v1/keys/{id}': { delete: { summary: 'Revoke a key (admin)', parameters: [taskId], responses: { '200': ok('Key'), ...errors } } },
+      '/v1/keys/{id}': { delete: { summary: 'Revoke a key (admin; tenant:admin: its own tenant\'s)', parameters: [taskId], responses: { '200': ok('Key'), ...errors } } },
       '/v1/keys/{id}/rotate': {
         post: {
-          summary: 'Rotate a key (admin): a new key (shown once); the old one expires after overlapSeconds (default 3600)',
+          summary: 'Rotate a key (admin; tenant:admin: its own tenant\'s): a new key (shown once); the old one expires after overlapSeconds (default 3600)',
           parameters: [taskId],
           requestBody: { ...body('RotateKeyRequest'), required: false },
           responses: { '201': ok('New key, with `previous`'), '409': ok('Key revoked or expired', ref('Error')), ...errors },
@@ -274,16 +278,14 @@ export function openApiDocument(): object {
       },
       '/v1/dead-letters/{id}/redrive': {
         post: {
-          summary: 'Run the task again as a new attempt cycle (same task id), optionally with an edited input or priority; the dead letter is removed, so a second redrive is 404',
+          summary:
+            'Run the task again as a new attempt cycle (same task id), optionally with an edited input or priority; admitted like a submit (tenant status, model access, rate limits, quota, running-task ceiling); the dead letter is removed, so a second redrive is 404; a task is redriven at most DLQ_REDRIVE_MAX times',
           parameters: [taskId],
           requestBody: { required: false, content: { 'application/json': { schema: json(RedriveBodySchema) } } },
-          responses: { '202': ok('{id, taskId, status: queued, priority, inputChanged}'), '409': ok('The task is no longer dead-lettered', ref('Error')), '413': ok('Input too large', ref('Error')), ...errors },
+          responses: { '202': ok('{id, taskId, status: queued, priority, inputChanged}'), '409': ok('The task is no longer dead-lettered, or RECOVERY.REDRIVE_LIMIT: redriven as often as allowed', ref('Error')), '413': ok('Input too large', ref('Error')), ...errors },
         },
       },
       '/.well-known/jwks.json': { get: { summary: 'Public keys of the access tokens (JWKS)', security: [], responses: { '200': ok('JWKS') } } },
-      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive') } } },
-      '/health/ready': { get: { summary: 'Readiness (NATS, JetStream, Redis)', security: [], responses: { '200': ok('Ready'), '503': ok('Not ready') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text exposition' } } } },
     },
   };
 }

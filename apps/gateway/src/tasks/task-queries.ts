@@ -13,6 +13,12 @@ import { isPastDeadline, type TaskInfrastructure, type TaskLifecycle } from '@sb
 import type { Completion } from './completion-inbox';
 import { finished, type Waiting, watchForFinish } from './task-waiter';
 
+export interface TaskListPage {
+  tasks: PublicTask[];
+  /** The `cursor` of the next page (the `Sb-Next-Cursor` header); absent on the last page. */
+  next?: string;
+}
+
 /** Grace after a task's deadline before a reader declares it timed out (the agent's own timer fires first). */
 const DEADLINE_GRACE_MS = 1_000;
 
@@ -21,6 +27,8 @@ export class TaskQueries {
     private readonly client: NatsClient,
     private readonly infra: TaskInfrastructure,
     private readonly lifecycle: TaskLifecycle,
+    /** Records one list call reads at most (TASK_LIST_SCAN_MAX). */
+    private readonly listScanMax: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -28,9 +36,11 @@ export class TaskQueries {
     return toPublicTask(await this.current(tenantId, taskId));
   }
 
-  async list(tenantId: string, q: ListTasksQuery): Promise<PublicTask[]> {
-    const rows = await this.infra.store.list(tenantId, q.limit, (r) => (!q.status || r.status === q.status) && (!q.capability || r.capability === q.capability));
-    return rows.map(toPublicTask);
+  /** A page of the tenant's tasks, most recently changed first; `next` is the following page's cursor. */
+  async list(tenantId: string, q: ListTasksQuery): Promise<TaskListPage> {
+    const filter = (r: TaskRecord) => (!q.status || r.status === q.status) && (!q.capability || r.capability === q.capability);
+    const page = await this.infra.pages.page(tenantId, { limit: q.limit, cursor: q.cursor, scanMax: this.listScanMax, filter });
+    return { tasks: page.records.map(toPublicTask), next: page.next };
   }
 
   async cancel(tenantId: string, taskId: string): Promise<PublicTask> {

@@ -15,6 +15,7 @@ import { contract, validate } from '@sb/messaging';
 import { RequireScope } from '../auth/auth.guard';
 import { RequestSpan, SpanTraceparent } from '../auth/request-span';
 import { CurrentPrincipal } from '../auth/request-state';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 import { type RateLimitInfo, rateLimitHeaders } from './submit-limits';
 import { type RequestMeta, TasksService } from './tasks.service';
 
@@ -34,7 +35,13 @@ function httpMeta(req: HttpRequest): RequestMeta {
 /** `:id` checked as the NATS body's `taskId` is (same schema, same message). */
 const taskIdParam: PipeTransform<unknown, string> = { transform: (id) => validate(TaskIdRequestSchema, { taskId: id }).taskId };
 
+interface HttpReply {
+  status(code: number): unknown;
+  header(name: string, value: string): unknown;
+}
+
 @Controller('/v1/tasks')
+@ReadLimited()
 export class TasksHttpController {
   constructor(@Inject(TasksService) private readonly tasks: TasksService) {}
 
@@ -47,7 +54,7 @@ export class TasksHttpController {
     @CurrentPrincipal() principal: Principal,
     @SpanTraceparent() spanTraceparent: string | undefined,
     @Req() req: HttpRequest,
-    @Res({ passthrough: true }) res: { status(code: number): unknown; header(name: string, value: string): unknown },
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     // RateLimit-* go on refusals as well: set before the error filter sends the reply.
     const onRateLimit = (info: RateLimitInfo) => {
@@ -58,11 +65,13 @@ export class TasksHttpController {
     return out;
   }
 
-  /** Reading tasks needs tasks:read, or tasks:submit (a submitter may follow its own tasks). */
+  /** Reading tasks needs tasks:read, or tasks:submit (a submitter may follow its own tasks). A page; `Sb-Next-Cursor` names the next. */
   @Get()
   @RequireScope('tasks:read', 'tasks:submit')
-  list(@Query(contract(ListTasksQuerySchema)) query: ListTasksQuery, @CurrentPrincipal() principal: Principal) {
-    return this.tasks.list(principal, query);
+  async list(@Query(contract(ListTasksQuerySchema)) query: ListTasksQuery, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: HttpReply) {
+    const page = await this.tasks.list(principal, query);
+    if (page.next !== undefined) res.header(Headers.NextCursor, page.next);
+    return page.tasks;
   }
 
   @Get('/:id')

@@ -10,6 +10,7 @@ import { contract, type SbContext } from '@sb/messaging';
 import { RequireScope } from '../auth/auth.guard';
 import { SpanTraceparent } from '../auth/request-span';
 import { CurrentPrincipal } from '../auth/request-state';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 import { Admission } from './admission';
 import { CompletionInbox } from './completion-inbox';
 import { type RateLimitInfo, rateLimitHeaders } from './submit-limits';
@@ -46,8 +47,19 @@ export class TasksNatsController {
   /** Reading a task needs tasks:read, or tasks:submit (a submitter may follow its own tasks). */
   @MessagePattern(Endpoints.getTask)
   @RequireScope('tasks:read', 'tasks:submit')
+  @ReadLimited()
   get(@Payload(contract(Endpoints.getTask)) req: Req<typeof Endpoints.getTask>, @CurrentPrincipal() principal: Principal) {
     return this.tasks.get(principal, req.taskId);
+  }
+
+  /** A page of the tenant's tasks, as GET /v1/tasks; the `Sb-Next-Cursor` reply header names the next. */
+  @MessagePattern(Endpoints.listTasks)
+  @RequireScope('tasks:read', 'tasks:submit')
+  @ReadLimited()
+  async list(@Payload(contract(Endpoints.listTasks)) req: Req<typeof Endpoints.listTasks>, @CurrentPrincipal() principal: Principal, @Ctx() ctx: SbContext) {
+    const page = await this.tasks.list(principal, req);
+    if (page.next !== undefined) ctx.setReplyHeader(Headers.NextCursor, page.next);
+    return page.tasks;
   }
 
   @MessagePattern(Endpoints.cancelTask)

@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Bus, NatsClient, publishSecurityEvent } from '@sb/messaging';
-import { APP_CONFIG, type AppLogger, LOGGER } from '@sb/observability';
+import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
+import { Gauge } from 'prom-client';
 import { RedisClient, SubmitGate } from '@sb/redis';
 import { Events } from '@sb/contracts';
 import { TaskInfrastructure, TaskLifecycle } from '@sb/tasks';
 import type { GatewayConfig } from '../config';
+import { KeySlots } from '../limits/key-slots';
 import { Admission } from './admission';
 import { CapabilityCatalog } from './capability-catalog';
 import { CompletionInbox } from './completion-inbox';
@@ -51,8 +53,8 @@ export const taskProviders: Provider[] = [
   TaskListeners,
   {
     provide: TaskQueries,
-    inject: [NatsClient, TaskInfrastructure, TaskLifecycle],
-    useFactory: (c: NatsClient, i: TaskInfrastructure, l: TaskLifecycle) => new TaskQueries(c, i, l),
+    inject: [NatsClient, TaskInfrastructure, TaskLifecycle, APP_CONFIG],
+    useFactory: (c: NatsClient, i: TaskInfrastructure, l: TaskLifecycle, cfg: GatewayConfig) => new TaskQueries(c, i, l, cfg.TASK_LIST_SCAN_MAX),
   },
   { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(Events.taskCompletion.subject(c.names, c.self)) },
   {
@@ -63,7 +65,18 @@ export const taskProviders: Provider[] = [
   },
   {
     provide: TasksService,
-    inject: [Admission, SubmitTaskHandler, TaskQueries, SubmitLimits],
-    useFactory: (ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits) => new TasksService(ad, s, q, l),
+    inject: [Admission, SubmitTaskHandler, TaskQueries, SubmitLimits, APP_CONFIG, ServiceMetrics],
+    useFactory: (ad: Admission, s: SubmitTaskHandler, q: TaskQueries, l: SubmitLimits, cfg: GatewayConfig, metrics: ServiceMetrics) => {
+      const waits = new KeySlots({ what: 'requests waiting for a task', perKey: cfg.WAIT_MAX_PER_KEY, total: cfg.WAIT_MAX, retryAfterSeconds: 1 });
+      new Gauge({
+        name: 'sb_task_waits',
+        help: 'Requests waiting for a task to finish on this gateway (submit with wait, GET /wait)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(waits.inUse);
+        },
+      });
+      return new TasksService(ad, s, q, l, waits);
+    },
   },
 ];

@@ -4,8 +4,10 @@ import type { Principal } from '@sb/contracts';
 import { ANY_KEY, RequireScope } from '../auth/auth.guard';
 import { CurrentPrincipal } from '../auth/request-state';
 import { TenantsService } from './tenants.service';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1/tenants')
+@ReadLimited()
 export class TenantsHttpController {
   constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
 

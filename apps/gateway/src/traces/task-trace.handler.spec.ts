@@ -46,14 +46,24 @@ function handler(records: Record<string, TaskRecord>, spans: SpanRead) {
 
 describe('TaskTraceHandler', () => {
   it('reads the spans of the task trace and analyses them with the task timestamps', async () => {
-    const run = span('task.run', 40, 90, { service: 'agent-worker', attributes: { 'sb.task.id': 'tsk_1', 'sb.agent.id': 'w1' } });
-    const { h, reads } = handler({ 'acme.tsk_1': record() }, { spans: [span('task.enqueue', 5, 10), run, run], truncated: false });
+    const own = { 'sb.task.id': 'tsk_1', 'sb.tenant.id': 'acme' };
+    const run = span('task.run', 40, 90, { service: 'agent-worker', kind: 'consumer', attributes: { ...own, 'sb.agent.id': 'w1' } });
+    const { h, reads } = handler({ 'acme.tsk_1': record() }, { spans: [span('task.enqueue', 5, 10, { kind: 'producer', attributes: own }), run, run], truncated: false });
     const out = await h.handle(caller, 'tsk_1');
     expect(reads).toEqual([TRACE]);
     expect(out).toMatchObject({ taskId: 'tsk_1', traceId: TRACE, status: 'succeeded', attempts: 1, createdAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:00.090Z' });
     expect(out.spans.map((s) => s.name)).toEqual(['task.enqueue', 'task.run']); // a span exported twice is shown once
     expect(out.analysis).toMatchObject({ queuedMs: 30, runningMs: 50, attempts: 1, agents: [{ agentId: 'w1', attempts: 1, durationMs: 50 }], truncated: false });
     expect(JSON.stringify(out)).not.toContain('do-not-show');
+  });
+
+  it('shows only this task’s spans of the trace: not those another tenant added with the same traceparent', async () => {
+    const mine = span('task.submit', 0, 10, { kind: 'server', attributes: { 'sb.task.id': 'tsk_1', 'sb.tenant.id': 'acme' } });
+    const theirs = span('task.submit', 1, 11, { kind: 'server', parentSpanId: mine.parentSpanId, attributes: { 'sb.task.id': 'tsk_9', 'sb.tenant.id': 'evil' } });
+    const { h } = handler({ 'acme.tsk_1': record() }, { spans: [mine, theirs], truncated: false });
+    const out = await h.handle(caller, 'tsk_1');
+    expect(out.spans.map((s) => s.spanId)).toEqual([mine.spanId]);
+    expect(out.analysis.spanCount).toBe(1);
   });
 
   it('still answers from the task timestamps when the trace has no spans, and passes on truncation', async () => {

@@ -1,13 +1,15 @@
 /**
  * GET /v1/tasks/:id/trace: the tenant's task record (another tenant's task is "not found"),
- * its trace id from the stored traceparent, the trace's spans from the span stream, and the
- * analysis. The task's own timestamps are always included, so the timeline says something
- * even when the trace was sampled out.
+ * its trace id from the stored traceparent, the trace's spans from the span stream cut down to
+ * this task's own (task-spans.ts: a trace id is the caller's, so others can add to the trace),
+ * and the analysis. The task's own timestamps are always included, so the timeline says
+ * something even when the trace was sampled out.
  */
 import { NotFoundError, type Principal, TaskIdRequestSchema, type TaskRecord, type TaskTraceReply } from '@sb/contracts';
 import { validate } from '@sb/messaging';
 import { analyzeTrace, dedupeSpans, parseTraceparent, toTraceSpan } from '@sb/observability';
 import type { SpanReaderPort } from './span-reader';
+import { spansOfTask } from './task-spans';
 
 export interface TaskRecordPort {
   get(tenantId: string, taskId: string): Promise<{ record: TaskRecord } | undefined>;
@@ -30,7 +32,9 @@ export class TaskTraceHandler {
     if (!stored) throw new NotFoundError(`Task ${taskId} not found`);
     const r = stored.record;
     const traceId = parseTraceparent(r.traceparent)?.traceId ?? null;
-    const { spans, truncated } = traceId ? await this.spans.read(traceId) : { spans: [], truncated: false };
+    const read = traceId ? await this.spans.read(traceId) : { spans: [], truncated: false };
+    const spans = spansOfTask(read.spans, r);
+    const truncated = read.truncated;
     const analysis = analyzeTrace(spans, r, this.now(), truncated);
     return {
       taskId: r.taskId,

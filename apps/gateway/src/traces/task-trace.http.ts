@@ -4,8 +4,10 @@ import type { Principal } from '@sb/contracts';
 import { RequireScope } from '../auth/auth.guard';
 import { CurrentPrincipal } from '../auth/request-state';
 import { TaskTraceHandler } from './task-trace.handler';
+import { ReadLimited } from '../limits/read-limit.interceptor';
 
 @Controller('/v1/tasks')
+@ReadLimited()
 export class TaskTraceHttpController {
   constructor(@Inject(TaskTraceHandler) private readonly handler: TaskTraceHandler) {}
 

@@ -32,8 +32,8 @@ export interface IngestResult {
   dropped: Partial<Record<DropReason, number>>;
 }
 
-/** Called for each accepted sample with the series' previous value (undefined when new). */
-export type UpdateListener = (agentId: string, prev: Series | undefined, next: Series) => void;
+/** Called for each accepted sample with the series' previous value (undefined when new), and the sample as the agent sent it. */
+export type UpdateListener = (agentId: string, prev: Series | undefined, next: Series, sample: MetricSample) => void;
 
 const DEFAULT_HELP = 'Reported by agents';
 
@@ -92,7 +92,7 @@ export class SeriesStore {
       }
       if (!prev) this.total++;
       mine.set(key, next);
-      onUpdate?.(agentId, prev, next);
+      onUpdate?.(agentId, prev, next, s);
       result.accepted++;
     }
     return result;

@@ -17,7 +17,7 @@ export interface AgentCredentialsPort {
 
 export class AgentCredentials implements AgentCredentialsPort {
   constructor(
-    private readonly keys: Pick<ApiKeyVerifier, 'verify' | 'evict'>,
+    private readonly keys: Pick<ApiKeyVerifier, 'verify' | 'evictKey'>,
     private readonly securityEvent: (e: SecurityEventInput) => void,
   ) {}
 
@@ -40,8 +40,8 @@ export class AgentCredentials implements AgentCredentialsPort {
 
   /** Auth's notice of a revoked or shortened key (`Events.keyRevoked`): its cached check goes now. */
   keyRevoked(notice: unknown): void {
-    const hash = (notice as { hash?: unknown } | null | undefined)?.hash;
-    if (typeof hash === 'string') this.keys.evict(hash);
+    const keyId = (notice as { keyId?: unknown } | null | undefined)?.keyId;
+    if (typeof keyId === 'string') this.keys.evictKey(keyId);
   }
 
   private report(e: Omit<SecurityEventInput, 'transport' | 'route'>): void {

@@ -2,11 +2,17 @@
  * The collector's in-memory view of the fleet: each agent's registration, status, latest
  * heartbeat and recent up/down transitions. Every replica keeps the whole view (it sees every
  * heartbeat and every liveness event); the registration part is also kept in the KV snapshot.
+ *
+ * Everything kept per agent is bounded: the registration by its schema and the registration
+ * size limit, the transitions by MAX_TRANSITIONS, the rest is fixed-size; and the number of
+ * agents by the registration limits, which this view counts (per agent key, too).
  */
 import type { AgentLivenessEvent, AgentRegistration, AgentStatus, FleetAgentView, Heartbeat } from '@sb/contracts';
 
 /** Transitions are counted over this window (`sb_fleet_agent_flaps`). */
 export const FLAP_WINDOW_MS = 10 * 60_000;
+/** Transitions kept per agent (a flapping agent pages long before this many). */
+export const MAX_TRANSITIONS = 64;
 
 export interface AgentEntry {
   reg: AgentRegistration;
@@ -22,6 +28,8 @@ export interface AgentEntry {
   sessionHash?: string;
   /** The last session string that matched `sessionHash`, so a heartbeat costs a hash only when the session changes. */
   verifiedSession?: string;
+  /** The agent key it registered with (per-key limit). */
+  keyId?: string;
 }
 
 export interface BeatOutcome {
@@ -52,6 +60,7 @@ function restarted(last: Heartbeat, hb: Heartbeat): boolean {
 
 export class AgentDirectory {
   private readonly agents = new Map<string, AgentEntry>();
+  private readonly perKey = new Map<string, number>();
 
   get size(): number {
     return this.agents.size;
@@ -63,12 +72,29 @@ export class AgentDirectory {
     return this.agents.values();
   }
 
+  /** Agents registered with this agent key (down and departed ones included, until forgotten). */
+  countForKey(keyId: string): number {
+    return this.perKey.get(keyId) ?? 0;
+  }
+
+  /** The agent down or departed for the longest (of this key's, when given): the one to forget first when there is no room. */
+  longestGone(keyId?: string): string | undefined {
+    let found: AgentEntry | undefined;
+    for (const e of this.agents.values()) {
+      if (e.status === 'up' || (keyId !== undefined && e.keyId !== keyId)) continue;
+      if (!found || e.statusSince < found.statusSince) found = e;
+    }
+    return found?.reg.agentId;
+  }
+
   /**
    * A registration (from the request, or from another replica via the KV snapshot), with its
    * session's hash; `session` when this replica issued or verified it (the first beat costs no hash).
    */
-  register(reg: AgentRegistration, at: number, sessionHash?: string, session?: string): AgentEntry {
+  register(reg: AgentRegistration, at: number, sessionHash?: string, session?: string, keyId?: string): AgentEntry {
     const prev = this.agents.get(reg.agentId);
+    this.countKey(prev?.keyId, -1);
+    this.countKey(keyId, +1);
     const entry: AgentEntry = {
       reg,
       registered: true,
@@ -80,6 +106,7 @@ export class AgentDirectory {
       transitions: prev?.transitions ?? [],
       sessionHash,
       verifiedSession: session ?? (prev?.sessionHash === sessionHash ? prev?.verifiedSession : undefined),
+      keyId,
     };
     this.agents.set(reg.agentId, entry);
     return entry;
@@ -111,7 +138,10 @@ export class AgentDirectory {
     const e = this.agents.get(ev.agentId);
     // Idempotent: the replica that announced an event applies it at once and again when it arrives.
     if (!e || e.status === ev.state) return;
-    if (ev.state === 'down' || (ev.state === 'up' && e.status === 'down')) e.transitions.push(now);
+    if (ev.state === 'down' || (ev.state === 'up' && e.status === 'down')) {
+      e.transitions.push(now);
+      if (e.transitions.length > MAX_TRANSITIONS) e.transitions.splice(0, e.transitions.length - MAX_TRANSITIONS);
+    }
     e.statusSince = now;
     e.status = ev.state;
   }
@@ -140,7 +170,15 @@ export class AgentDirectory {
   }
 
   remove(agentId: string): void {
+    this.countKey(this.agents.get(agentId)?.keyId, -1);
     this.agents.delete(agentId);
+  }
+
+  private countKey(keyId: string | undefined, by: number): void {
+    if (keyId === undefined) return;
+    const n = (this.perKey.get(keyId) ?? 0) + by;
+    if (n > 0) this.perKey.set(keyId, n);
+    else this.perKey.delete(keyId);
   }
 
   view(agentId: string, now: number, activeAlerts: number): FleetAgentView | undefined {

@@ -15,9 +15,11 @@ export interface RegistryRecord {
   left: boolean;
   /** The hash of the agent's session (agent protocol v1); the secret itself is never stored. */
   sessionHash?: string;
+  /** The agent key it registered with: what the per-key agent limit counts. */
+  keyId?: string;
 }
 
-const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false), sessionHash: z.string().optional() });
+const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false), sessionHash: z.string().optional(), keyId: z.string().max(64).optional() });
 
 /** A record as read, with the revision a compare-and-set names (`record` undefined: not a record this version reads). */
 export interface StoredRecord {

@@ -11,8 +11,26 @@
  *
  * Deregistering (its session checked by the caller) stops tracking without a down alarm and
  * announces `left` once, however many replicas receive it.
+ *
+ * Limits (issue 12, #13: a key holder registering ids without end would fill Redis and memory):
+ * a registration is at most `maxRegistrationBytes` (413), and a new id is taken only while the
+ * fleet has fewer than `maxAgents` agents and its agent key fewer than `maxAgentsPerKey` (one key
+ * per pool makes that a pool's limit). Down and departed agents count until they are forgotten;
+ * at a limit the one gone the longest (of that key, for the key's limit) is forgotten to make
+ * room, and only when every agent counted is up is the registration refused: 429
+ * AGENT.LIMIT_REACHED, a security event. Counted on this replica's view of the registry, which
+ * every replica follows: registrations racing on several replicas may pass a limit by as many.
  */
-import { AGENT_SESSION_HEADER, AgentIdInUseError, type AgentRegistration, type Deregistration, type RegistrationReply } from '@sb/contracts';
+import {
+  AGENT_SESSION_HEADER,
+  AgentIdInUseError,
+  AgentLimitError,
+  type AgentRegistration,
+  type Deregistration,
+  PayloadTooLargeError,
+  type Principal,
+  type RegistrationReply,
+} from '@sb/contracts';
 import { agentSessionMatches, hashAgentSession, newAgentSession, type SecurityEventInput } from '@sb/messaging';
 import type { Clock } from '@sb/observability';
 import { downAfterMs, type LivenessPublisher, livenessEvent } from '../liveness/liveness-events';
@@ -23,6 +41,15 @@ import type { RegistryRecord, RegistryStorePort } from './kv-registry-store';
 
 /** Registrations of one id that lost the compare-and-set in a row before it is called in use. */
 const MAX_CLAIMS = 3;
+/** Retry-After of AGENT.LIMIT_REACHED: room comes back as agents are forgotten or leave. */
+const LIMIT_RETRY_AFTER_S = 30;
+
+export interface AgentLimits {
+  maxAgents: number;
+  maxAgentsPerKey: number;
+  maxRegistrationBytes: number;
+}
+export const DEFAULT_AGENT_LIMITS: AgentLimits = { maxAgents: 10_000, maxAgentsPerKey: 5_000, maxRegistrationBytes: 8 * 1024 };
 
 export interface RegistrationDeps {
   directory: AgentDirectory;
@@ -37,6 +64,9 @@ export interface RegistrationDeps {
   securityEvent: (e: SecurityEventInput) => void;
   /** The capability catalog: what registered agents offer. */
   catalog?: (capabilities: readonly string[], agentId: string) => Promise<void>;
+  limits?: Partial<AgentLimits>;
+  /** Forget an agent everywhere (registry, liveness, history), as housekeeping does: to make room at a limit. */
+  forget?: (agentId: string) => Promise<void>;
 }
 
 /** What `register` carried besides its body: `Authorization`, and `Sb-Agent-Session` when the agent has one. */
@@ -46,10 +76,20 @@ export interface RegisterHeaders {
 }
 
 export class RegistrationHandler {
-  constructor(private readonly d: RegistrationDeps) {}
+  private readonly limits: AgentLimits;
+
+  constructor(private readonly d: RegistrationDeps) {
+    this.limits = { ...DEFAULT_AGENT_LIMITS, ...d.limits };
+  }
 
   async register(reg: AgentRegistration, headers: RegisterHeaders = {}): Promise<RegistrationReply> {
     const principal = await this.d.credentials.verify(headers.authorization, reg.agentId);
+    if (Buffer.byteLength(JSON.stringify(reg)) > this.limits.maxRegistrationBytes) {
+      this.refuse(principal, reg.agentId, 'registration too large');
+      const max = this.limits.maxRegistrationBytes;
+      throw new PayloadTooLargeError(`A registration is at most ${max} bytes (capabilities, labels, host, version)`);
+    }
+    if (!this.d.directory.get(reg.agentId)?.registered) await this.makeRoom(principal, reg.agentId);
     const after = downAfterMs(reg.heartbeatIntervalMs, this.d.missedBeats);
     for (let claim = 1; ; claim++) {
       const now = this.d.clock.now();
@@ -58,8 +98,7 @@ export class RegistrationHandler {
       const keep = headers.session !== undefined && agentSessionMatches(headers.session, live?.sessionHash);
       // After a lost compare-and-set, the record read now is a registration of a moment ago: up.
       if (!keep && live?.sessionHash !== undefined && (claim > 1 || this.isUp(live, now))) {
-        const { keyId, tenantId } = principal;
-        this.d.securityEvent({ type: 'agent_refused', transport: 'nats', route: REGISTER_ROUTE, agentId: reg.agentId, keyId, tenantId, reason: 'id in use' });
+        this.refuse(principal, reg.agentId, 'id in use');
         throw new AgentIdInUseError(`Agent id ${reg.agentId} is up under another session: present its session in ${AGENT_SESSION_HEADER}, or use another id`);
       }
       const session = keep ? headers.session! : newAgentSession();
@@ -67,10 +106,10 @@ export class RegistrationHandler {
       // Live (a deadline) before the claim: a claimed id always has a deadline, so it goes down if
       // its agent never beats (e.g. the reply was lost), and may then be registered anew.
       await this.d.liveness.register(reg.agentId, now + after);
-      const claimed = await this.d.store.putIf({ registration: reg, registeredAt: now, left: false, sessionHash }, stored?.revision);
+      const claimed = await this.d.store.putIf({ registration: reg, registeredAt: now, left: false, sessionHash, keyId: principal.keyId }, stored?.revision);
       if (!claimed && claim >= MAX_CLAIMS) throw new AgentIdInUseError(`Agent id ${reg.agentId} is being registered by others: use another id, or retry`);
       if (!claimed) continue;
-      const entry = this.d.directory.register(reg, now, sessionHash, session);
+      const entry = this.d.directory.register(reg, now, sessionHash, session, principal.keyId);
       await this.d.catalog?.(reg.capabilities, reg.agentId);
       this.d.events.publish(livenessEvent(reg.agentId, entry, 'up', 'registered', now, entry.lastBeatAt));
       const { heartbeatIntervalMs } = reg;
@@ -89,6 +128,34 @@ export class RegistrationHandler {
     this.d.directory.setSessionHash(d.agentId, undefined);
     if (entry?.registered) await this.d.store.put({ registration: entry.reg, registeredAt: entry.registeredAt ?? now, left: true });
     return true;
+  }
+
+  /** A new id needs room under the key's limit and the fleet's: the agent gone the longest makes it, or the registration is refused. */
+  private async makeRoom(principal: Principal, agentId: string): Promise<void> {
+    const dir = this.d.directory;
+    const { maxAgents, maxAgentsPerKey } = this.limits;
+    const scopes: Array<[string | undefined, () => boolean, string]> = [
+      [principal.keyId, () => dir.countForKey(principal.keyId) >= maxAgentsPerKey, `agent key's limit (${maxAgentsPerKey})`],
+      [undefined, () => dir.size >= maxAgents, `fleet's limit (${maxAgents})`],
+    ];
+    for (const [keyId, full, which] of scopes) {
+      while (full()) {
+        const gone = this.d.forget ? dir.longestGone(keyId) : undefined;
+        if (gone === undefined) {
+          this.refuse(principal, agentId, `agent limit: the ${which}`);
+          const message = `No room for another agent: the ${which} is reached and every agent counted is up`;
+          throw new AgentLimitError(message, { retryAfter: LIMIT_RETRY_AFTER_S });
+        }
+        await this.d.forget!(gone);
+        // Never loop on one that stays.
+        if (dir.get(gone)) throw new AgentLimitError('No room for another agent yet', { retryAfter: LIMIT_RETRY_AFTER_S });
+      }
+    }
+  }
+
+  private refuse(principal: Principal, agentId: string, reason: string): void {
+    const { keyId, tenantId } = principal;
+    this.d.securityEvent({ type: 'agent_refused', transport: 'nats', route: REGISTER_ROUTE, agentId, keyId, tenantId, reason });
   }
 
   /**

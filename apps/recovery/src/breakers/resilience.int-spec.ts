@@ -155,9 +155,10 @@ describe('recovery: breakers, shedding, dead letters', () => {
 
   describe('dead letters', () => {
     const js = () => jetstream(nc);
-    async function deadLetter(tenantId: string, capability: string, input: unknown, code = 'AGENT.BAD'): Promise<{ id: string; task: QueuedTask }> {
+    async function deadLetter(tenantId: string, capability: string, input: unknown, code = 'AGENT.BAD', redrives?: number): Promise<{ id: string; task: QueuedTask }> {
       const now = new Date();
       const task: QueuedTask = { taskId: newTaskId(), tenantId, capability, priority: 'low', input, metadata: {}, timeoutMs: 60_000, deadlineAt: new Date(now.getTime() + 60_000).toISOString(), createdAt: now.toISOString() };
+      if (redrives !== undefined) task.redrives = redrives;
       const errors = [1, 2].map((attempt) => ({ code, message: `attempt ${attempt} failed`, retryable: true, attempt, agentId: 'w1', class: 'agent_error' as const }));
       const record: TaskRecord = { ...task, status: 'dead_lettered', errors, error: errors[1], attempts: 2, finishedAt: now.toISOString() };
       await infra.store.create(record);
@@ -188,14 +189,20 @@ describe('recovery: breakers, shedding, dead letters', () => {
       const d = await deadLetter('tn_r', 'render', { page: 1 });
       const queued = waitForMessage<QueuedTask>(nc, n.queue.subject('render', 'high'), { timeoutMs: 5_000 });
       await queued.ready;
-      const r = await request(n.resilience.dlqRedrive, { id: d.id, tenantId: 'tn_r', input: { value: { page: 2 } }, priority: 'high' });
+      // The check (the gateway's step before it admits the redrive) changes nothing.
+      const plan = await request(n.resilience.dlqRedriveCheck, { id: d.id, tenantId: 'tn_r', input: { value: { page: 2 } }, priority: 'high' });
+      expect(plan.body).toEqual({ id: d.id, taskId: d.task.taskId, tenantId: 'tn_r', capability: 'render', priority: 'high', metadata: {} });
+      expect((await infra.store.get('tn_r', d.task.taskId))!.record.status).toBe('dead_lettered');
+      const r = await request(n.resilience.dlqRedrive, { id: d.id, tenantId: 'tn_r', input: { value: { page: 2 } }, priority: 'high', maxConcurrent: 3 });
       expect(r.body).toEqual({ id: d.id, taskId: d.task.taskId, status: 'queued', priority: 'high', inputChanged: true });
       const msg = await queued;
-      expect(msg.data).toMatchObject({ taskId: d.task.taskId, input: { page: 2 }, priority: 'high' });
+      expect(msg.data).toMatchObject({ taskId: d.task.taskId, input: { page: 2 }, priority: 'high', redrives: 1 });
       expect(Number(msg.headers?.get('Sb-Record-Revision'))).toBeGreaterThan(0);
+      // The tenant's running-task ceiling from the gateway's admission: the worker takes a slot for it.
+      expect(msg.headers?.get('Sb-Concurrency-Limit')).toBe('3');
       const rec = (await infra.store.get('tn_r', d.task.taskId))!;
       expect(rec.revision).toBe(Number(msg.headers?.get('Sb-Record-Revision')));
-      expect(rec.record).toMatchObject({ status: 'queued', input: { page: 2 }, priority: 'high', errors: [], attempts: 0, error: null });
+      expect(rec.record).toMatchObject({ status: 'queued', input: { page: 2 }, priority: 'high', errors: [], attempts: 0, error: null, redrives: 1 });
       // Twice: the entry is gone, nothing is enqueued again.
       expect((await request(n.resilience.dlqRedrive, { id: d.id, tenantId: 'tn_r' })).code).toBe('404');
       expect((await request(n.resilience.dlqGet, { id: d.id })).code).toBe('404');
@@ -207,6 +214,16 @@ describe('recovery: breakers, shedding, dead letters', () => {
       await infra.store.transition('tn_c', d.task.taskId, (r) => ({ ...r, status: 'queued' }));
       expect((await request(n.resilience.dlqRedrive, { id: d.id })).code).toBe('409');
       expect((await request(n.resilience.dlqGet, { id: d.id })).body.taskId).toBe(d.task.taskId);
+    });
+
+    it('refuses a redrive past the per-task cap (DLQ_REDRIVE_MAX, 3 by default) with RECOVERY.REDRIVE_LIMIT, changing nothing', async () => {
+      const d = await deadLetter('tn_l', 'render', { page: 3 }, 'AGENT.BAD', 3);
+      for (const subject of [n.resilience.dlqRedriveCheck, n.resilience.dlqRedrive]) {
+        const r = await request(subject, { id: d.id, tenantId: 'tn_l' });
+        expect([r.code, r.body.error]).toEqual(['409', expect.objectContaining({ code: 'RECOVERY.REDRIVE_LIMIT', retryable: false, details: { redrives: 3, limit: 3 } })]);
+      }
+      expect((await request(n.resilience.dlqGet, { id: d.id })).body).toMatchObject({ taskId: d.task.taskId, redrives: 3 });
+      expect((await infra.store.get('tn_l', d.task.taskId))!.record.status).toBe('dead_lettered');
     });
 
     it('deletes one, purges a tenant’s own, purges a capability', async () => {

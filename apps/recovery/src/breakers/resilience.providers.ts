@@ -121,7 +121,7 @@ export const resilienceProviders: Provider[] = [
     provide: DeadLettersHandler,
     inject: [NatsClient, TaskLifecycle, RECOVERY_CONFIG],
     useFactory: (c: NatsClient, lifecycle: TaskLifecycle, cfg: RecoveryConfig) =>
-      new DeadLettersHandler({ store: new DlqStore(c.js, c.jsm, c.names), tasks: lifecycle, scanMax: cfg.DLQ_SCAN_MAX }),
+      new DeadLettersHandler({ store: new DlqStore(c.js, c.jsm, c.names), tasks: lifecycle, scanMax: cfg.DLQ_SCAN_MAX, redriveMax: cfg.DLQ_REDRIVE_MAX }),
   },
   {
     provide: PoisonWatch,

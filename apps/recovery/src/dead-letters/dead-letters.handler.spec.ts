@@ -40,17 +40,17 @@ function fakes(entries: StoredDeadLetter[], records: Map<string, Versioned>) {
   return { store, tasks };
 }
 
-function setup(opts: { failEnqueue?: boolean } = {}) {
-  const t1 = task('t1');
+function setup(opts: { failEnqueue?: boolean; redrives?: number } = {}) {
+  const t1 = { ...task('t1'), ...(opts.redrives ? { redrives: opts.redrives } : {}) };
   const entries: StoredDeadLetter[] = [{ seq: 7, entry: entry(t1) }];
   const records = new Map<string, Versioned>([['tn.t1', { record: { ...t1, status: 'dead_lettered', errors: entry(t1).errors, attempts: 3 }, revision: 5 }]]);
-  const enqueued: Array<{ task: QueuedTask; msgId: string; revision: string | undefined }> = [];
+  const enqueued: Array<{ task: QueuedTask; msgId: string; revision: string | undefined; maxConcurrent?: number | null }> = [];
   const { store, tasks } = fakes(entries, records);
   // The real lifecycle over the in-memory store; the queue records what it would publish.
   const queue = {
     enqueue: async (t: QueuedTask, o: EnqueueOptions) => {
       if (opts.failEnqueue) throw new Error('stream unavailable');
-      enqueued.push({ task: t, msgId: o.msgId, revision: o.recordRevision === undefined ? undefined : String(o.recordRevision) });
+      enqueued.push({ task: t, msgId: o.msgId, revision: o.recordRevision === undefined ? undefined : String(o.recordRevision), ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent } : {}) });
     },
   } as unknown as TaskQueue;
   const announcer = { changed: () => undefined } as unknown as TaskAnnouncer;
@@ -58,6 +58,7 @@ function setup(opts: { failEnqueue?: boolean } = {}) {
     store,
     tasks: new TaskLifecycle(tasks, queue, announcer, () => now),
     scanMax: 1000,
+    redriveMax: 2,
     now: () => now,
   };
   return { handler: new DeadLettersHandler(ports), entries, records, enqueued };
@@ -70,11 +71,40 @@ describe('DeadLettersHandler', () => {
     const { handler, entries, records, enqueued } = setup();
     const r = await handler.redrive({ id: '7', tenantId: 'tn', input: { value: { q: 'fixed' } } });
     expect(r).toEqual({ id: '7', taskId: 't1', status: 'queued', priority: 'low', inputChanged: true });
-    expect(records.get('tn.t1')).toMatchObject({ revision: 6, record: { status: 'queued', input: { q: 'fixed' }, errors: [], attempts: 0, deadlineAt: '2026-01-01T00:01:00.000Z' } });
-    expect(enqueued).toEqual([{ task: expect.objectContaining({ taskId: 't1', input: { q: 'fixed' }, deadlineAt: '2026-01-01T00:01:00.000Z' }), msgId: 't1.redrive.7', revision: '6' }]);
+    expect(records.get('tn.t1')).toMatchObject({ revision: 6, record: { status: 'queued', input: { q: 'fixed' }, errors: [], attempts: 0, deadlineAt: '2026-01-01T00:01:00.000Z', redrives: 1 } });
+    expect(enqueued).toEqual([{ task: expect.objectContaining({ taskId: 't1', input: { q: 'fixed' }, deadlineAt: '2026-01-01T00:01:00.000Z', redrives: 1 }), msgId: 't1.redrive.7', revision: '6' }]);
     expect(entries).toEqual([]);
     expect(await codeOf(handler.redrive({ id: '7' }))).toBe('RESOURCE.NOT_FOUND');
     expect(enqueued).toHaveLength(1);
+  });
+
+  it('a check says what a redrive would queue and changes nothing', async () => {
+    const { handler, entries, records, enqueued } = setup();
+    const before = structuredClone(records.get('tn.t1'));
+    expect(await handler.checkRedrive({ id: '7', tenantId: 'tn', priority: 'high' })).toEqual({ id: '7', taskId: 't1', tenantId: 'tn', capability: 'llm', priority: 'high', metadata: {} });
+    expect(await codeOf(handler.checkRedrive({ id: '7', tenantId: 'other' }))).toBe('RESOURCE.NOT_FOUND');
+    expect(await codeOf(handler.checkRedrive({ id: '7', input: { value: 'x'.repeat(100) }, maxInputBytes: 10 }))).toBe('REQUEST.TOO_LARGE');
+    expect(records.get('tn.t1')).toEqual(before);
+    expect(entries).toHaveLength(1);
+    expect(enqueued).toEqual([]);
+  });
+
+  it('queues the redriven task with the tenant’s running-task ceiling from its admission', async () => {
+    const { handler, enqueued } = setup();
+    await handler.redrive({ id: '7', maxConcurrent: 4 });
+    expect(enqueued[0].maxConcurrent).toBe(4);
+  });
+
+  it('refuses a redrive past the cap with 409 RECOVERY.REDRIVE_LIMIT (its check too), changing nothing', async () => {
+    const { handler, entries, records, enqueued } = setup({ redrives: 2 });
+    for (const attempt of [handler.checkRedrive({ id: '7' }), handler.redrive({ id: '7' })]) {
+      await expect(attempt).rejects.toMatchObject({ code: 'RECOVERY.REDRIVE_LIMIT', status: 409, retryable: false, details: { redrives: 2, limit: 2 } });
+    }
+    expect(records.get('tn.t1')!.record.status).toBe('dead_lettered');
+    expect(entries).toHaveLength(1);
+    expect(enqueued).toEqual([]);
+    // The count shows in the listing.
+    expect((await handler.list({ limit: 10 }))[0]).toMatchObject({ id: '7', redrives: 2 });
   });
 
   it('a concurrent second redrive loses the compare-and-set (409) and enqueues nothing', async () => {

@@ -10,6 +10,13 @@
  * message id per dead letter, so the queue's dedupe window never swallows it) and the entry
  * is removed from the dead-letter stream. The record and queue work is the task lifecycle's
  * (libs/tasks TaskLifecycle.redrive).
+ *
+ * A redrive is a new run of the task, so it is admitted like a submit: the gateway first asks
+ * for a check (found for this tenant, under the redrive cap, input size; nothing changes),
+ * admits the task's tenant (status, model access, rate limits, quota, intake guard), then asks
+ * for the redrive with the tenant's running-task ceiling. Each task may be redriven at most
+ * `redriveMax` times (counted on the task itself, so its next dead letter still knows); past
+ * that: 409 RECOVERY.REDRIVE_LIMIT.
  */
 import {
   ConflictError,
@@ -19,6 +26,8 @@ import {
   PayloadTooLargeError,
   type Priority,
   type QueuedTask,
+  type RedriveCheck,
+  RedriveLimitError,
   type RedriveReply,
   UnavailableError,
 } from '@sb/contracts';
@@ -31,6 +40,8 @@ export interface DlqPorts {
   /** The task lifecycle: redrive claims the record, queues the task and announces it. */
   tasks: Pick<TaskLifecycle, 'redrive'>;
   scanMax: number;
+  /** Redrives allowed per task. */
+  redriveMax: number;
   now?: () => Date;
 }
 
@@ -48,6 +59,7 @@ export interface RedriveRequest {
   input?: { value: unknown };
   priority?: Priority;
   maxInputBytes?: number;
+  maxConcurrent?: number | null;
 }
 
 const fpOf = (e: StoredDeadLetter) => fingerprint(e.entry.task.capability, e.entry.task.input, e.entry.errors.at(-1)?.code);
@@ -83,21 +95,24 @@ export class DeadLettersHandler {
     return { ...summary(row, fp, Math.max(1, same.length)), task: row.entry.task, errors: row.entry.errors };
   }
 
+  /** What a redrive would queue, or why it cannot be (404, 409 over the cap, 413); changes nothing. */
+  async checkRedrive(req: RedriveRequest): Promise<RedriveCheck> {
+    const { old, priority } = this.plan(await this.find(req.id, req.tenantId), req);
+    return { id: req.id, taskId: old.taskId, tenantId: old.tenantId, capability: old.capability, priority, metadata: old.metadata };
+  }
+
   async redrive(req: RedriveRequest): Promise<RedriveReply> {
     const row = await this.find(req.id, req.tenantId);
-    const old = row.entry.task;
-    const input = req.input ? (req.input.value ?? null) : old.input;
-    const size = JSON.stringify(input).length;
-    if (req.maxInputBytes !== undefined && size > req.maxInputBytes) throw new PayloadTooLargeError(`input is ${size} bytes; the limit is ${req.maxInputBytes}`);
-    const priority = req.priority ?? old.priority;
+    const { old, input, priority, redrives } = this.plan(row, req);
     const now = this.now();
-    const task: QueuedTask = { ...old, input, priority, deadlineAt: new Date(now.getTime() + old.timeoutMs).toISOString() };
+    const deadlineAt = new Date(now.getTime() + old.timeoutMs).toISOString();
+    const task: QueuedTask = { ...old, input, priority, deadlineAt, redrives: redrives + 1 };
 
     // The lifecycle claims it (dead_lettered → queued under compare-and-set, or a fresh record if
     // it expired), queues it, and puts the record back if queueing fails.
     let out: Awaited<ReturnType<TaskLifecycle['redrive']>>;
     try {
-      out = await this.p.tasks.redrive(task, `${old.taskId}.redrive.${row.seq}`);
+      out = await this.p.tasks.redrive(task, `${old.taskId}.redrive.${row.seq}`, { maxConcurrent: req.maxConcurrent });
     } catch (e) {
       throw new UnavailableError('The task could not be queued; retry', { cause: e, retryAfter: 1 });
     }
@@ -122,6 +137,20 @@ export class DeadLettersHandler {
     return { purged };
   }
 
+  /** The checks both share: under the redrive cap, the (edited) input within the size limit. */
+  private plan(row: StoredDeadLetter, req: RedriveRequest) {
+    const old = row.entry.task;
+    const redrives = old.redrives ?? 0;
+    if (redrives >= this.p.redriveMax) {
+      const limit = this.p.redriveMax;
+      throw new RedriveLimitError(`Task ${old.taskId} was redriven ${redrives} times; at most ${limit} are allowed`, { details: { redrives, limit } });
+    }
+    const input = req.input ? (req.input.value ?? null) : old.input;
+    const size = JSON.stringify(input).length;
+    if (req.maxInputBytes !== undefined && size > req.maxInputBytes) throw new PayloadTooLargeError(`input is ${size} bytes; the limit is ${req.maxInputBytes}`);
+    return { old, input, priority: req.priority ?? old.priority, redrives };
+  }
+
   private async find(id: string, tenantId?: string): Promise<StoredDeadLetter> {
     const row = await this.p.store.get(Number(id));
     if (!row || (tenantId && row.entry.task.tenantId !== tenantId)) throw new NotFoundError(`Dead letter ${id} not found`);
@@ -142,5 +171,6 @@ function summary(r: StoredDeadLetter, fp: string, count: number): DeadLetterSumm
     lastError: r.entry.errors.at(-1) ?? null,
     fingerprint: fp,
     fingerprintCount: count,
+    redrives: t.redrives ?? 0,
   };
 }

@@ -31,6 +31,11 @@ export class DeadLettersNatsController {
     return this.h.redrive(req);
   }
 
+  @MessagePattern(E.checkRedrive)
+  checkRedrive(@Payload(contract(E.checkRedrive)) req: Req<typeof E.checkRedrive>) {
+    return this.h.checkRedrive(req);
+  }
+
   @MessagePattern(E.deleteDeadLetter)
   delete(@Payload(contract(E.deleteDeadLetter)) req: Req<typeof E.deleteDeadLetter>) {
     return this.h.delete(req.id, req.tenantId);

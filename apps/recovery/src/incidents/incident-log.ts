@@ -19,6 +19,8 @@ const MAX_TIMELINE = 500;
 const MAX_CAS = 16;
 
 export class IncidentLog {
+  private readonly listeners: Array<(incident: Incident) => void> = [];
+
   constructor(
     private readonly store: IncidentStore,
     private readonly announce: (incident: Incident) => void = () => undefined,
@@ -52,7 +54,7 @@ export class IncidentLog {
       if (cur) return first ? ((await this.append(cur.id, first)) ?? cur) : cur;
     }
     await this.store.put(incident);
-    this.announce(incident);
+    this.changed(incident);
     return incident;
   }
 
@@ -106,9 +108,19 @@ export class IncidentLog {
       .slice(0, q.limit);
   }
 
+  /** Hear every change this log makes (as announced), e.g. to keep an index of open incidents. */
+  onChange(listener: (incident: Incident) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(incident: Incident): void {
+    this.announce(incident);
+    for (const l of this.listeners) l(incident);
+  }
+
   /** Open incidents (for matching alerts to them). */
-  async openIncidents(): Promise<Incident[]> {
-    return (await this.store.list()).filter((i) => i.status === 'open');
+  openIncidents(): Promise<Incident[]> {
+    return this.store.listOpen();
   }
 
   private async resolveId(idOrKey: string): Promise<string | undefined> {
@@ -125,7 +137,7 @@ export class IncidentLog {
       const next = f(structuredClone(cur.incident));
       if (!next) return cur.incident;
       if (await this.store.replace(next, cur.revision)) {
-        this.announce(next);
+        this.changed(next);
         return next;
       }
     }

@@ -12,6 +12,8 @@ export interface IncidentStore {
   /** Replace at `revision`; false when someone else wrote first. */
   replace(incident: Incident, revision: number): Promise<boolean>;
   list(): Promise<Incident[]>;
+  /** The open incidents only (through their open slots: resolved ones, kept for weeks, are not read). */
+  listOpen(): Promise<Incident[]>;
   /** Claim the open slot for `key`; returns the id already holding it if there is one. */
   claimOpen(key: string, id: string): Promise<string | undefined>;
   openId(key: string): Promise<string | undefined>;
@@ -51,6 +53,18 @@ export class KvIncidentStore implements IncidentStore {
     for (const k of keys) {
       const e = await this.kv.get(k);
       if (e && e.operation === 'PUT') out.push(e.json<Incident>());
+    }
+    return out;
+  }
+
+  async listOpen(): Promise<Incident[]> {
+    const slots: string[] = [];
+    for await (const k of await this.kv.keys('open.*')) slots.push(k);
+    const out: Incident[] = [];
+    for (const k of slots) {
+      const slot = await this.kv.get(k);
+      const cur = slot && slot.operation === 'PUT' ? await this.get(slot.string()) : undefined;
+      if (cur?.incident.status === 'open') out.push(cur.incident);
     }
     return out;
   }
@@ -95,6 +109,9 @@ export class MemoryIncidentStore implements IncidentStore {
   }
   async list() {
     return [...this.recs.values()].map((r) => structuredClone(r.incident));
+  }
+  async listOpen() {
+    return (await this.list()).filter((i) => i.status === 'open' && this.open.get(i.key) === i.id);
   }
   async claimOpen(key: string, id: string) {
     const held = this.open.get(key);

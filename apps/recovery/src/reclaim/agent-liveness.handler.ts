@@ -19,8 +19,12 @@ export interface LivenessPorts {
   log: { info(detail: Record<string, unknown>, msg: string): void };
 }
 
-/** Down events remembered at most (the newest are kept). */
-const MAX_REMEMBERED = 1000;
+/**
+ * Down events remembered at most (the newest are kept): a whole fleet's, so a leader that takes
+ * over in the middle of a mass failure still reclaims every agent (with 1,000, a replica that
+ * lost and regained the lease during 2,000 agents' failure left 968 of them unreclaimed).
+ */
+const MAX_REMEMBERED = 20_000;
 
 export class AgentLivenessHandler {
   private recent: Array<{ ev: AgentLivenessEvent; seenAt: number }> = [];
@@ -60,9 +64,12 @@ export class AgentLivenessHandler {
     ]);
   }
 
+  /** Drops what is too old or beyond MAX_REMEMBERED (oldest first: in the order seen, so only a prefix goes). */
   private keepRecent(): Array<{ ev: AgentLivenessEvent; seenAt: number }> {
     const horizon = this.p.now() - this.p.memoryMs;
-    this.recent = this.recent.filter((d) => d.seenAt >= horizon).slice(-MAX_REMEMBERED);
+    let drop = Math.max(0, this.recent.length - MAX_REMEMBERED);
+    while (drop < this.recent.length && this.recent[drop].seenAt < horizon) drop += 1;
+    if (drop > 0) this.recent.splice(0, drop);
     return this.recent;
   }
 }

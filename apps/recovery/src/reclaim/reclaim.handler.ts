@@ -12,11 +12,19 @@
  *    record through the task lifecycle: CAS to queued, then a reclaim copy is published that only
  *    runs if the record is still at that revision.
  * 4. The incident gets the timeline: detected, the tasks found, the fallback requeues.
+ *
+ * A mass failure is thousands of down events at once: the work before the verify delay and the
+ * work after it each take one of RECLAIM_SLOTS (work-slots.ts), so a few dozen reclaims talk to
+ * KV at a time and the rest wait as events; the delay itself holds no slot.
  */
 import type { AgentLivenessEvent, TaskRecord } from '@sb/contracts';
 import { actionKey, type ActionLog } from '../actions/action-log';
 import type { IncidentLog } from '../incidents/incident-log';
+import { type WorkSlots, workSlots } from '@sb/messaging';
 import type { IndexedTask, RunningIndex } from './running-index';
+
+/** Reclaims doing their KV work at the same time (the rest wait their turn). */
+export const RECLAIM_SLOTS = 16;
 
 export interface ReclaimPorts {
   lease: { isLeader(): boolean; readonly epoch: number };
@@ -36,6 +44,8 @@ export interface ReclaimPorts {
   now: () => number;
   metrics?: { reclaimed(count: number, how: 'requeue'): void; requeueLatency(seconds: number): void };
   log?: (msg: string, detail: Record<string, unknown>) => void;
+  /** Where reclaims take turns (default: RECLAIM_SLOTS of their own). */
+  slots?: WorkSlots;
 }
 
 export interface ReclaimOutcome {
@@ -48,12 +58,24 @@ export interface ReclaimOutcome {
 }
 
 export class ReclaimHandler {
+  private readonly slots: WorkSlots;
+
   constructor(
     private readonly p: ReclaimPorts,
     private readonly verifyMs: number,
-  ) {}
+  ) {
+    this.slots = p.slots ?? workSlots(RECLAIM_SLOTS);
+  }
 
   async onDown(ev: AgentLivenessEvent): Promise<ReclaimOutcome> {
+    const begun = await this.slots(() => this.begin(ev));
+    if ('outcome' in begun) return begun;
+    await this.p.delay(this.verifyMs);
+    return this.slots(() => this.finish(ev, begun.incidentId, begun.running));
+  }
+
+  /** Before the verify delay: the action is recorded, the incident opened with the tasks the agent ran. */
+  private async begin(ev: AgentLivenessEvent): Promise<ReclaimOutcome | { incidentId: string; running: IndexedTask[] }> {
     const p = this.p;
     const none = { found: [], requeued: [] };
     if (!p.lease.isLeader()) return { outcome: 'not_leader', ...none };
@@ -61,39 +83,41 @@ export class ReclaimHandler {
     if (await p.actions.isDone(key)) return { outcome: 'already_done', ...none };
     await p.actions.savePending(key, ev);
 
-    const incident = await p.incidents.open('agent_down', `agent:${ev.agentId}`, `Agent ${ev.agentId} on ${ev.host} stopped heartbeating`, {
-      agent: ev.agentId,
-      agentId: ev.agentId,
-      host: ev.host,
-      ...(ev.capabilities.length === 1 ? { capability: ev.capabilities[0] } : {}),
-    });
-
     const running = p.index.runningOn(ev.agentId);
     const found = running.map((t) => t.taskId);
-    await p.incidents.append(incident.id, {
+    // The incident is opened with its first entry (one write, not two: a mass failure opens thousands).
+    const labels = { agent: ev.agentId, agentId: ev.agentId, host: ev.host, ...(ev.capabilities.length === 1 ? { capability: ev.capabilities[0] } : {}) };
+    const summary = `Agent ${ev.agentId} on ${ev.host} stopped heartbeating`;
+    const incident = await p.incidents.open('agent_down', `agent:${ev.agentId}`, summary, labels, {
       type: 'tasks_reclaimed',
       message:
         `${found.length} task(s) ran on the agent: the dispatcher hands its leases back to the queue, ` +
         `and recovery requeues any still under its lease after ${this.verifyMs} ms`,
       detail: { count: found.length, taskIds: found.slice(0, 200) },
     });
+    return { incidentId: incident.id, running };
+  }
 
-    await p.delay(this.verifyMs);
-    if (!p.lease.isLeader()) return { outcome: 'lost_leadership', incidentId: incident.id, found, requeued: [] };
+  /** After the verify delay: what still runs under the dead agent's lease is requeued, and the action is done. */
+  private async finish(ev: AgentLivenessEvent, incidentId: string, running: IndexedTask[]): Promise<ReclaimOutcome> {
+    const p = this.p;
+    const found = running.map((t) => t.taskId);
+    const key = actionKey('down', ev.agentId, Date.parse(ev.at) || 0);
+    if (!p.lease.isLeader()) return { outcome: 'lost_leadership', incidentId, found, requeued: [] };
     // Also a task leased to the agent since (a take of its that raced the hand-back).
     const requeued = await this.requeueStragglers(ev.agentId, union(running, p.index.runningOn(ev.agentId)));
     if (requeued.length > 0) {
       p.metrics?.reclaimed(requeued.length, 'requeue');
       const downAt = Date.parse(ev.at);
       if (Number.isFinite(downAt)) p.metrics?.requeueLatency(Math.max(0, (p.now() - downAt) / 1000));
-      await p.incidents.append(incident.id, {
+      await p.incidents.append(incidentId, {
         type: 'reclaim_fallback',
         message: `${requeued.length} task(s) still ran under the dead agent's lease after ${this.verifyMs} ms: requeued from their records`,
         detail: { count: requeued.length, taskIds: requeued.slice(0, 200) },
       });
     }
-    await p.actions.markDone(key, p.lease.epoch, { incidentId: incident.id, found: found.length, requeued: requeued.length });
-    return { outcome: 'done', incidentId: incident.id, found, requeued };
+    await p.actions.markDone(key, p.lease.epoch, { incidentId, found: found.length, requeued: requeued.length });
+    return { outcome: 'done', incidentId, found, requeued };
   }
 
   /**

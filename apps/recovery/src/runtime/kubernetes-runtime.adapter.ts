@@ -1,11 +1,42 @@
 /**
- * Kubernetes runtime adapter: restart = delete the agent's pod (its Deployment's ReplicaSet
- * recreates it), replace = delete with no grace period, scale = set the Deployment's replicas
- * through its scale subresource. The pod is named by the agent's `pod` label, else its host
- * (a pod's hostname is its name); the namespace by its `namespace` label, else the default.
+ * Kubernetes runtime adapter. An agent's pod is found through the Kubernetes API, never taken
+ * from the agent's registration: it is the pod named by the agent id (the generated pools run
+ * each worker with its pod name as WORKER_ID) among the pods carrying the labels the generated
+ * manifests give agent pools (`app.kubernetes.io/component=agent-pool`, the fleet's `instance`,
+ * and as `name` one of the pools the fleet spec declares), controlled by that pool's ReplicaSet
+ * (`<deployment>-<pod-template-hash>`), and with the uid the agent registered from (its `podUid`
+ * label, set from the downward API: an agent that names another worker's pod does not know that
+ * pod's uid). Anything else is refused and nothing is deleted: an agent naming the gateway's pod
+ * finds no agent-pool pod. The restart budget is counted per pool as found here.
+ *
+ * restart = delete that pod with its uid as precondition (its ReplicaSet recreates it), replace =
+ * the same with no grace period, scale = patch a declared pool's Deployment scale subresource.
  */
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { AgentRef, RuntimeAdapter, RuntimeResult } from './runtime-adapter';
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { type AgentRef, type RuntimeAdapter, RuntimeRefusedError, type RuntimeResult, type RuntimeTarget } from './runtime-adapter';
+
+/** Where recovery may act, from the fleet spec (tools/manifests sets these in the recovery Deployment). */
+export interface AgentPoolScope {
+  namespace: string;
+  /** `app.kubernetes.io/instance` of the fleet's workloads: the fleet spec's metadata.name. */
+  instance: string;
+  /** The agent pools' Deployment names. */
+  pools: readonly string[];
+}
+
+/** The registration label a generated pool's worker carries: its pod's uid (downward API). */
+export const POD_UID_LABEL = 'podUid';
+export const AGENT_POOL_COMPONENT = 'agent-pool';
+const LABEL = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  component: 'app.kubernetes.io/component',
+  templateHash: 'pod-template-hash',
+} as const;
+/** What a Deployment names its pods (a DNS label); anything else is no pod of a pool, and unsafe in a field selector. */
+const POD_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const statusOf = (e: unknown) => (e as { code?: number }).code;
 
 export class KubernetesRuntimeAdapter implements RuntimeAdapter {
   readonly name = 'kubernetes';
@@ -14,44 +45,83 @@ export class KubernetesRuntimeAdapter implements RuntimeAdapter {
 
   constructor(
     kc: KubeConfig,
-    private readonly namespace: string,
+    private readonly scope: AgentPoolScope,
   ) {
+    if (scope.pools.length === 0) throw new Error('the Kubernetes runtime adapter needs the fleet spec’s agent pools (RECOVERY_K8S_AGENT_POOLS)');
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
   }
 
   /** In-cluster credentials when running in a pod, else KUBECONFIG / ~/.kube/config. */
-  static fromDefault(namespace: string): KubernetesRuntimeAdapter {
+  static fromDefault(scope: AgentPoolScope): KubernetesRuntimeAdapter {
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    return new KubernetesRuntimeAdapter(kc, namespace);
+    return new KubernetesRuntimeAdapter(kc, scope);
   }
 
-  restart(agent: AgentRef): Promise<RuntimeResult> {
-    return this.deletePod(agent);
+  async locate(agent: AgentRef): Promise<RuntimeTarget> {
+    const { namespace, instance, pools } = this.scope;
+    const name = agent.agentId;
+    if (!POD_NAME.test(name)) throw new RuntimeRefusedError(`agent ${name}: its id is not a pod name, so no pod of an agent pool is it`);
+    const list = await this.core.listNamespacedPod({
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+      labelSelector: `${LABEL.component}=${AGENT_POOL_COMPONENT},${LABEL.instance}=${instance},${LABEL.name} in (${pools.join(',')})`,
+    });
+    const pod = list.items.find((p) => p.metadata?.name === name);
+    if (!pod) throw new RuntimeRefusedError(`no pod ${namespace}/${name} in an agent pool of the fleet`);
+    const pool = this.poolOf(pod);
+    const uid = pod.metadata?.uid;
+    if (!uid || agent.labels[POD_UID_LABEL] !== uid) {
+      throw new RuntimeRefusedError(`pod ${namespace}/${name} is not the pod agent ${name} registered from (its ${POD_UID_LABEL} label does not match the pod's uid)`);
+    }
+    return { agentId: name, pool, name, uid };
   }
 
-  replace(agent: AgentRef): Promise<RuntimeResult> {
-    return this.deletePod(agent, 0);
+  restart(target: RuntimeTarget): Promise<RuntimeResult> {
+    return this.deletePod(target);
+  }
+
+  replace(target: RuntimeTarget): Promise<RuntimeResult> {
+    return this.deletePod(target, 0);
   }
 
   async scale(pool: string, replicas: number): Promise<RuntimeResult> {
     if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a non-negative integer, got ${replicas}`);
-    const [namespace, name] = pool.includes('/') ? pool.split('/', 2) : [this.namespace, pool];
-    const scale = await this.apps.readNamespacedDeploymentScale({ name, namespace });
-    await this.apps.replaceNamespacedDeploymentScale({ name, namespace, body: { ...scale, spec: { replicas } } });
-    return { action: `scaled deployment ${namespace}/${name} to ${replicas}` };
+    if (!this.scope.pools.includes(pool)) throw new RuntimeRefusedError(`${pool} is not an agent pool of the fleet spec`);
+    const { namespace } = this.scope;
+    await this.apps.patchNamespacedDeploymentScale({ name: pool, namespace, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    return { action: `scaled deployment ${namespace}/${pool} to ${replicas}` };
   }
 
-  private async deletePod(agent: AgentRef, gracePeriodSeconds?: number): Promise<RuntimeResult> {
-    const name = agent.labels.pod ?? agent.host;
-    const namespace = agent.labels.namespace ?? this.namespace;
-    if (!name || name === 'unknown') throw new Error(`agent ${agent.agentId}: no pod name (set its "pod" label or run it with the pod name as hostname)`);
+  /** The pod's pool: a declared one, by its labels and by the ReplicaSet that controls it. */
+  private poolOf(pod: V1Pod): string {
+    const where = `pod ${this.scope.namespace}/${pod.metadata?.name}`;
+    const labels = pod.metadata?.labels ?? {};
+    const pool = labels[LABEL.name];
+    if (labels[LABEL.component] !== AGENT_POOL_COMPONENT || labels[LABEL.instance] !== this.scope.instance || !pool || !this.scope.pools.includes(pool)) {
+      throw new RuntimeRefusedError(`${where} is not in an agent pool of the fleet`);
+    }
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+    const hash = labels[LABEL.templateHash];
+    if (!owner || owner.kind !== 'ReplicaSet' || !owner.apiVersion.startsWith('apps/') || !hash || owner.name !== `${pool}-${hash}`) {
+      throw new RuntimeRefusedError(`${where} is not controlled by a ReplicaSet of the Deployment ${pool}`);
+    }
+    return pool;
+  }
+
+  private async deletePod(t: RuntimeTarget, gracePeriodSeconds?: number): Promise<RuntimeResult> {
+    const { namespace } = this.scope;
+    // Only what locate() verified: a target without the pod's uid was not found here.
+    if (!t.uid) throw new RuntimeRefusedError(`pod ${namespace}/${t.name} was not located through the Kubernetes API`);
+    const grace = gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {};
     try {
-      await this.core.deleteNamespacedPod({ name, namespace, ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
-      return { action: `deleted pod ${namespace}/${name}` };
+      await this.core.deleteNamespacedPod({ name: t.name, namespace, ...grace, body: { preconditions: { uid: t.uid }, ...grace } });
+      return { action: `deleted pod ${namespace}/${t.name}` };
     } catch (e) {
-      if ((e as { code?: number }).code === 404) return { action: `pod ${namespace}/${name} was already gone`, alreadyGone: true };
+      if (statusOf(e) === 404) return { action: `pod ${namespace}/${t.name} was already gone`, alreadyGone: true };
+      // The uid precondition failed: the pod that was verified is gone, and another took its name.
+      if (statusOf(e) === 409) return { action: `pod ${namespace}/${t.name} was replaced meanwhile; the new one was left alone`, alreadyGone: true };
       throw e;
     }
   }

@@ -24,9 +24,12 @@ describe('LocalRuntimeAdapter', () => {
       },
     });
     const adapter = new LocalRuntimeAdapter({ request, restartSubject: n.runtime.localRestart });
-    const r = await adapter.restart({ agentId: 'vm-42', host: 'vm', labels: {} });
+    // Every local worker is one pool, whatever its registration says: the launcher knows its own processes.
+    const target = await adapter.locate({ agentId: 'vm-42', host: 'vm', labels: { pool: 'fresh' } });
+    expect(target).toEqual({ agentId: 'vm-42', pool: 'local', name: 'vm-42' });
+    const r = await adapter.restart(target);
     expect(r).toEqual({ action: 'killed agent-worker pid 42; the launcher starts a new one', alreadyGone: false });
-    await adapter.replace({ agentId: 'vm-42', host: 'vm', labels: {} });
+    await adapter.replace(target);
     expect(seen).toEqual([
       { agentId: 'vm-42', mode: 'restart' },
       { agentId: 'vm-42', mode: 'replace' },
@@ -36,9 +39,10 @@ describe('LocalRuntimeAdapter', () => {
 
   it('fails when no launcher answers or the answer is unusable, and refuses to scale', async () => {
     const adapter = new LocalRuntimeAdapter({ request, restartSubject: n.runtime.localRestart });
-    await expect(adapter.restart({ agentId: 'a1', host: 'h', labels: {} })).rejects.toThrow();
+    const target = await adapter.locate({ agentId: 'a1', host: 'h', labels: {} });
+    await expect(adapter.restart(target)).rejects.toThrow();
     const sub = nc.subscribe(n.runtime.localRestart, { callback: (_e, m) => void m.respond(JSON.stringify({ nope: true })) });
-    await expect(adapter.restart({ agentId: 'a1', host: 'h', labels: {} })).rejects.toThrow('no usable answer');
+    await expect(adapter.restart(target)).rejects.toThrow('no usable answer');
     sub.unsubscribe();
     await expect(adapter.scale('pool')).rejects.toThrow('not supported');
   });

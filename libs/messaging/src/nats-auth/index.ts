@@ -1,0 +1,2 @@
+export * from './nats-security';
+export * from './service-creds';
