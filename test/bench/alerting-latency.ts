@@ -1,11 +1,14 @@
 /**
- * Breach → published alert: the time from publishing a breaching sample on the agents' metrics
- * subject to the AlertEvent arriving on `<prefix>.v1.alerts.>`, through the real alerting
+ * Breach → published alert: the time from publishing a breaching sample on alerting's metrics
+ * input (`fleet.validatedMetrics`, where the collector forwards the samples it accepted; the
+ * collector's own hop is not part of this measure) to the AlertEvent arriving on `<prefix>.v1.alerts.>`, through the real alerting
  * service (its Nest module in-process: input validation, push evaluation of a threshold rule
  * without `for`, the compare-and-set on the alert's KV entry, the JetStream publish to the
  * alerts stream). Sequential, one breach at a time (each followed by its clear, not timed).
  * The raw floor is one core-NATS hop: plain publish → subscriber, same payload, same run.
- * Target: p99 ≤ 100 ms.
+ * Target: p99 ≤ 100 ms. NATS authentication on: alerting as its own user, the samples published
+ * as the metrics-collector's user (who forwards them when deployed), the bench's observer and the
+ * floor as platform users.
  *
  * Alone: `node dist/test/bench/alerting-latency.js` (starts its own nats-server).
  */
@@ -17,6 +20,7 @@ import { type AlertEvent, type MetricBatch, names } from '@sb/contracts';
 import { createLogger, createServiceApp } from '@sb/observability';
 import { alertingModule } from '../../apps/alerting/src/alerting.module';
 import { loadAlertingConfig } from '../../apps/alerting/src/config';
+import type { BenchNats } from './bench-nats';
 import { type BenchSettings, benchSettings } from './measure';
 import { runStandalone } from './standalone';
 
@@ -70,9 +74,9 @@ async function timeLoop(durationMs: number, warmupMs: number, once: (i: number) 
   return out.sort((a, b) => a - b);
 }
 
-export async function alertingLatencyBench(natsUrl: string, s: BenchSettings, log: (m: string) => void): Promise<AlertLatencyResult> {
+export async function alertingLatencyBench(nats: BenchNats, s: BenchSettings, log: (m: string) => void): Promise<AlertLatencyResult> {
   const n = names(PREFIX);
-  const env = { NATS_URL: natsUrl, SB_PREFIX: PREFIX, LOG_LEVEL: 'warn', ALERTING_DEFAULT_RULES: 'false', ALERTING_TICK_MS: '1000' };
+  const env = { NATS_URL: nats.url, ...(await nats.serviceEnv(PREFIX, 'alerting')), SB_PREFIX: PREFIX, LOG_LEVEL: 'warn', ALERTING_DEFAULT_RULES: 'false', ALERTING_TICK_MS: '1000' };
   log('alerting latency: starting the alerting service in-process');
   const { app } = (await createServiceApp({
     service: 'alerting',
@@ -80,7 +84,9 @@ export async function alertingLatencyBench(natsUrl: string, s: BenchSettings, lo
     module: () => alertingModule(loadAlertingConfig(env), createLogger('alerting', 'warn')),
   })) as { app: INestApplication };
   await app.init();
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  // The bench's observer (rule, events) and the floor's hop; samples come from the collector's user.
+  const nc = await connect(await nats.platform('bench-alerting-observer'));
+  const collector = await connect(await nats.service(PREFIX, 'metrics-collector', 'bench-collector'));
   try {
     const rule = { type: 'threshold', name: 'BenchBreach', severity: 'critical', selector: { metric: 'bench_breach' }, op: '>', value: 0.5, route: { groupBy: ['...'] } };
     const created = await nc.request(n.alerting.endpoint('rules', 'create'), enc.encode(JSON.stringify(rule)), { timeout: 5_000 });
@@ -96,11 +102,11 @@ export async function alertingLatencyBench(natsUrl: string, s: BenchSettings, lo
       const agent = `bench-${i % SERIES}`;
       const firing = events.wait(agent, 'firing');
       const t0 = process.hrtime.bigint();
-      nc.publish(n.agents.metrics(agent), batch(agent, 1));
+      collector.publish(n.fleet.validatedMetrics, batch(agent, 1));
       await firing;
       const dt = Number(process.hrtime.bigint() - t0) / 1e6;
       const resolved = events.wait(agent, 'resolved');
-      nc.publish(n.agents.metrics(agent), batch(agent, 0));
+      collector.publish(n.fleet.validatedMetrics, batch(agent, 0));
       await resolved;
       return dt;
     });
@@ -130,10 +136,11 @@ export async function alertingLatencyBench(natsUrl: string, s: BenchSettings, lo
     return { ...r, lines };
   } finally {
     await nc.drain().catch(() => undefined);
+    await collector.drain().catch(() => undefined);
     await app.close().catch(() => undefined);
   }
 }
 
 if (require.main === module) {
-  runStandalone('alerting-latency', { redis: false }, ({ natsUrl, log }) => alertingLatencyBench(natsUrl, benchSettings(process.env), log));
+  runStandalone('alerting-latency', { redis: false }, ({ nats, log }) => alertingLatencyBench(nats, benchSettings(process.env), log));
 }

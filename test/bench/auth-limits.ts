@@ -5,7 +5,8 @@
  *
  *  - GatewayAuthenticator (authenticator.provider.ts) built as its Nest provider builds it
  *    (Bus, config, logger; revocations and JWKS changes are declared events, not served here), from a minimal
- *    Nest app with `coreImports()` + RedisModule under the fleet's prefix, like the gateway's.
+ *    Nest app with `coreImports()` + RedisModule under the fleet's prefix, like the gateway's, connected
+ *    as the gateway's own NATS user.
  *  - SubmitGate on that app's RedisClient, as tasks.providers.ts builds it.
  *
  * One request = authenticate(Bearer …, 'tasks:submit') + one SubmitGate.check, in three
@@ -26,12 +27,13 @@ import { GatewayAuthenticator } from '../../apps/gateway/src/auth/authenticator.
 import type { GatewayConfig } from '../../apps/gateway/src/config';
 import { CpuSampler, cpuPerOp } from './cpu';
 import { type BenchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
+import type { BenchNats } from './bench-nats';
 import { openLoop } from './open-loop';
 import type { AuthLimitsRow, CpuRow } from './report';
 
 export interface AuthLimitsInput {
   settings: BenchSettings;
-  natsUrl: string;
+  nats: BenchNats;
   redisUrl: string;
   prefix: string;
   gatewayUrl: string;
@@ -67,7 +69,7 @@ class AuthLimitsBenchModule {}
 async function gatewayLikeApp(i: AuthLimitsInput): Promise<INestApplication> {
   const service = 'bench-auth-limits';
   const config = { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 1_000 };
-  const core = { NATS_URL: i.natsUrl, SB_PREFIX: i.prefix, REQUEST_TIMEOUT_MS: 5_000 };
+  const core = { NATS_URL: i.nats.url, SB_PREFIX: i.prefix, REQUEST_TIMEOUT_MS: 5_000, ...(await i.nats.serviceEnv(i.prefix, 'gateway')) };
   const module = (logger: AppLogger): DynamicModule => ({
     module: AuthLimitsBenchModule,
     imports: [...coreImports(service, core, logger), RedisModule.forRoot({ url: i.redisUrl, keyPrefix: i.prefix, service })],

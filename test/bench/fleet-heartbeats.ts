@@ -5,7 +5,9 @@
  * latency of agents that stop (from their last heartbeat, i.e. the worst case of a kill right
  * after a beat). Then metric ingestion in batches (samples/s). Each is set against the raw
  * floor from the same run: plain nats.js publishing the same messages to a plain subscriber
- * process that decodes them (JSON.parse) and counts.
+ * process that decodes them (JSON.parse) and counts. NATS authentication on: the services as their
+ * own users, the simulated agents on one connection as a pool agent (AGENTS account, through the
+ * platform's imports), the floor's publisher and subscriber as platform users.
  *
  * Runnable alone: `node dist/test/bench/fleet-heartbeats.js` (after `npm run build`).
  * Env: BENCH_FLEET_AGENTS (default 10000), BENCH_FLEET_WINDOW_MS (measured window, 10000),
@@ -14,16 +16,17 @@
 import { join } from 'node:path';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { AGENT_SESSION_HEADER, type Heartbeat, type MetricSample, names, type RegistrationReply } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, generateApiKey, type Heartbeat, type MetricSample, names, type RegistrationReply } from '@sb/contracts';
 import { findFreePort, ManagedProcess } from '../../libs/testing/src/local-servers';
 import { cpuSeconds } from './cpu';
-import { entryOf, type ServiceProc, waitReady } from './fleet-procs';
+import type { BenchNats } from './bench-nats';
+import { BENCH_KEK, entryOf, type ServiceProc, waitReady } from './fleet-procs';
 import { runStandalone } from './standalone';
 
 const REPO = join(__dirname, '../../..');
 const PREFIX = 'sbfleet';
 const n = names(PREFIX);
-const AGENT_KEY = `sb_agent_bench_${Math.random().toString(36).slice(2)}`;
+const AGENT_KEY = generateApiKey();
 
 export interface FleetBenchResult {
   lines: string[];
@@ -38,32 +41,36 @@ interface Opts {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] : NaN);
 
-async function startService(name: 'metrics-collector' | 'auth', natsUrl: string, extra: Record<string, string>): Promise<ServiceProc> {
+async function startService(name: 'metrics-collector' | 'auth', nats: BenchNats, extra: Record<string, string>): Promise<ServiceProc> {
   const port = await findFreePort('127.0.0.1');
-  const env = { ...process.env, NATS_URL: natsUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
+  const env = { ...process.env, NATS_URL: nats.url, ...(await nats.serviceEnv(PREFIX, name)), SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
   const proc = new ManagedProcess({ name, command: process.execPath, args: [entryOf(REPO, name)], cwd: REPO, env, tailLines: 60 });
   const svc: ServiceProc = { name, port, url: `http://127.0.0.1:${port}`, proc, optional: false };
   await waitReady(svc, 45_000);
   return svc;
 }
 
-const startCollector = (natsUrl: string, redisUrl: string) => startService('metrics-collector', natsUrl, { REDIS_URL: redisUrl, FLEET_SAMPLES_MS: '5000' });
+const startCollector = (nats: BenchNats, redisUrl: string) => startService('metrics-collector', nats, { REDIS_URL: redisUrl, FLEET_SAMPLES_MS: '5000' });
 /** Auth answers for the agent key the simulated agents register with. */
-const startAuth = (natsUrl: string) => startService('auth', natsUrl, { SB_BOOTSTRAP_ADMIN_KEY: `${AGENT_KEY}_admin`, SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY });
+const startAuth = (nats: BenchNats) => startService('auth', nats, { SB_BOOTSTRAP_ADMIN_KEY: generateApiKey(), SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY, SB_KEK: BENCH_KEK });
 
 /** The floor's subscriber: a separate process that decodes and counts what it receives. */
-async function startFloorSubscriber(natsUrl: string, subject: string): Promise<ManagedProcess> {
+async function startFloorSubscriber(nats: BenchNats, subject: string): Promise<ManagedProcess> {
   const script = `
     const { connect } = require('@nats-io/transport-node');
+    const { credsAuthenticator } = require('@nats-io/nats-core');
     (async () => {
-      const nc = await connect({ servers: ${JSON.stringify(natsUrl)}, noAsyncTraces: true });
+      const authenticator = credsAuthenticator(new TextEncoder().encode(process.env.BENCH_NATS_CREDS));
+      const nc = await connect({ servers: ${JSON.stringify(nats.url)}, noAsyncTraces: true, authenticator });
       let count = 0;
       nc.subscribe(${JSON.stringify(subject)}, { callback: (_e, m) => { JSON.parse(m.string()); count++; } });
       nc.subscribe('floor.count', { callback: (_e, m) => m.respond(String(count)) });
       await nc.flush();
       process.stdout.write('ready\\n');
     })();`;
-  const proc = new ManagedProcess({ name: 'floor-subscriber', command: process.execPath, args: ['-e', script], cwd: REPO, env: process.env, tailLines: 20 });
+  // The credentials in the environment, not the arguments: `ps` shows arguments to everyone.
+  const env = { ...process.env, BENCH_NATS_CREDS: await nats.platformCreds('bench-floor-subscriber') };
+  const proc = new ManagedProcess({ name: 'floor-subscriber', command: process.execPath, args: ['-e', script], cwd: REPO, env, tailLines: 20 });
   const deadline = Date.now() + 15_000;
   while (!proc.outputTail().includes('ready')) {
     if (proc.exit || Date.now() > deadline) throw new Error(`floor subscriber did not start: ${proc.outputTail()}`);
@@ -137,16 +144,19 @@ function batch(agentId: string, round: number, size: number): string {
   return JSON.stringify({ agentId, sentAt: Date.now(), samples });
 }
 
-export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o: Opts, log: (m: string) => void): Promise<FleetBenchResult> {
+export async function fleetHeartbeatsBench(nats: BenchNats, redisUrl: string, o: Opts, log: (m: string) => void): Promise<FleetBenchResult> {
   const lines: string[] = [];
-  const auth = await startAuth(natsUrl);
-  const collector = await startCollector(natsUrl, redisUrl).catch(async (err) => {
+  const auth = await startAuth(nats);
+  const collector = await startCollector(nats, redisUrl).catch(async (err) => {
     await auth.proc.stop(5_000);
     throw err;
   });
   const floorSubject = 'floor.heartbeat.*';
-  const floor = await startFloorSubscriber(natsUrl, floorSubject);
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  const floor = await startFloorSubscriber(nats, floorSubject);
+  // The simulated agents: one pool agent user for all of them.
+  const nc = await connect(await nats.agent(PREFIX, 'bench-agents'));
+  // The bench's observer (agents' down events) and the floor's publisher.
+  const platform = await connect(await nats.platform('bench-fleet-observer'));
   const loops: Array<{ stop(): void }> = [];
   try {
     const ids = Array.from({ length: o.agents }, (_, i) => `bench-${i}`);
@@ -158,7 +168,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     // 1. Heartbeats through the collector.
     const stopped = new Map<string, number>();
     const downs = new Map<string, number>();
-    nc.subscribe(n.agents.livenessOf('down'), { callback: (_e: unknown, m: Msg) => downs.set(m.subject.split('.')[3], Date.now()) });
+    platform.subscribe(n.agents.livenessOf('down'), { callback: (_e: unknown, m: Msg) => downs.set(m.subject.split('.')[3], Date.now()) });
     const loop = beatLoop(nc, ids, stopped, (id) => n.agents.heartbeat(id), sessions);
     loops.push(loop);
     await sleep(5_000); // warm-up: every agent beating, JIT warm
@@ -186,7 +196,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     log(`fleet: collector CPU ${share.toFixed(3)} of a core at ${Math.round((beats1 - beats0) / wall)} beats/s; detection p50 ${pct(latencies, 0.5).toFixed(2)} s p99 ${pct(latencies, 0.99).toFixed(2)} s`);
 
     // Floor: the same heartbeats (headers included) from plain nats.js to a plain subscriber process.
-    const floorLoop = beatLoop(nc, ids, new Map(), (id) => `floor.heartbeat.${id}`, sessions);
+    const floorLoop = beatLoop(platform, ids, new Map(), (id) => `floor.heartbeat.${id}`, sessions);
     loops.push(floorLoop);
     await sleep(2_000);
     const f0 = cpuSeconds(floor.pid)!;
@@ -230,15 +240,15 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
     const rate = got / ((lastAt - i0) / 1000);
     // Floor: the same batches to the plain subscriber.
     const fi0 = Date.now();
-    const countBefore = Number((await nc.request('floor.count', '', { timeout: 5_000 })).string());
+    const countBefore = Number((await platform.request('floor.count', '', { timeout: 5_000 })).string());
     for (let r = 1; r <= rounds; r++) {
-      for (const id of reporters) nc.publish(`floor.heartbeat.${id}`, batch(id, r, size), { headers: sessions.get(id) });
-      if (r % 10 === 0) await nc.flush();
+      for (const id of reporters) platform.publish(`floor.heartbeat.${id}`, batch(id, r, size), { headers: sessions.get(id) });
+      if (r % 10 === 0) await platform.flush();
     }
     const target = countBefore + rounds * reporters.length;
     let fcount = countBefore;
     while (fcount < target && Date.now() - fi0 < 60_000) {
-      fcount = Number((await nc.request('floor.count', '', { timeout: 5_000 })).string());
+      fcount = Number((await platform.request('floor.count', '', { timeout: 5_000 })).string());
       if (fcount < target) await sleep(10);
     }
     const floorRate = ((fcount - countBefore) * size) / ((Date.now() - fi0) / 1000);
@@ -250,6 +260,7 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
   } finally {
     for (const l of loops) l.stop();
     await nc.drain().catch(() => undefined);
+    await platform.drain().catch(() => undefined);
     floor.kill('SIGKILL');
     await collector.proc.stop(5_000);
     await auth.proc.stop(5_000);
@@ -258,5 +269,5 @@ export async function fleetHeartbeatsBench(natsUrl: string, redisUrl: string, o:
 }
 
 if (require.main === module) {
-  runStandalone('fleet-heartbeats', { redis: true }, ({ natsUrl, redisUrl, log }) => fleetHeartbeatsBench(natsUrl, redisUrl!, { agents: Number(process.env.BENCH_FLEET_AGENTS ?? 10_000), windowMs: Number(process.env.BENCH_FLEET_WINDOW_MS ?? 10_000), stopped: Number(process.env.BENCH_FLEET_STOPPED ?? 100) }, log));
+  runStandalone('fleet-heartbeats', { redis: true }, ({ nats, redisUrl, log }) => fleetHeartbeatsBench(nats, redisUrl!, { agents: Number(process.env.BENCH_FLEET_AGENTS ?? 10_000), windowMs: Number(process.env.BENCH_FLEET_WINDOW_MS ?? 10_000), stopped: Number(process.env.BENCH_FLEET_STOPPED ?? 100) }, log));
 }

@@ -1,17 +1,26 @@
 /**
  * The Switchboard fleet for the bench, each service a real child process started from its
  * built entry (`dist/apps/<app>/src/main.js`) against the bench's own NATS and Redis, under a
- * prefix of its own. Ready means `GET /health/ready` answered 200; idle memory is VmRSS from
- * /proc after the fleet has been ready and idle for a moment.
+ * prefix of its own. Ready means `GET /health/ready` answered 200 (on the gateway's ops port,
+ * OPS_PORT, where its health and metrics are); idle memory is VmRSS from
+ * /proc after the fleet has been ready and idle for a moment. NATS authentication is on: each
+ * service connects as its own user, the worker as a pool agent (bench-nats.ts).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatApiKey, type PlatformService } from '@sb/contracts';
 import { findFreePort, ManagedProcess } from '../../libs/testing/src/local-servers';
+import { BENCH_KEK, type BenchNats } from './bench-nats';
+
+export { BENCH_KEK };
 
 export interface ServiceProc {
   name: string;
   port: number;
   url: string;
+  /** Health and /metrics when not on `url`: the gateway's ops port. */
+  opsUrl?: string;
   proc: ManagedProcess;
   /** Not needed for the task path: measured for memory, then stopped. */
   optional: boolean;
@@ -19,7 +28,8 @@ export interface ServiceProc {
 
 export interface FleetOptions {
   repoRoot: string;
-  natsUrl: string;
+  /** The bench's nats-server (operator mode) and the credentials of its users. */
+  nats: BenchNats;
   redisUrl: string;
   prefix: string;
   adminKey: string;
@@ -46,14 +56,18 @@ interface Spec {
   env?: (o: FleetOptions) => Record<string, string>;
 }
 
-/** The agent key the bench's auth registers and its worker presents (derived from the admin key: both are the bench's own). */
-export const agentKeyOf = (o: Pick<FleetOptions, 'adminKey'>) => `${o.adminKey}_agent`;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** The agent key the bench's auth registers and its worker presents (derived from the admin key, in the key format: both are the bench's own). */
+export const agentKeyOf = (o: Pick<FleetOptions, 'adminKey'>) => formatApiKey([...createHash('sha256').update(`${o.adminKey}:agent`).digest()].map((b) => BASE62[b % 62]).join(''));
 
 const SPECS: Spec[] = [
   { name: 'tenancy', group: 1, optional: false },
-  { name: 'auth', group: 1, optional: false, env: (o) => ({ SB_BOOTSTRAP_ADMIN_KEY: o.adminKey, SB_BOOTSTRAP_AGENT_KEY: agentKeyOf(o) }) },
+  { name: 'auth', group: 1, optional: false, env: (o) => ({ SB_BOOTSTRAP_ADMIN_KEY: o.adminKey, SB_BOOTSTRAP_AGENT_KEY: agentKeyOf(o), SB_KEK: BENCH_KEK }) },
   // The bench is one tenant flat out: lift its submission rate so the limiter (still consulted) never refuses.
-  { name: 'gateway', group: 2, optional: false, env: () => ({ TENANT_SUBMIT_RATE: '1000000', TENANT_SUBMIT_BURST: '10000000' }) },
+  // Its waits per key too: the round trips run up to 64 submit-and-wait requests on one key. And its
+  // pre-authentication burst: every request in authentication holds a token of its source's, and
+  // 64 in flight from one client exceed the default 50.
+  { name: 'gateway', group: 2, optional: false, env: () => ({ TENANT_SUBMIT_RATE: '1000000', TENANT_SUBMIT_BURST: '10000000', WAIT_MAX_PER_KEY: '100000', PREAUTH_BURST: '100000' }) },
   // Agents register with the collector: it is on the task path now.
   { name: 'metrics-collector', group: 2, optional: false },
   { name: 'agent-worker', group: 3, optional: false, env: (o) => ({ WORKER_AGENTS: 'echo', WORKER_CONCURRENCY: String(o.workerConcurrency), SB_AGENT_KEY: agentKeyOf(o) }) },
@@ -69,18 +83,23 @@ async function spawnService(spec: Spec, o: FleetOptions): Promise<ServiceProc> {
   const main = entryOf(o.repoRoot, spec.name);
   if (!existsSync(main)) throw new Error(`${main} is missing (did "npm run build" succeed?)`);
   const port = await findFreePort('127.0.0.1');
+  const opsPort = spec.name === 'gateway' ? await findFreePort('127.0.0.1') : undefined;
+  const natsUser = spec.name === 'agent-worker' ? await o.nats.agentEnv(o.prefix) : await o.nats.serviceEnv(o.prefix, spec.name as PlatformService);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NATS_URL: o.natsUrl,
+    NATS_URL: o.nats.url,
+    ...natsUser,
     REDIS_URL: o.redisUrl,
     SB_PREFIX: o.prefix,
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ...(opsPort ? { OPS_PORT: String(opsPort) } : {}),
     ...spec.env?.(o),
   };
   const proc = new ManagedProcess({ name: spec.name, command: process.execPath, args: [main], cwd: o.repoRoot, env, tailLines: 60 });
-  return { name: spec.name, port, url: `http://127.0.0.1:${port}`, proc, optional: spec.optional };
+  const url = `http://127.0.0.1:${port}`;
+  return { name: spec.name, port, url, opsUrl: opsPort ? `http://127.0.0.1:${opsPort}` : undefined, proc, optional: spec.optional };
 }
 
 /** Poll /health/ready until 200; fail at once if the process exits. */
@@ -90,7 +109,7 @@ export async function waitReady(s: ServiceProc, timeoutMs: number): Promise<void
   while (Date.now() < deadline) {
     if (s.proc.exit) throw new Error(`${s.proc.describeExit()} before it was ready.\n--- ${s.name} output (tail) ---\n${s.proc.outputTail()}`);
     try {
-      const res = await fetch(`${s.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${s.opsUrl ?? s.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
       const body = await res.text();
       if (res.status === 200) return;
       last = `${res.status} ${body.slice(0, 300)}`;

@@ -11,6 +11,9 @@
  *                mapping and time-limit interceptors included).
  *  - nest:       Nest's stock NATS `ClientProxy` → a Nest NATS microservice with a
  *                `@MessagePattern` handler, both with their default options.
+ *
+ * NATS authentication is on: the Switchboard pair connect as the auth and gateway services' own
+ * users (serviceCreds), the plain floor and Nest's stock transport as platform users.
  */
 import 'reflect-metadata';
 import { Controller, type DynamicModule, type INestApplication, type INestMicroservice, Module, type Type } from '@nestjs/common';
@@ -22,10 +25,11 @@ import { Endpoints, type Principal } from '@sb/contracts';
 import { Bus, contract, coreImports } from '@sb/messaging';
 import { createServiceApp } from '@sb/observability';
 import { firstValueFrom } from 'rxjs';
+import type { BenchNats } from './bench-nats';
 import type { Target } from './floor';
 
 const PRINCIPAL: Principal = { keyId: 'key_bench', tenantId: 'tn_bench', scopes: ['tasks:submit', 'tasks:read'], expiresAt: null };
-const REQUEST = { credential: 'x' };
+const REQUEST = { keyDigest: '0'.repeat(64) };
 const PLAIN_SUBJECT = 'bench.plain.authorize';
 const NEST_PATTERN = 'bench.authorize';
 const BUS_PREFIX = 'benchbus';
@@ -34,9 +38,9 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Plain nats.js request-reply: the floor for internal calls. */
-export async function startPlainRequestReply(natsUrl: string): Promise<Target> {
-  const server: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-plain-responder' });
-  const client: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-plain-requester' });
+export async function startPlainRequestReply(nats: BenchNats): Promise<Target> {
+  const server: NatsConnection = await connect(await nats.platform('bench-plain-responder'));
+  const client: NatsConnection = await connect(await nats.platform('bench-plain-requester'));
   server.subscribe(PLAIN_SUBJECT, {
     queue: 'bench.plain',
     callback: (err, msg) => {
@@ -64,14 +68,14 @@ class BusBenchModule {}
 @Controller()
 class BusAuthorizeController {
   @MessagePattern(Endpoints.authorize)
-  authorize(@Payload(contract(Endpoints.authorize)) _req: { credential: string }): Principal {
+  authorize(@Payload(contract(Endpoints.authorize)) _req: { keyDigest: string }): Principal {
     return PRINCIPAL;
   }
 }
 
-async function busApp(service: string, natsUrl: string, controllers: Type[] = []): Promise<INestApplication> {
+async function busApp(service: string, nats: BenchNats, user: 'auth' | 'gateway', controllers: Type[] = []): Promise<INestApplication> {
   const config = { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 1_000 };
-  const core = { NATS_URL: natsUrl, SB_PREFIX: BUS_PREFIX, REQUEST_TIMEOUT_MS: TIMEOUT_MS };
+  const core = { NATS_URL: nats.url, SB_PREFIX: BUS_PREFIX, REQUEST_TIMEOUT_MS: TIMEOUT_MS, ...(await nats.serviceEnv(BUS_PREFIX, user)) };
   const module = (logger: Parameters<typeof coreImports>[2]): DynamicModule => ({ module: BusBenchModule, imports: coreImports(service, core, logger), controllers });
   const { app } = await createServiceApp({ service, config, module });
   await app.init();
@@ -79,11 +83,11 @@ async function busApp(service: string, natsUrl: string, controllers: Type[] = []
 }
 
 /** Switchboard's own path: Bus.request → @MessagePattern on SbTransport, as gateway → auth. */
-export async function startSwitchboardBus(natsUrl: string): Promise<Target> {
+export async function startSwitchboardBus(nats: BenchNats): Promise<Target> {
   // Service names of their own, so their NATS connections are not mistaken for the fleet's.
   // The transport subscribes at bootstrap and flushes, so the handler is known to the server here.
-  const auth = await busApp('bus-auth', natsUrl, [BusAuthorizeController]);
-  const gateway = await busApp('bus-gateway', natsUrl);
+  const auth = await busApp('bus-auth', nats, 'auth', [BusAuthorizeController]);
+  const gateway = await busApp('bus-gateway', nats, 'gateway');
   const bus = gateway.get(Bus);
   return {
     op: () => bus.request(Endpoints.authorize, REQUEST),
@@ -97,7 +101,7 @@ export async function startSwitchboardBus(natsUrl: string): Promise<Target> {
 @Controller()
 class NestAuthorizeController {
   @MessagePattern(NEST_PATTERN)
-  authorize(@Payload() _req: { credential: string }): Principal {
+  authorize(@Payload() _req: { keyDigest: string }): Principal {
     return PRINCIPAL;
   }
 }
@@ -106,14 +110,16 @@ class NestAuthorizeController {
 class NestAuthBenchModule {}
 
 /** What a user would pick instead: Nest's stock NATS transport, default options. */
-export async function startNestClientProxy(natsUrl: string): Promise<Target> {
+export async function startNestClientProxy(nats: BenchNats): Promise<Target> {
+  // Default options but the credentials (Nest passes them through to nats.js).
+  const user = async (name: string) => ({ servers: [nats.url], authenticator: (await nats.platform(name)).authenticator });
   const server: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(NestAuthBenchModule, {
     transport: Transport.NATS,
-    options: { servers: [natsUrl] },
+    options: await user('bench-nest-server'),
     logger: false,
   });
   await server.listen();
-  const client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [natsUrl] } });
+  const client = ClientProxyFactory.create({ transport: Transport.NATS, options: await user('bench-nest-client') });
   await client.connect();
   return {
     op: () => firstValueFrom(client.send<Principal>(NEST_PATTERN, REQUEST)),

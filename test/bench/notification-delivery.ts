@@ -7,6 +7,9 @@
  * and delivers it. Closed loop at concurrency 1 and 16, one alert group per notification (a
  * group's notifications are sent one at a time); ratios are Switchboard / floor.
  *
+ * NATS authentication on: the channels as alerting's own user, the channel created through the
+ * gateway's user (as the gateway forwards it), the floor as a platform user.
+ *
  * Alone: `node dist/test/bench/notification-delivery.js` (starts its own nats-server).
  */
 import 'reflect-metadata';
@@ -25,6 +28,7 @@ import { channelsConfigShape } from '../../apps/alerting/src/channels/channels-c
 import { ChannelsModule } from '../../apps/alerting/src/channels/channels.module';
 import { NOTIFICATION_OUTBOX, type NotificationOutbox } from '../../apps/alerting/src/channels/notification-outbox';
 import { notification } from '../../apps/alerting/src/channels/notification.fixture';
+import type { BenchNats } from './bench-nats';
 import { type BenchSettings, benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
 import { runStandalone } from './standalone';
 
@@ -56,20 +60,21 @@ async function startReceiver(): Promise<{ url: string; waitFor(id: string): Prom
   };
 }
 
-async function startSwitchboard(natsUrl: string, prefix: string, receiverUrl: string): Promise<{ outbox: NotificationOutbox; channelId: string; app: INestApplication }> {
-  const config = parseConfig(z.object({ ...baseConfigShape, ...channelsConfigShape }), { NATS_URL: natsUrl, SB_PREFIX: prefix, LOG_LEVEL: 'warn', NOTIFY_CHANNEL_CONCURRENCY: '16' });
+async function startSwitchboard(nats: BenchNats, prefix: string, receiverUrl: string): Promise<{ outbox: NotificationOutbox; channelId: string; app: INestApplication }> {
+  const env = { NATS_URL: nats.url, ...(await nats.serviceEnv(prefix, 'alerting')), SB_PREFIX: prefix };
+  const config = parseConfig(z.object({ ...baseConfigShape, ...channelsConfigShape }), { ...env, LOG_LEVEL: 'warn', NOTIFY_CHANNEL_CONCURRENCY: '16', ALERTING_WEBHOOK_ALLOW: '127.0.0.1' });
   const module = (l: AppLogger): DynamicModule => ({ module: ChannelsBenchRoot, imports: [...coreImports('alerting', config, l), ChannelsModule.forRoot(config)] });
   const { app } = await createServiceApp({ service: 'alerting', config: { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: 2000 }, module });
   await app.init();
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect(await nats.service(prefix, 'gateway', 'bench-gateway'));
   const reply = await nc.request(names(prefix).channels.create, enc.encode(JSON.stringify({ type: 'webhook', name: 'bench', url: receiverUrl })), { timeout: 5000 });
   await nc.drain();
   return { app, outbox: app.get<NotificationOutbox>(NOTIFICATION_OUTBOX), channelId: (JSON.parse(new TextDecoder().decode(reply.data)) as { id: string }).id };
 }
 
 /** The floor: one work-queue stream, msgID dedupe, consume() → fetch POST → ack. */
-async function startFloor(natsUrl: string, receiverUrl: string): Promise<{ enqueue(id: string): Promise<unknown>; close(): Promise<void> }> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true });
+async function startFloor(nats: BenchNats, receiverUrl: string): Promise<{ enqueue(id: string): Promise<unknown>; close(): Promise<void> }> {
+  const nc: NatsConnection = await connect(await nats.platform('bench-notify-floor'));
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH_NOTIFY_FLOOR', subjects: ['bench.notify.floor'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   await jsm.consumers.add('BENCH_NOTIFY_FLOOR', { durable_name: 'floor', ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
@@ -97,10 +102,10 @@ export interface NotificationBenchResult {
   results: { name: string; concurrency: number; result: LoadResult }[];
 }
 
-export async function notificationDeliveryBench(natsUrl: string, s: BenchSettings, log: (m: string) => void): Promise<NotificationBenchResult> {
+export async function notificationDeliveryBench(nats: BenchNats, s: BenchSettings, log: (m: string) => void): Promise<NotificationBenchResult> {
   const receiver = await startReceiver();
-  const sb = await startSwitchboard(natsUrl, 'sbnotifybench', receiver.url);
-  const floor = await startFloor(natsUrl, receiver.url);
+  const sb = await startSwitchboard(nats, 'sbnotifybench', receiver.url);
+  const floor = await startFloor(nats, receiver.url);
   let seq = 0;
   const viaSwitchboard = async () => {
     const id = `sb-${++seq}`;
@@ -140,5 +145,5 @@ export async function notificationDeliveryBench(natsUrl: string, s: BenchSetting
 }
 
 if (require.main === module) {
-  runStandalone('notification-delivery', { redis: false }, ({ natsUrl, log }) => notificationDeliveryBench(natsUrl, benchSettings(process.env), log));
+  runStandalone('notification-delivery', { redis: false }, ({ nats, log }) => notificationDeliveryBench(nats, benchSettings(process.env), log));
 }

@@ -11,6 +11,9 @@
  * (the mechanics recovery adds to detection), (b) what plain JetStream does without recovery:
  * redelivery after ack_wait (TASK_ACK_WAIT_MS, 30 s by default; configured, not waited for).
  *
+ * NATS authentication on: the fleet and its workers with their own users (bench-nats.ts), the load
+ * and its event watch as the tenant's NATS user, the floors as platform users.
+ *
  * Alone: `npm run build && node dist/test/bench/recovery-reclaim.js` (own servers; RECOVERY_BENCH_KILLS, default 8).
  * In `npm run bench`, run.ts calls `recoveryBench` with its servers.
  */
@@ -18,11 +21,12 @@ import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Msg, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { names } from '@sb/contracts';
+import { generateApiKey, names } from '@sb/contracts';
 import { NoWaitPuller } from '@sb/messaging';
-import { findFreePort, ManagedProcess, startNatsServer, startRedisServer } from '../../libs/testing/src/local-servers';
+import { findFreePort, ManagedProcess, startRedisServer } from '../../libs/testing/src/local-servers';
+import { type BenchNats, startBenchNats } from './bench-nats';
 import { agentKeyOf, entryOf, startFleet, waitReady } from './fleet-procs';
-import { tenantWithKey } from './round-trips';
+import { tenantNatsClient, tenantWithKey } from './round-trips';
 
 const REPO = join(__dirname, '../../..');
 const PREFIX = 'sbrecbench';
@@ -34,13 +38,14 @@ const pct = (xs: number[], p: number): number => {
 };
 
 /** Plain nats.js: a message held by one puller, NAKed from another connection, until a second puller has it. */
-async function nakFloorMs(nc: NatsConnection, rounds = 50): Promise<number[]> {
+async function nakFloorMs(nats: BenchNats, rounds = 50): Promise<number[]> {
+  const nc = await connect(await nats.platform('bench-nak-floor'));
   const jsm = await jetstreamManager(nc);
   const stream = 'RECBENCH_FLOOR';
   await jsm.streams.add({ name: stream, subjects: ['recbench.floor'] }).catch(() => undefined);
   await jsm.consumers.add(stream, { durable_name: 'c', ack_policy: AckPolicy.Explicit, ack_wait: 30_000 * 1_000_000 });
   const holder = new NoWaitPuller(nc);
-  const other = await connect({ servers: nc.getServer() });
+  const other = await connect(await nats.platform('bench-nak-floor-other'));
   const taker = new NoWaitPuller(other);
   const out: number[] = [];
   try {
@@ -63,6 +68,7 @@ async function nakFloorMs(nc: NatsConnection, rounds = 50): Promise<number[]> {
     taker.close();
     await other.close();
     await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
   }
   return out;
 }
@@ -72,17 +78,17 @@ interface Worker {
   proc: ManagedProcess;
 }
 
-export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { kills: number }, log: (m: string) => void): Promise<{ lines: string[] }> {
+export async function recoveryBench(nats: BenchNats, redisUrl: string, opts: { kills: number }, log: (m: string) => void): Promise<{ lines: string[] }> {
   const n = names(PREFIX);
-  const adminKey = `sb_admin_recbench_${Math.random().toString(36).slice(2)}`;
-  const fleet = await startFleet({ repoRoot: REPO, natsUrl, redisUrl, prefix: PREFIX, adminKey, workerConcurrency: 4 });
+  const adminKey = generateApiKey();
+  const fleet = await startFleet({ repoRoot: REPO, nats, redisUrl, prefix: PREFIX, adminKey, workerConcurrency: 4 });
   const workers: Worker[] = [];
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  let tenantNc: NatsConnection | undefined;
   let seq = 0;
   const spawnWorker = async (): Promise<Worker> => {
     const id = `recbench-w${++seq}`;
     const port = await findFreePort('127.0.0.1');
-    const env = { ...process.env, NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_ID: id, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'sleep', WORKER_CONCURRENCY: '6', SB_AGENT_KEY: agentKeyOf({ adminKey }) };
+    const env = { ...process.env, NATS_URL: nats.url, ...(await nats.agentEnv(PREFIX, id)), REDIS_URL: redisUrl, SB_PREFIX: PREFIX, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_ID: id, WORKER_TEST_AGENTS: 'true', WORKER_AGENTS: 'sleep', WORKER_CONCURRENCY: '6', SB_AGENT_KEY: agentKeyOf({ adminKey }) };
     const proc = new ManagedProcess({ name: id, command: process.execPath, args: [entryOf(REPO, 'agent-worker')], cwd: REPO, env, tailLines: 40 });
     await waitReady({ name: id, port, url: `http://127.0.0.1:${port}`, proc, optional: false }, 30_000);
     const w = { id, proc };
@@ -93,12 +99,15 @@ export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { k
   let stopLoad = false;
   try {
     const { key, tenantId } = await tenantWithKey(fleet.gatewayUrl, adminKey);
+    // The tenant's own NATS user submits the load and watches its tasks' events.
+    const tenant = await connect(await tenantNatsClient(nats.url, fleet.gatewayUrl, key, 'bench-recovery-tenant'));
+    tenantNc = tenant;
     for (let i = 0; i < 3; i++) await spawnWorker();
     // What each task did: latest start (agent, time); completions over time.
     const latest = new Map<string, { agentId: string; at: number }>();
     const startsAfter = new Map<string, Array<{ agentId: string; at: number }>>();
     const done: number[] = [];
-    const sub = nc.subscribe(n.tasks.eventsOfTenant(tenantId), {
+    const sub = tenant.subscribe(n.tasks.eventsOfTenant(tenantId), {
       callback: (_e: Error | null, m: Msg) => {
         const parts = m.subject.split('.');
         const taskId = parts[parts.length - 2];
@@ -119,7 +128,7 @@ export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { k
       h.set('Authorization', `Bearer ${key}`);
       const body = JSON.stringify({ capability: 'sleep', input: { ms: 1_500 }, timeoutMs: 300_000 });
       while (!stopLoad) {
-        void nc.request(n.tasks.submit, body, { headers: h, timeout: 10_000 }).catch(() => undefined);
+        void tenant.request(n.tasks.submit, body, { headers: h, timeout: 10_000 }).catch(() => undefined);
         await new Promise((r) => setTimeout(r, 1000 / 6));
       }
     })();
@@ -170,7 +179,7 @@ export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { k
     stopLoad = true;
     await load;
     sub.unsubscribe();
-    const floor = await nakFloorMs(nc);
+    const floor = await nakFloorMs(nats);
     const p50 = pct(perTask, 50);
     const p99 = pct(perTask, 99);
     lines.push(
@@ -184,15 +193,15 @@ export async function recoveryBench(natsUrl: string, redisUrl: string, opts: { k
     stopLoad = true;
     await Promise.all(workers.map((w) => w.proc.stop(2_000)));
     await fleet.stop();
-    await nc.close();
+    await tenantNc?.close();
   }
 }
 
 if (require.main === module) {
   void (async () => {
-    const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
+    const [nats, redis] = await Promise.all([startBenchNats(), startRedisServer()]);
     try {
-      await recoveryBench(nats.url, redis.url, { kills: Number(process.env.RECOVERY_BENCH_KILLS ?? 8) }, (m) => process.stdout.write(`bench: ${m}\n`));
+      await recoveryBench(nats, redis.url, { kills: Number(process.env.RECOVERY_BENCH_KILLS ?? 8) }, (m) => process.stdout.write(`bench: ${m}\n`));
     } finally {
       await Promise.all([nats.destroy(), redis.destroy()]);
     }

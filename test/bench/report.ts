@@ -11,6 +11,7 @@ import type { ConnTraffic } from './nats-traffic';
 import type { BenchSettings, LoadResult } from './measure';
 import type { StageMeans } from './round-trips';
 import type { StageTime } from './server-metrics';
+import type { TargetRow } from './targets';
 
 export interface Check {
   label: string;
@@ -29,6 +30,10 @@ export interface Row {
   /** The floor this row is compared with (undefined for a floor row itself). */
   floor?: LoadResult;
   floorName?: string;
+  /** The peer (BullMQ) at the same concurrency, for the "vs BullMQ" columns. */
+  peer?: LoadResult;
+  /** This row is the peer itself. */
+  isPeer?: boolean;
   checks: Check[];
 }
 
@@ -82,6 +87,8 @@ export interface MachineFacts {
 }
 
 export interface Report {
+  /** The command that produced it (with any BENCH_* settings). */
+  command?: string;
   facts: MachineFacts;
   settings: BenchSettings;
   rows: Row[];
@@ -92,6 +99,8 @@ export interface Report {
   traffic: TrafficRow[];
   /** Auth + rate-limit cost (issue 3); absent if that part did not run. */
   authLimits?: AuthLimitsRow[];
+  /** The hot path's targets (issue 13), each met or not. */
+  targets?: TargetRow[];
   notes: string[];
 }
 
@@ -135,16 +144,25 @@ function table(head: string[], rows: string[][]): string {
 
 export function resultsTable(rows: Row[]): string {
   return table(
-    ['Path', 'c', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/op', 'vs floor ops/s', 'vs floor p99', 'Target', 'Met'],
+    ['Path', 'c', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/op', 'vs floor ops/s', 'vs floor p99', 'vs BullMQ ops/s', 'vs BullMQ p50', 'vs BullMQ p99', 'Target', 'Met'],
     rows.map((r) => {
       const x = r.result;
-      const thr = x && r.floor ? x.throughput / r.floor.throughput : undefined;
-      const p99 = x && r.floor ? x.p99 / r.floor.p99 : undefined;
-      const name = `${r.group}: ${r.name}${r.floorName ? '' : ' *(floor)*'}`;
-      if (!x) return [name, String(r.concurrency), '—', '—', '—', '—', '—', '—', '—', r.checks.map((c) => c.label).join('; ') || '—', `failed: ${r.failure ?? '?'}`];
+      const over = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
+      const marker = r.isPeer ? ' *(peer)*' : r.floorName ? '' : ' *(floor)*';
+      const name = `${r.group}: ${r.name}${marker}`;
+      if (!x) return [name, String(r.concurrency), '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', r.checks.map((c) => c.label).join('; ') || '—', `failed: ${r.failure ?? '?'}`];
       const errs = x.errors ? `${x.errors}${x.aborted ? ' (aborted)' : ''}` : '0';
-      return [name, String(r.concurrency), ops(x.throughput), ms(x.p50), ms(x.p99), errs, r.cpuMs === undefined ? '—' : r.cpuMs.toFixed(3), times(thr), times(p99), r.checks.map((c) => c.label).join('; ') || '—', met(r.checks)];
+      const vsFloor = [over(x.throughput, r.floor?.throughput), over(x.p99, r.floor?.p99)].map(times);
+      const vsPeer = [over(x.throughput, r.peer?.throughput), over(x.p50, r.peer?.p50), over(x.p99, r.peer?.p99)].map(times);
+      return [name, String(r.concurrency), ops(x.throughput), ms(x.p50), ms(x.p99), errs, r.cpuMs === undefined ? '—' : r.cpuMs.toFixed(3), ...vsFloor, ...vsPeer, r.checks.map((c) => c.label).join('; ') || '—', met(r.checks)];
     }),
+  );
+}
+
+export function targetsTable(targets: TargetRow[]): string {
+  return table(
+    ['Target (issue 13)', 'Measured', 'Met'],
+    targets.map((t) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'met' : '**NO**']),
   );
 }
 
@@ -201,7 +219,7 @@ export function serverTable(stages: StageRow[]): string {
   );
 }
 
-const CPU_ORDER = ['bench client', 'floor worker', 'gateway', 'auth', 'tenancy', 'agent-worker', 'nats-server', 'redis-server'];
+const CPU_ORDER = ['bench client', 'floor worker', 'bullmq worker', 'gateway', 'auth', 'tenancy', 'agent-worker', 'nats-server', 'redis-server'];
 
 export function cpuTable(rows: CpuRow[]): string {
   const seen = new Set<string>();
@@ -256,5 +274,6 @@ export function textTables(r: Report): string {
     cpuTable(r.cpu),
     trafficTable(r.traffic),
     r.notes.map((n) => `- ${n}`).join('\n'),
+    ...(r.targets?.length ? [targetsTable(r.targets)] : []),
   ].join('\n\n');
 }

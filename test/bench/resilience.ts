@@ -8,6 +8,10 @@
  *  - a dead-letter list over N entries (scan + fingerprints + tenant filter) vs the floor of
  *    reading the same entries with a plain ordered consumer.
  *
+ * NATS authentication on: each Switchboard piece connects as the user of the service that runs it
+ * (the gateway's outcome reporting and intake check, recovery's dead-letter list), the floors as
+ * platform users.
+ *
  * Alone: `npm run build && node dist/test/bench/resilience.js` (own nats-server).
  * In `npm run bench`, run.ts calls `resilienceBench` with its server.
  */
@@ -20,6 +24,7 @@ import { OutcomeReporter } from '@sb/tasks';
 import { IntakeGuard } from '../../apps/gateway/src/tasks/intake-guard';
 import { DeadLettersHandler } from '../../apps/recovery/src/dead-letters/dead-letters.handler';
 import { DlqStore } from '../../apps/recovery/src/dead-letters/dlq-store';
+import type { BenchNats } from './bench-nats';
 import { type BenchSettings, benchSettings, closedLoop } from './measure';
 import { runStandalone } from './standalone';
 
@@ -38,15 +43,17 @@ function cpuNsPerOp(fn: () => void, durationMs: number): { nsPerOp: number; ops:
   return { nsPerOp: ((used.user + used.system) * 1_000) / ops, ops };
 }
 
-export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m: string) => void): Promise<{ lines: string[] }> {
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+export async function resilienceBench(nats: BenchNats, s: BenchSettings, log: (m: string) => void): Promise<{ lines: string[] }> {
+  const gateway = await connect(await nats.service(PREFIX, 'gateway', 'bench-gateway'));
+  const recovery = await connect(await nats.service(PREFIX, 'recovery', 'bench-recovery'));
+  const nc = await connect(await nats.platform('bench-resilience-floor'));
   const n = names(PREFIX);
   const lines: string[] = [];
   const enc = new TextEncoder();
   try {
     // 1. Outcome reporting per attempt.
     log('resilience: outcome reporting per attempt');
-    const reporter = new OutcomeReporter('bench-w', ['llm'], (b) => nc.publish(n.resilience.outcomes('bench-w'), JSON.stringify(b)), 250);
+    const reporter = new OutcomeReporter('bench-w', ['llm'], (b) => gateway.publish(n.resilience.outcomes('bench-w'), JSON.stringify(b)), 250);
     reporter.start();
     let i = 0;
     const tallied = cpuNsPerOp(() => reporter.record('llm', ++i % 10 === 0 ? 'agent_error' : 'ok'), s.durationMs);
@@ -59,14 +66,15 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
 
     // 2. Intake check.
     log('resilience: intake check');
-    const kv = await new Kvm(nc).create(n.resilience.bucket);
+    const kv = await new Kvm(gateway).create(n.resilience.bucket);
+    const floorKv = await new Kvm(nc).open(n.resilience.bucket);
     const guard = new IntakeGuard({ halfOpenAdmits: 1, staleGraceMs: 30_000 });
     const future = new Date(Date.now() + 3_600_000).toISOString();
     for (let c = 0; c < 100; c++) {
       if (c % 10 === 0) guard.apply(`breaker.capability.cap${c}`, { scope: 'capability', key: `cap${c}`, capability: `cap${c}`, agentId: null, state: 'open', since: '', retryAt: future, reason: 'all_agents_open', failures: 1, attempts: 1, consecutive: 0, probes: 1, epoch: 1 });
       if (c % 7 === 0) guard.apply(`shed.cap${c}`, { capability: `cap${c}`, level: 'low', shedding: ['low'], reason: 'deficit', freeCapacity: 0, pending: 9, pendingByPriority: { high: 0, normal: 9, low: 0 }, agentsUp: 1, since: '', updatedAt: '', expiresAt: future, retryAfterS: 5, epoch: 1 });
     }
-    await kv.put('shed.cap1', '{"level":"none"}');
+    await floorKv.put('shed.cap1', '{"level":"none"}');
     let c = 0;
     // Admitted (the common path): capabilities 1..9 mod 10 at high priority carry no refusal.
     const check = cpuNsPerOp(() => guard.check(`cap${(++c % 9) + 1}`, 'high'), s.durationMs);
@@ -77,7 +85,7 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
         // the 503 error object is the cost
       }
     }, Math.max(200, Math.floor(s.durationMs / 3)));
-    const kvFloor = await closedLoop(async () => void (await kv.get('shed.cap1')), { concurrency: 16, durationMs: s.durationMs, warmupMs: Math.min(500, s.warmupMs) });
+    const kvFloor = await closedLoop(async () => void (await floorKv.get('shed.cap1')), { concurrency: 16, durationMs: s.durationMs, warmupMs: Math.min(500, s.warmupMs) });
     const floorNs = 1e9 / kvFloor.throughput;
     lines.push(
       `Intake check (breakers + shedding) on the submit path: ${check.nsPerOp.toFixed(0)} ns CPU per submission (bucket watched, two map lookups; a refusal with its 503 error costs ${refused.nsPerOp.toFixed(0)} ns) vs raw floor ${(floorNs / 1000).toFixed(1)} µs per submission (one JetStream KV get per submit, ${Math.round(kvFloor.throughput)}/s at concurrency 16, p99 ${kvFloor.p99.toFixed(2)} ms) — ${(check.nsPerOp / floorNs).toFixed(4)}× floor.`,
@@ -100,7 +108,7 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
       if (pubs.length >= 500) await Promise.all(pubs.splice(0));
     }
     await Promise.all(pubs);
-    const handler = new DeadLettersHandler({ store: new DlqStore(js, jsm, n), tasks: undefined as never, scanMax: 1_000_000 }); // listing only: no redrive
+    const handler = new DeadLettersHandler({ store: new DlqStore(jetstream(recovery), await jetstreamManager(recovery), n), tasks: undefined as never, scanMax: 1_000_000, redriveMax: 0 }); // listing only: no redrive
     const t0 = process.hrtime.bigint();
     const listed = await handler.list({ tenantId: 'tn3', limit: 100 });
     const listMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -126,10 +134,12 @@ export async function resilienceBench(natsUrl: string, s: BenchSettings, log: (m
     await kv.destroy().catch(() => undefined);
   } finally {
     await nc.drain().catch(() => undefined);
+    await gateway.drain().catch(() => undefined);
+    await recovery.drain().catch(() => undefined);
   }
   return { lines };
 }
 
 if (require.main === module) {
-  runStandalone('resilience', { redis: false }, ({ natsUrl, log }) => resilienceBench(natsUrl, benchSettings(process.env), log));
+  runStandalone('resilience', { redis: false }, ({ nats, log }) => resilienceBench(nats, benchSettings(process.env), log));
 }

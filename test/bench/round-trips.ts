@@ -1,7 +1,8 @@
 /**
  * The task round trip through a running fleet, as a client sees it: submit an `echo` task with
  * `wait: true` and get the finished record back, over plain NATS (the public contract, with an
- * API key in the Authorization header) and over HTTP (POST /v1/tasks, fetch = undici keep-alive).
+ * API key in the Authorization header, connected as the tenant's NATS user through its own
+ * account, as a user's client does) and over HTTP (POST /v1/tasks, fetch = undici keep-alive).
  *
  * Each finished record carries createdAt / startedAt / finishedAt, which splits the client's
  * wall time into stages (ms resolution, one machine, one clock): intake (auth, rate limit,
@@ -9,10 +10,12 @@
  * the result, event to the gateway, re-read the record, reply).
  */
 import { Agent, request as httpRequest } from 'node:http';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { type ConnectionOptions, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { names } from '@sb/contracts';
+import { credsOptions } from './bench-nats';
 import type { Target } from './floor';
+import { echoInput } from './payload';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -96,16 +99,29 @@ function checkFinished(t: FinishedTask): FinishedTask {
   return t;
 }
 
-/** Submit-and-wait over plain NATS, as any client of the public contract does it. */
-export async function startNatsRoundTrip(natsUrl: string, prefix: string, key: string, stages: StageRecorder): Promise<Target> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, noAsyncTraces: true, name: 'bench-nats-client' });
+/**
+ * A tenant's NATS client, as a user makes one: credentials from `POST /v1/nats/credentials` with
+ * the tenant's API key (a user of the tenant's own account), and the private inbox the gateway names.
+ */
+export async function tenantNatsClient(natsUrl: string, gatewayUrl: string, key: string, name = 'bench-nats-client'): Promise<ConnectionOptions> {
+  const res = await fetch(`${gatewayUrl}/v1/nats/credentials`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+  const creds = await res.text();
+  if (res.status !== 201) throw new Error(`POST /v1/nats/credentials answered ${res.status}: ${creds.slice(0, 300)}`);
+  const inboxPrefix = res.headers.get('sb-inbox-prefix');
+  if (!inboxPrefix) throw new Error('POST /v1/nats/credentials named no inbox prefix (Sb-Inbox-Prefix)');
+  return credsOptions(natsUrl, creds, name, inboxPrefix);
+}
+
+/** Submit-and-wait over plain NATS, as any client of the public contract does it (`client`: tenantNatsClient). */
+export async function startNatsRoundTrip(client: ConnectionOptions, prefix: string, key: string, stages: StageRecorder): Promise<Target> {
+  const nc: NatsConnection = await connect(client);
   const subject = names(prefix).tasks.submit;
   let seq = 0;
   return {
     op: async () => {
       const h = natsHeaders();
       h.set('Authorization', `Bearer ${key}`);
-      const body = enc.encode(JSON.stringify({ capability: 'echo', input: { n: ++seq }, wait: true }));
+      const body = enc.encode(JSON.stringify({ capability: 'echo', input: echoInput(++seq), wait: true }));
       const sentAt = Date.now();
       const reply = await nc.request(subject, body, { headers: h, timeout: 15_000 });
       const receivedAt = Date.now();
@@ -127,7 +143,7 @@ export function startHttpRoundTrip(gatewayUrl: string, key: string, stages: Stag
   return {
     op: async () => {
       const sentAt = Date.now();
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ capability: 'echo', input: { n: ++seq }, wait: true }) });
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ capability: 'echo', input: echoInput(++seq), wait: true }) });
       const text = await res.text();
       const receivedAt = Date.now();
       if (res.status !== 200) throw new Error(`submit failed: HTTP ${res.status} ${text.slice(0, 300)}`);
@@ -169,7 +185,7 @@ export function startNodeHttpRoundTrip(gatewayUrl: string, key: string, stages: 
   return {
     op: async () => {
       const sentAt = Date.now();
-      const { status, text } = await post(JSON.stringify({ capability: 'echo', input: { n: ++seq }, wait: true }));
+      const { status, text } = await post(JSON.stringify({ capability: 'echo', input: echoInput(++seq), wait: true }));
       const receivedAt = Date.now();
       if (status !== 200) throw new Error(`submit failed: HTTP ${status} ${text.slice(0, 300)}`);
       stages.add(sentAt, receivedAt, checkFinished(JSON.parse(text) as FinishedTask));

@@ -9,13 +9,14 @@
  * Alone: `npm run build && node dist/test/bench/tracing.js` (own nats-server and redis-server).
  * In `npm run bench`, run.ts calls `tracingOverhead` with its servers.
  */
-import { randomBytes } from 'node:crypto';
+import { generateApiKey } from '@sb/contracts';
 import { createLogger, DEFAULT_TRACING, ServiceTracer, SpanStreamExporter } from '@sb/observability';
+import type { BenchNats } from './bench-nats';
 import { CpuSampler, cpuPerOp } from './cpu';
 import { startFleet } from './fleet-procs';
 import { startJetStreamFloor, type Target } from './floor';
 import { type BenchSettings, benchSettings, closedLoop, type LoadResult, withTimeout } from './measure';
-import { primeFleet, StageRecorder, startNatsRoundTrip, tenantWithKey } from './round-trips';
+import { primeFleet, StageRecorder, startNatsRoundTrip, tenantNatsClient, tenantWithKey } from './round-trips';
 
 export interface TracingRow {
   mode: string;
@@ -29,8 +30,7 @@ export interface TracingRow {
 
 export interface TracingBenchOptions {
   settings: BenchSettings;
-  natsUrl: string;
-  natsPid?: number;
+  nats: BenchNats;
   redisUrl: string;
   repoRoot: string;
   log: (msg: string) => void;
@@ -72,11 +72,11 @@ export async function tracingOverhead(o: TracingBenchOptions): Promise<TracingRo
   const s = o.settings;
   const hi = s.highConcurrency;
   const rows: TracingRow[] = [];
-  const floorTarget = await startJetStreamFloor(o.natsUrl);
+  const floorTarget = await startJetStreamFloor(o.nats);
   const floors = new Map<number, LoadResult>();
   try {
     for (const c of [1, hi]) {
-      const w = await window(s, floorTarget, c, () => ({ 'nats-server': o.natsPid, ...floorTarget.pids }));
+      const w = await window(s, floorTarget, c, () => ({ 'nats-server': o.nats.pid, ...floorTarget.pids }));
       floors.set(c, w.result);
       o.log(`tracing bench floor c=${c}: ${Math.round(w.result.throughput)} ops/s`);
     }
@@ -91,12 +91,12 @@ export async function tracingOverhead(o: TracingBenchOptions): Promise<TracingRo
       const entry: (typeof fleets)[number] = { mode: m.mode, windows: new Map() };
       fleets.push(entry);
       try {
-        const adminKey = `sb_admin_bench_${randomBytes(16).toString('hex')}`;
+        const adminKey = generateApiKey();
         const prefix = `sbtrace${i}`;
-        entry.fleet = await withEnv(m.env, () => startFleet({ repoRoot: o.repoRoot, natsUrl: o.natsUrl, redisUrl: o.redisUrl, prefix, adminKey, workerConcurrency: hi }));
+        entry.fleet = await withEnv(m.env, () => startFleet({ repoRoot: o.repoRoot, nats: o.nats, redisUrl: o.redisUrl, prefix, adminKey, workerConcurrency: hi }));
         await entry.fleet.stop(entry.fleet.services.filter((x) => x.optional).map((x) => x.name));
         const { key } = await tenantWithKey(entry.fleet.gatewayUrl, adminKey);
-        entry.rt = await startNatsRoundTrip(o.natsUrl, prefix, key, new StageRecorder());
+        entry.rt = await startNatsRoundTrip(await tenantNatsClient(o.nats.url, entry.fleet.gatewayUrl, key), prefix, key, new StageRecorder());
         await primeFleet(entry.rt.op, 30_000);
       } catch (e) {
         const text = e instanceof Error ? e.message : String(e);
@@ -111,7 +111,7 @@ export async function tracingOverhead(o: TracingBenchOptions): Promise<TracingRo
           const f = fleets[(round + k) % fleets.length];
           if (!f.rt || !f.fleet) continue;
           const fl = f.fleet;
-          const pids = () => ({ 'nats-server': o.natsPid, ...Object.fromEntries(fl.services.filter((x) => !x.optional && !x.proc.exit).map((x) => [x.name, x.proc.pid])) });
+          const pids = () => ({ 'nats-server': o.nats.pid, ...Object.fromEntries(fl.services.filter((x) => !x.optional && !x.proc.exit).map((x) => [x.name, x.proc.pid])) });
           try {
             const w = await window(s, f.rt, c, pids);
             f.windows.set(c, [...(f.windows.get(c) ?? []), w]);
@@ -189,14 +189,15 @@ export function tracingTable(rows: TracingRow[]): string {
 
 async function main(): Promise<void> {
   const { join } = await import('node:path');
-  const { startNatsServer, startRedisServer } = await import('../../libs/testing/src/local-servers');
+  const { startRedisServer } = await import('../../libs/testing/src/local-servers');
+  const { startBenchNats } = await import('./bench-nats');
   const log = (msg: string) => void process.stdout.write(`bench: ${msg}\n`);
-  const nats = await startNatsServer();
+  const nats = await startBenchNats();
   const redis = await startRedisServer();
   try {
     const cost = await spanCostMicros();
     log(`per span, in process: ${cost.enabledUs.toFixed(2)} µs CPU traced vs ${cost.disabledUs.toFixed(2)} µs with tracing disabled; ${Math.round(cost.bytesPerSpan)} bytes to the span stream`);
-    const rows = await tracingOverhead({ settings: benchSettings(process.env), natsUrl: nats.url, natsPid: nats.pid, redisUrl: redis.url, repoRoot: join(__dirname, '../../..'), log });
+    const rows = await tracingOverhead({ settings: benchSettings(process.env), nats, redisUrl: redis.url, repoRoot: join(__dirname, '../../..'), log });
     process.stdout.write(`\n${tracingTable(rows)}\n`);
   } finally {
     await nats.destroy();
