@@ -15,9 +15,9 @@ import {
   NATS_CREDS_DEFAULT_TTL_S,
   type Names,
   type NatsPermissions,
-  type Scope,
+  effectiveScopes,
+  scopeGrants,
   subscriberPermissions,
-  SYSTEM_TENANT_ID,
   tenantAccountName,
   tenantPermissions,
   ValidationError,
@@ -34,6 +34,7 @@ import {
   tenantAccountJwt,
 } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
+import { isPlatformAdmin } from '../keys/key-policy';
 import type { ClaimsPusher } from './claims-pusher';
 import type { FixedAccount, NatsAccountStore, RevocationEntry, TenantAccountRecord } from './nats-account-store';
 
@@ -48,8 +49,6 @@ const live = (r: Record<string, RevocationEntry>, now: number): Record<string, R
   Object.fromEntries(Object.entries(r).filter(([, e]) => e.exp > now));
 const asRevocations = (r: Record<string, RevocationEntry>): Revocations => Object.fromEntries(Object.entries(r).map(([k, e]) => [k, e.at]));
 
-/** Operator-level roles (an agent, an ops subscriber): only the platform's admin keys may mint them. */
-const isPlatformAdmin = (tenantId: string, scopes: readonly Scope[]) => tenantId === SYSTEM_TENANT_ID && scopes.includes('admin');
 
 export class NatsCredentialsService {
   private readonly n: Names;
@@ -79,8 +78,9 @@ export class NatsCredentialsService {
     let issuerAccount: string | undefined;
     let permissions: NatsPermissions;
     if (req.role === 'tenant') {
-      // `admin` holds every task permission (as at the gateway's guard).
-      const granted: Scope[] = req.scopes.includes('admin') ? ['tasks:submit', 'tasks:read'] : req.scopes.filter((s) => s === 'tasks:submit' || s === 'tasks:read');
+      // The key's task permissions as every edge reads them (operator scopes count in the system tenant only).
+      const scopes = effectiveScopes(req.tenantId, req.scopes);
+      const granted = (['tasks:submit', 'tasks:read'] as const).filter((p) => scopeGrants(scopes, p));
       if (granted.length === 0) throw new ForbiddenError('A tenant credential needs a key with tasks:submit or tasks:read');
       const acct = await this.tenantAccount(req.tenantId);
       signer = this.secrets.tenantSigning;
@@ -88,7 +88,8 @@ export class NatsCredentialsService {
       account = `t:${req.tenantId}`;
       permissions = tenantPermissions(this.n, req.tenantId, granted, inbox);
     } else {
-      if (!isPlatformAdmin(req.tenantId, req.scopes)) throw new ForbiddenError(`A ${req.role} credential needs a platform admin key`);
+      // Operator-level roles (an agent, an ops subscriber): only the platform's admin keys may mint them.
+      if (!isPlatformAdmin(req)) throw new ForbiddenError(`A ${req.role} credential needs a platform admin key`);
       if (req.role === 'agent') {
         signer = this.secrets.agents;
         account = 'agents';
