@@ -40,6 +40,11 @@ export type CpuSnapshot = Map<string, number>;
 export class CpuSampler {
   constructor(private readonly pids: () => Record<string, number | undefined>) {}
 
+  /** The watched processes' pids now. */
+  pidsNow(): Record<string, number | undefined> {
+    return this.pids();
+  }
+
   sample(): CpuSnapshot {
     const out: CpuSnapshot = new Map();
     for (const [name, pid] of Object.entries(this.pids())) {

@@ -9,6 +9,14 @@ export const gatewayConfigSchema = z.object({
   HTTP_PORT: env.port(8080),
   /** Health and metrics, for probes and Prometheus only (never publish it); the API port answers them 404. */
   OPS_PORT: env.port(8090),
+  /**
+   * A task's `running` record (and event) is written once its run has lasted this long (or at its
+   * first progress, failure or timeout); a task done sooner goes from `queued` to its outcome in
+   * one write, which still names its lease, agent and start. 0 (the default): written before the
+   * agent gets it. Off by default: with it on, a record read in a run's first moments still says
+   * `queued`, which several e2e suites (worker-kill among them) do not expect yet.
+   */
+  TASK_RUNNING_RECORD_MS: env.int(0, 0, 60_000),
   /** Largest accepted task input, serialised. */
   MAX_INPUT_BYTES: env.int(256 * 1024, 1, 900 * 1024),
   /** How long a verified credential is trusted locally; revocations are pushed and evict at once. */

@@ -18,3 +18,4 @@ export * from './transport';
 export * from './agent-session';
 export * from './api-key-verifier';
 export * from './nats-auth';
+export * from './write-coalescing';

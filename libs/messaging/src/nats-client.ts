@@ -15,6 +15,7 @@ import { names, type Names, type Subscriber, type TopologySettings } from '@sb/c
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
 import { jsPublish, type JsPublishOptions, type PubAck } from './js-publish';
 import { RequestMux } from './request-mux';
+import { coalesceWrites } from './write-coalescing';
 
 export interface MessagingOptions {
   url: string;
@@ -64,6 +65,7 @@ export class NatsClient implements OnApplicationShutdown {
       ...(this.options.credsFile ? { authenticator: credsAuthenticator(() => readFileSync(this.options.credsFile!)) } : {}),
     });
     this.connection = nc;
+    if (!coalesceWrites(nc)) this.logger.warn({}, 'nats.js internals changed: socket writes are not coalesced per event-loop turn');
     this.jsClient = jetstream(nc, { timeout: this.options.requestTimeoutMs });
     this.jsManager = await jetstreamManager(nc, { timeout: this.options.requestTimeoutMs });
     this.kvManager = new Kvm(this.jsClient);

@@ -7,7 +7,7 @@
  * waiters.
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { Headers, isTerminal, type TaskEvent, type TaskRecord, tokensOf, toPublicTask } from '@sb/contracts';
+import { Headers, isTerminal, type PublicTask, type TaskEvent, type TaskRecord, tokensOf, toPublicTask } from '@sb/contracts';
 import type { Bus } from '@sb/messaging';
 
 export function toTaskEvent(r: TaskRecord, now: Date): TaskEvent {
@@ -15,10 +15,22 @@ export function toTaskEvent(r: TaskRecord, now: Date): TaskEvent {
 }
 
 export class TaskAnnouncer {
+  /** This process's own completion subject and its receiver: a finished task for it is handed over in process, not sent through the server. */
+  private local?: { subject: string; deliver: (task: PublicTask) => void };
+
   constructor(
     private readonly bus: Bus,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * A gateway both dispatches tasks and waits for them: when the task it finishes was submitted
+   * here too (the usual case with one gateway, or with sticky agents), the waiting request gets
+   * it directly. Saves a publish, a delivery and their encoding per waited-on task.
+   */
+  deliverLocally(subject: string, deliver: (task: PublicTask) => void): void {
+    this.local = { subject, deliver };
+  }
 
   /** A state change: its event; when it ended and a gateway waits (`notify`), the finished task to that gateway. */
   changed(r: TaskRecord, notify?: string): void {
@@ -26,7 +38,9 @@ export class TaskAnnouncer {
     const tokens = r.status === 'succeeded' ? tokensOf(r.result) : 0;
     const event = toTaskEvent(r, this.now());
     this.bus.publish(n.tasks.event(r.tenantId, r.taskId, r.status), tokens > 0 ? { ...event, tokens } : event, traceHeaders(r));
-    if (notify && isTerminal(r.status)) this.bus.publish(notify, toPublicTask(r));
+    if (!notify || !isTerminal(r.status)) return;
+    if (notify === this.local?.subject) this.local.deliver(toPublicTask(r));
+    else this.bus.publish(notify, toPublicTask(r));
   }
 
   /** A running task's progress, on its `running` event subject (and so its SSE stream). */

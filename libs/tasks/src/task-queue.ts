@@ -25,6 +25,8 @@ export interface EnqueueOptions {
 
 export class TaskQueue {
   private readonly n: Names;
+  /** Hint subjects to publish at the end of this event-loop turn (one per capability and priority, however many were queued). */
+  private readonly hints = new Set<string>();
 
   constructor(private readonly client: Pick<NatsClient, 'jsPublish' | 'nc' | 'names'>) {
     this.n = client.names;
@@ -40,8 +42,28 @@ export class TaskQueue {
     if (o.notify) h.set(Headers.Notify, o.notify);
     if (typeof o.maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(o.maxConcurrent));
     await this.client.jsPublish(this.n.queue.subject(task.capability, task.priority), encode(task), { msgID: o.msgId, headers: h });
-    // A hint for idle workers; they also poll, so a lost hint only delays.
-    this.client.nc.publish(this.n.internal.taskReady(task.capability, task.priority));
+    this.hint(this.n.internal.taskReady(task.capability, task.priority));
+  }
+
+  /**
+   * A hint for the takes waiting for work; they also poll, so a lost hint only delays. One per
+   * capability and priority per event-loop turn: a busy gateway queues dozens of tasks in a turn,
+   * and every dispatcher needs to hear only that there is work.
+   */
+  private hint(subject: string): void {
+    if (this.hints.size === 0) setImmediate(() => this.flushHints());
+    this.hints.add(subject);
+  }
+
+  private flushHints(): void {
+    for (const subject of this.hints) {
+      try {
+        this.client.nc.publish(subject);
+      } catch {
+        /* closed or reconnecting: the takes' own poll finds the work */
+      }
+    }
+    this.hints.clear();
   }
 
   /** Dead letters are deduplicated per attempt cycle: a redriven task can dead-letter again. */

@@ -34,6 +34,19 @@ export interface RunDeps {
   now: () => Date;
   /** A reclaimed task's late result, dropped. */
   onSuperseded?: (taskId: string, lease: TaskRecord['lease'], holder: TaskRecord['lease']) => void;
+  /**
+   * A first delivery's `running` record (and its event) is written only once the run has lasted
+   * this long, or at its first progress or failure; a task that finishes sooner goes from
+   * `queued` straight to its outcome in one write (its outcome record still names the lease,
+   * agent and start time). 0 or absent: written before the agent gets the task.
+   */
+  recordRunningAfterMs?: number;
+  /**
+   * The deferred running record lost its compare-and-set: the task was cancelled or timed out
+   * while queued (`ended`), or another delivery of it started. The run must end: nothing it
+   * reports can be stored.
+   */
+  onRunningRecordLost?: (taskId: string, ended: boolean) => void;
 }
 
 /** What the worker reports when an attempt fails. */
@@ -47,6 +60,9 @@ export interface Failure {
 
 export type Completion = 'stored' | 'superseded' | 'failed';
 
+/** A started delivery's record: `recorded` false when the running record is not written yet (the revision is still the queued one). */
+type Started = Versioned & { recorded?: boolean };
+
 /** Starts deliveries: decides whether this one runs, and moves its record to running under a new lease. */
 export class TaskRuns {
   constructor(private readonly d: RunDeps) {}
@@ -58,13 +74,13 @@ export class TaskRuns {
   async start(task: QueuedTask, msg: Delivery, routable: boolean): Promise<TaskRun | undefined> {
     const attempt = msg.info.deliveryCount;
     const reclaimedAt = attempt === 1 ? Number(msg.headers?.get(Headers.Reclaimed)) : 0;
-    const started =
+    const started: Started | undefined =
       reclaimedAt > 0 && routable
         ? await this.startReclaimCopy(task, msg, attempt, reclaimedAt)
         : ((await this.startFast(task, msg, attempt, routable)) ?? (await this.startFromStore(task, msg, attempt, routable)));
     if (!started) return undefined;
     const run = new TaskRun(this.d, task, msg, started);
-    this.d.announcer.changed(started.record);
+    if (started.recorded !== false) this.d.announcer.changed(started.record);
     return run;
   }
 
@@ -73,13 +89,16 @@ export class TaskRuns {
    * message names, so it moves to running without being read. Any change since (cancelled,
    * expired) makes the compare-and-set fail and the careful path decides.
    */
-  private async startFast(task: QueuedTask, msg: Delivery, attempt: number, routable: boolean): Promise<Versioned | undefined> {
+  private async startFast(task: QueuedTask, msg: Delivery, attempt: number, routable: boolean): Promise<Started | undefined> {
     const revision = Number(msg.headers?.get(Headers.RecordRevision));
     if (attempt !== 1 || !(revision > 0) || !routable) return undefined;
     const now = this.d.now();
     const queued = queuedRecord(task, msg.headers?.get(Headers.TraceParent) || undefined);
     if (isPastDeadline(queued, now)) return undefined;
     const running = markRunning(queued, this.d.workerId, attempt, now)!;
+    // Deferred: the outcome's compare-and-set on the queued revision fences it the same way (a
+    // cancel, a timeout or another start moves the revision on, and this run's writes then lose).
+    if (this.d.recordRunningAfterMs) return { record: running, revision, recorded: false };
     const next = await this.d.store.replace(running, revision);
     return next === undefined ? undefined : { record: running, revision: next };
   }
@@ -136,26 +155,65 @@ export class TaskRun {
   private revision: number;
   private writes: Promise<void> = Promise.resolve();
   private lastProgress = 0;
+  /** False while the running record is deferred (RunDeps.recordRunningAfterMs). */
+  private recorded: boolean;
+  private recordTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly d: RunDeps,
     readonly task: QueuedTask,
     private readonly msg: Delivery,
-    started: Versioned,
+    started: Started,
   ) {
     this.record = started.record;
     this.revision = started.revision;
     this.lease = started.record.lease;
     this.attempt = msg.info.deliveryCount;
+    this.recorded = started.recorded !== false;
+    if (!this.recorded) {
+      this.recordTimer = setTimeout(() => {
+        this.writes = this.writes.then(() => this.writeRunning()).then(
+          () => undefined,
+          () => undefined,
+        );
+      }, d.recordRunningAfterMs);
+      this.recordTimer.unref?.();
+    }
   }
 
-  /** Progress, at most every half second, written in order behind each other. */
+  /**
+   * The deferred running record, now (and its event). False when the task moved on meanwhile
+   * (cancelled, timed out, started elsewhere): nothing is written, and this run's outcome will lose its compare-and-set too.
+   */
+  private async writeRunning(): Promise<boolean> {
+    clearTimeout(this.recordTimer);
+    if (this.recorded) return true;
+    this.recorded = true;
+    const rev = await this.d.store.replace(this.record, this.revision);
+    if (rev === undefined) {
+      const cur = await this.d.store.get(this.task.tenantId, this.task.taskId).catch(() => undefined);
+      this.d.onRunningRecordLost?.(this.task.taskId, !cur || isTerminal(cur.record.status));
+      return false;
+    }
+    this.revision = rev;
+    this.d.announcer.changed(this.record);
+    return true;
+  }
+
+  /** No deferred running record any more: the run ends without it (its outcome, or back to the queue). */
+  private skipRunningRecord(): void {
+    clearTimeout(this.recordTimer);
+    this.recorded = true;
+  }
+
+  /** Progress, at most every half second, written in order behind each other (after the running record). */
   progress(value: unknown): void {
     const t = Date.now();
     if (t - this.lastProgress < PROGRESS_MIN_INTERVAL_MS) return;
     this.lastProgress = t;
     this.writes = this.writes
       .then(async () => {
+        if (!(await this.writeRunning())) return;
         const next = withProgress(this.record, value);
         const rev = next ? await this.d.store.replace(next, this.revision) : undefined;
         if (next && rev !== undefined) {
@@ -172,7 +230,10 @@ export class TaskRun {
    * for a message can never be stored: the task fails with TASK.RESULT_TOO_LARGE.
    */
   async complete(result: unknown): Promise<Completion> {
+    clearTimeout(this.recordTimer);
     await this.writes;
+    // Not recorded yet: the outcome is written from the queued revision, in one write.
+    this.recorded = true;
     const done = markSucceeded(this.record, result, this.d.now());
     let outcome: Completion = 'superseded';
     try {
@@ -192,14 +253,14 @@ export class TaskRun {
 
   /** A failure that can never succeed: the task ends failed. */
   async fail(f: Failure): Promise<void> {
-    await this.writes;
+    await this.settled();
     const err = taskError(this.d, f.code, f.message, false, this.attempt, f.class);
     await this.settle((r) => markFailed(r, err, this.d.now()));
   }
 
   /** A failure worth another attempt: back to queued with backoff, or dead-lettered when the budget is spent. */
   async retry(f: Failure): Promise<void> {
-    await this.writes;
+    await this.settled();
     const err = taskError(this.d, f.code, f.message, true, this.attempt, f.class);
     if (budgetExhausted(this.d.retry, this.attempt)) return deadLetter(this.d, this.task, this.msg, this.record, err);
     const next = markRetrying(this.record, err);
@@ -209,18 +270,20 @@ export class TaskRun {
 
   /** The task's deadline passed while it ran. */
   async timeOut(): Promise<void> {
-    await this.writes;
+    await this.settled();
     const now = this.d.now();
     await this.settle((r) => markTimedOut(r, now));
   }
 
   /** Cancelled by its owner: the gateway that cancelled it told everyone; only the message is left. */
   cancelled(): void {
+    this.skipRunningRecord();
     this.msg.ack();
   }
 
   /** This worker stops (shutdown): another worker takes the task at once. */
   handBack(): void {
+    this.skipRunningRecord();
     this.msg.nak(0);
   }
 
@@ -228,12 +291,14 @@ export class TaskRun {
   async lost(signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted && signal.reason === 'lost_lease') return true;
     if (signal?.aborted && signal.reason !== 'timed_out') return false;
+    await this.settled().catch(() => undefined);
     const cur = await this.d.store.get(this.task.tenantId, this.task.taskId).catch(() => undefined);
     return !!cur && !isTerminal(cur.record.status) && !holdsLease(cur.record, this.lease);
   }
 
   /** The periodic keep-alive: extends the message only while the record still names this lease. False when the lease is lost. */
   async keepAlive(): Promise<boolean> {
+    await this.settled().catch(() => undefined);
     const cur = await this.d.store.get(this.task.tenantId, this.task.taskId).catch(() => undefined);
     if (cur && !holdsLease(cur.record, this.lease) && !isTerminal(cur.record.status)) return false;
     this.msg.working();
@@ -245,6 +310,12 @@ export class TaskRun {
     const cur = await this.d.store.get(this.task.tenantId, this.task.taskId);
     if (!cur || isTerminal(cur.record.status) || holdsLease(cur.record, this.lease)) return this.msg.ack();
     this.d.onSuperseded?.(this.task.taskId, this.lease, cur.record.lease);
+  }
+
+  /** Writes in flight done, and the running record written: a failure's history names its attempt, agent and start. */
+  private async settled(): Promise<void> {
+    await this.writes;
+    await this.writeRunning();
   }
 
   private get notify(): string | undefined {

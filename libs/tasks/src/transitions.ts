@@ -7,7 +7,9 @@ import { isTerminal, type QueuedTask, type TaskError, type TaskRecord } from '@s
 
 export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date): TaskRecord | undefined {
   if (isTerminal(r.status)) return undefined;
-  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: (r.lease?.epoch ?? 0) + 1 } };
+  // At least the delivery count: a first run whose running record was never written (deferred,
+  // then handed back) left no epoch in the record, and its redelivery must not reuse its epoch.
+  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: Math.max((r.lease?.epoch ?? 0) + 1, attempt) } };
 }
 
 export function markSucceeded(r: TaskRecord, result: unknown, now: Date): TaskRecord | undefined {

@@ -107,6 +107,7 @@ export const dispatchProviders: Provider[] = [
         source,
         retry: { maxAttempts: t.settings.taskMaxAttempts, baseMs: cfg.TASK_BACKOFF_BASE_MS, maxMs: cfg.TASK_BACKOFF_MAX_MS },
         leaseMs: t.settings.taskAckWaitMs,
+        recordRunningAfterMs: cfg.TASK_RUNNING_RECORD_MS,
         instanceId: c.self.instanceId,
         capabilitiesOf: (agentId) => roster.capabilitiesOf(agentId),
         sessionMatches: (agentId, session) => roster.sessionMatches(agentId, session),

@@ -13,6 +13,8 @@ export interface DispatcherDeps {
   retry: RetryPolicy;
   /** How long a lease lasts without a keep-alive (the queue consumers' ack wait). */
   leaseMs: number;
+  /** A first run's running record is written after this long (RunDeps.recordRunningAfterMs); 0 or absent: before the agent gets it. */
+  recordRunningAfterMs?: number;
   /** This dispatcher's instance id: where the verbs on its leases go. */
   instanceId: string;
   /** Capabilities an agent registered (undefined: not registered, nothing to take). */

@@ -20,7 +20,7 @@ import { type BreakerState, Headers, type LeasedTask, type OutcomeBatch, type Qu
 import { coreImports, NatsClient, pullNoWait, Topology } from '@sb/messaging';
 import { createLogger } from '@sb/observability';
 import { BreakerGate, newTaskId, TaskInfrastructure, TaskLifecycle, TasksModule } from '@sb/tasks';
-import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix } from '@sb/testing';
+import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix, waitForMessage } from '@sb/testing';
 import { loadGatewayConfig } from '../config';
 import { dispatchProviders } from './dispatch.providers';
 import { Dispatcher } from './dispatcher';
@@ -102,7 +102,7 @@ describe('Dispatcher over real NATS', () => {
 
   beforeAll(async () => {
     const logger = createLogger('gateway', 'silent');
-    const config = loadGatewayConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1000', TASK_ACK_WAIT_MS: String(LEASE_MS), TASK_BACKOFF_BASE_MS: '10', TASK_BACKOFF_MAX_MS: '20', DISPATCH_OUTCOME_FLUSH_MS: '50', LOG_LEVEL: 'silent' });
+    const config = loadGatewayConfig({ NATS_URL: testEnv().natsUrl, SB_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1000', TASK_ACK_WAIT_MS: String(LEASE_MS), TASK_BACKOFF_BASE_MS: '10', TASK_BACKOFF_MAX_MS: '20', DISPATCH_OUTCOME_FLUSH_MS: '50', TASK_RUNNING_RECORD_MS: '200', LOG_LEVEL: 'silent' });
     const mod = await Test.createTestingModule({ imports: [...coreImports('gateway', config, logger), TasksModule.forRoot()], providers: dispatchProviders })
       .overrideProvider(TaskSource)
       .useFactory({ inject: [NatsClient, Topology], factory: (c: NatsClient, t: Topology) => new TaskSource(c.nc, c.names, t, 60_000) })
@@ -263,6 +263,63 @@ describe('Dispatcher over real NATS', () => {
     }, { description: 'handed work once registered again' });
     expect(got.map((x) => x.taskId)).toEqual([t.taskId]);
     await dispatcher.complete('late', { lease: got[0].lease, result: 'ok' });
+  });
+
+  describe('the running record, deferred (TASK_RUNNING_RECORD_MS=200)', () => {
+    beforeAll(() => register('rc', ['deferred']));
+    const statusesOf = (c: { messages: { subject: string }[] }) => c.messages.map((m) => m.subject.split('.').pop());
+
+    it('a task done sooner goes from queued to its outcome in one write, with no running event; the outcome names its lease, agent and start', async () => {
+      const events = collectMessages(client.nc, `${client.names.prefix}.v1.tasks.events.tnR.>`);
+      await events.ready;
+      const t = await submit('tnR', 'deferred');
+      // Every write of the record from here on: each is a message on its KV subject.
+      const bucket = (app.get(Topology).bucket('tasks') as unknown as { bucket: string }).bucket;
+      const kvWrites = collectMessages<{ status: string }>(client.nc, `$KV.${bucket}.${t.tenantId}.${t.taskId}`);
+      await kvWrites.ready;
+      const [got] = await take('rc', 1);
+      expect(got).toMatchObject({ taskId: t.taskId, lease: { epoch: 1 } });
+      expect(await status(t)).toBe('queued');
+      await dispatcher.complete('rc', { lease: got!.lease, result: 'done' });
+      await events.waitForCount(2);
+      await client.nc.flush();
+      const writes = kvWrites.messages.map((m) => m.data.status);
+      await kvWrites.stop();
+      expect(writes).toEqual(['succeeded']);
+      const done = (await infra.store.get(t.tenantId, t.taskId))!;
+      expect(done.record).toMatchObject({ status: 'succeeded', agentId: 'rc', attempts: 1, lease: { agentId: 'rc', epoch: 1 }, result: 'done' });
+      expect(done.record.startedAt).toEqual(expect.any(String));
+      expect(statusesOf(events)).toEqual(['queued', 'succeeded']);
+      await events.stop();
+    });
+
+    it('a task still running after it is recorded running, and its event goes out', async () => {
+      const events = collectMessages(client.nc, `${client.names.prefix}.v1.tasks.events.tnR2.>`);
+      await events.ready;
+      const t = await submit('tnR2', 'deferred');
+      const [got] = await take('rc', 1);
+      await events.waitForCount(2);
+      expect(statusesOf(events)).toEqual(['queued', 'running']);
+      expect((await infra.store.get(t.tenantId, t.taskId))!.record).toMatchObject({ status: 'running', lease: { agentId: 'rc', epoch: 1 } });
+      await dispatcher.complete('rc', { lease: got!.lease, result: 'done' });
+      expect(await status(t)).toBe('succeeded');
+      await events.stop();
+    });
+
+    it('a task cancelled while queued and handed out before the write: the write loses, the agent is told to abort, the message is settled and nothing is stored', async () => {
+      const t = await submit('tnR3', 'deferred');
+      await lifecycle.cancel(t.tenantId, t.taskId);
+      const abort = waitForMessage<{ taskId: string; reason: string }>(client.nc, client.names.agents.work('rc', 'abort'), { filter: (m) => m.data.taskId === t.taskId });
+      await abort.ready;
+      const [got] = await take('rc', 1);
+      expect(got?.taskId).toBe(t.taskId);
+      expect((await abort).data.reason).toBe('cancelled');
+      await expect(dispatcher.complete('rc', { lease: got!.lease, result: 'late' })).rejects.toThrow();
+      expect((await infra.store.get(t.tenantId, t.taskId))!.record).toMatchObject({ status: 'cancelled' });
+      await eventually(async () => (await client.jsm.consumers.info(client.names.queue.stream, client.names.queue.consumer('deferred', 'normal'))).num_ack_pending === 0, {
+        description: 'the cancelled task’s message settled',
+      });
+    });
   });
 
   it('on stop, parked tasks go back to the queue at once and held slots are given back', async () => {

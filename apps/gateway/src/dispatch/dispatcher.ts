@@ -74,7 +74,14 @@ export class Dispatcher {
       keepAliveMs: Math.max(100, Math.floor(d.leaseMs / 3)),
       now: this.now,
     });
-    this.grants = new TaskGrants({ d, leases: this.heldLeases, parked: this.parked, giveSlotBack: (t) => this.giveSlotBack(t), now: this.now });
+    this.grants = new TaskGrants({
+      d,
+      leases: this.heldLeases,
+      parked: this.parked,
+      giveSlotBack: (t) => this.giveSlotBack(t),
+      runningRecordLost: (taskId, ended) => this.runningRecordLost(taskId, ended),
+      now: this.now,
+    });
   }
 
   start(sweepMs = 250): void {
@@ -272,6 +279,16 @@ export class Dispatcher {
   aborted(taskId: string): void {
     for (const h of this.heldLeases.ofTask(taskId)) this.release(h, 'cancelled', () => h.run.cancelled(), 'cancelled');
     for (const p of this.parked.remove(taskId)) void this.grants.skip(p);
+  }
+
+  /**
+   * A task handed out before its running record was written turned out to have ended while
+   * queued (cancelled, timed out: settled like an abort) or to run elsewhere (its delivery here
+   * is stale: the lease ends without touching the message, which another holder has).
+   */
+  private runningRecordLost(taskId: string, ended: boolean): void {
+    if (ended) return this.aborted(taskId);
+    for (const h of this.heldLeases.ofTask(taskId)) this.release(h, 'reclaimed', () => undefined);
   }
 
   /** A lease granted to an agent that went away before it saw it: back to the queue, not an attempt of that agent. */

@@ -23,6 +23,8 @@ export interface GrantDeps {
   parked: ParkedTasks;
   /** Give a slot back (a granted task that is not to run after all). */
   giveSlotBack: (t: SlotTask) => void;
+  /** A deferred running record could not be written: the task ended (`ended`) or runs elsewhere now; its lease here ends. */
+  runningRecordLost: (taskId: string, ended: boolean) => void;
   now: () => number;
 }
 
@@ -80,7 +82,8 @@ export class TaskGrants {
    */
   async skip(p: Parked): Promise<void> {
     try {
-      const run = await this.runsFor(p.pulledBy).start(p.task, p.msg, true);
+      // Checked against the record (never deferred): skipping is for a task that was cancelled or expired.
+      const run = await this.runsFor(p.pulledBy, false).start(p.task, p.msg, true);
       // Still to run after all (neither cancelled nor past its deadline): back to the queue for the next take.
       run?.handBack();
     } catch (err) {
@@ -171,13 +174,15 @@ export class TaskGrants {
     };
   }
 
-  private runsFor(agentId: string): TaskRuns {
+  private runsFor(agentId: string, deferRunningRecord = true): TaskRuns {
     return new TaskRuns({
       store: this.d.store,
       queue: this.d.queue,
       announcer: this.d.announcer,
       retry: this.d.retry,
       workerId: agentId,
+      recordRunningAfterMs: deferRunningRecord ? this.d.recordRunningAfterMs : 0,
+      onRunningRecordLost: (taskId, ended) => this.g.runningRecordLost(taskId, ended),
       now: () => new Date(this.g.now()),
       onSuperseded: (taskId, lease, holder) => this.d.logger.info({ taskId, lease, holder }, 'a reclaimed task’s late result was not stored'),
     });

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppLogger, LOGGER, ServiceMetrics } from '@sb/observab
 import { Gauge } from 'prom-client';
 import { RedisClient, SubmitGate } from '@sb/redis';
 import { Events } from '@sb/contracts';
-import { TaskInfrastructure, TaskLifecycle } from '@sb/tasks';
+import { TaskAnnouncer, TaskInfrastructure, TaskLifecycle } from '@sb/tasks';
 import type { GatewayConfig } from '../config';
 import { KeySlots } from '../limits/key-slots';
 import { Admission } from './admission';
@@ -56,7 +56,16 @@ export const taskProviders: Provider[] = [
     inject: [NatsClient, TaskInfrastructure, TaskLifecycle, APP_CONFIG],
     useFactory: (c: NatsClient, i: TaskInfrastructure, l: TaskLifecycle, cfg: GatewayConfig) => new TaskQueries(c, i, l, cfg.TASK_LIST_SCAN_MAX),
   },
-  { provide: CompletionInbox, inject: [NatsClient], useFactory: (c: NatsClient) => new CompletionInbox(Events.taskCompletion.subject(c.names, c.self)) },
+  {
+    provide: CompletionInbox,
+    inject: [NatsClient, TaskAnnouncer],
+    useFactory: (c: NatsClient, announcer: TaskAnnouncer) => {
+      const inbox = new CompletionInbox(Events.taskCompletion.subject(c.names, c.self));
+      // This gateway's dispatcher finishes most of the tasks submitted here: handed over in process.
+      announcer.deliverLocally(inbox.subject, (task) => inbox.completed(task));
+      return inbox;
+    },
+  },
   {
     provide: SubmitTaskHandler,
     inject: [Bus, TaskLifecycle, TaskInfrastructure, CapabilityCatalog, TaskQueries, CompletionInbox, APP_CONFIG, IntakeGuard],
