@@ -9,7 +9,8 @@
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { names } from '@sb/contracts';
 import { eventually, waitForMessage } from '@sb/testing';
-import { Redis } from 'ioredis';
+import { createRedisConnection } from '@sb/redis';
+import type { Redis } from 'ioredis';
 import { startCollector } from './support/collector';
 import { type Fleet, startFleet } from './support/fleet';
 import { http } from './support/http';
@@ -55,7 +56,7 @@ describe('limits on agents', () => {
     const collector = await startCollector(fleet, { LIVENESS_SWEEP_MS: '50', COLLECTOR_MAX_AGENTS: '6', COLLECTOR_MAX_AGENTS_PER_KEY: '4', COLLECTOR_MAX_REGISTRATION_BYTES: '2048' });
     collectorUrl = (await collector.getUrl()).replace('[::1]', '127.0.0.1');
     nc = await fleet.connectAgent();
-    redis = new Redis(fleet.env.REDIS_URL);
+    redis = createRedisConnection({ url: fleet.env.REDIS_URL });
     const issued = await http(fleet.httpUrl, 'POST', '/v1/keys', { key: fleet.adminKey, body: { tenantId: 'system', scopes: ['agent'], name: 'pool-b' } });
     expect(issued.status).toBe(201);
     keyB = issued.body.key;

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { coreImports, Topology } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
-import { ConcurrencySlots, RedisClient, RedisModule, UsageStore } from '@sb/redis';
+import { ConcurrencySlots, RedisClient, RedisModule, redisConnectionOf, UsageStore } from '@sb/redis';
 import type { TenancyConfig } from './config';
 import { SlotsHandler } from './slots/slots.handler';
 import { TenancySetup } from './tenancy.setup';
@@ -15,7 +15,7 @@ import { UsageReportHandler } from './usage/usage-report.handler';
 export function tenancyModule(config: TenancyConfig, logger: AppLogger): DynamicModule {
   return {
     module: TenancyModule,
-    imports: [...coreImports('tenancy', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'tenancy' })],
+    imports: [...coreImports('tenancy', config, logger), RedisModule.forRoot({ ...redisConnectionOf(config), keyPrefix: config.SB_PREFIX, service: 'tenancy' })],
     controllers: [TenantsNatsController, UsageNatsController],
     providers: [
       {

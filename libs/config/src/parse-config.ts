@@ -3,6 +3,7 @@
  * variable stops startup with the variable's name in the message. Nothing else reads process.env.
  */
 import { z } from 'zod';
+import { redisSentinelProblems, redisSentinelShape } from './redis-config';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -21,10 +22,15 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Env): z.outpu
     if (v !== undefined && v !== '') cleaned[key] = v;
   }
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  problems.push(...crossFieldProblems(schema.shape, cleaned));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Rules that span variables, each applied when the schema holds its variable (zod sees one at a time here). */
+function crossFieldProblems(shape: Record<string, unknown>, cleaned: Env): string[] {
+  return 'REDIS_SENTINELS' in shape ? redisSentinelProblems(cleaned) : [];
 }
 
 /** Env helpers: every value arrives as a string. */
@@ -65,9 +71,15 @@ export const baseConfigShape = {
   SHUTDOWN_GRACE_MS: env.int(10_000, 0, 600_000),
   REQUEST_TIMEOUT_MS: env.int(5_000, 10, 120_000),
 };
+/**
+ * Redis for the services that use it: REDIS_URL alone, or Sentinel mode (redis-config.ts), where
+ * REDIS_URL supplies only the credentials, database and TLS (`rediss://`) of the master.
+ */
 export const redisConfigShape = {
   REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis', 'rediss']),
+  ...redisSentinelShape,
 };
+export type RedisConfig = z.output<z.ZodObject<typeof redisConfigShape>>;
 export const baseConfigSchema = z.object(baseConfigShape);
 export type BaseConfig = z.output<typeof baseConfigSchema>;
 

@@ -1,7 +1,8 @@
 /** Slot leases on a real Redis: a ceiling under concurrency, renewal, release, and reclaiming expired leases. */
 import { randomBytes } from 'node:crypto';
 import { testEnv } from '@sb/testing';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from './redis-connection';
 import { ConcurrencySlots } from './concurrency-slots';
 import { createKeyBuilder } from './redis-keys';
 
@@ -10,7 +11,7 @@ describe('ConcurrencySlots (leases in a sorted set)', () => {
   let redis: Redis;
   let slots: ConcurrencySlots;
   beforeAll(async () => {
-    redis = new Redis(testEnv().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    redis = createRedisConnection({ url: testEnv().redisUrl }, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     slots = new ConcurrencySlots({ client: redis, key: createKeyBuilder(prefix) });
   });

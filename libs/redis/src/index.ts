@@ -7,3 +7,4 @@ export * from './submit-gate.script';
 export * from './submit-gate';
 export * from './usage-store';
 export * from './concurrency-slots';
+export * from './redis-connection';

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from './redis-connection';
 import { type RateLimit, RateLimiter } from './rate-limiter';
 import { createKeyBuilder, type RedisKeyspace } from './redis-keys';
 import { testEnv } from '@sb/testing';
@@ -12,7 +13,7 @@ import { testEnv } from '@sb/testing';
 const redisUrl = (): string => testEnv().redisUrl;
 
 async function connect(url: string): Promise<Redis> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const client = createRedisConnection({ url }, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   await client.connect();
   return client;
 }

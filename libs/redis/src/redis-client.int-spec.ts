@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createLogger, ObservabilityModule, ReadinessRegistry } from '@sb/observability';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from './redis-connection';
 import { RateLimiter } from './rate-limiter';
 import { RedisClient } from './redis-client';
 import { RedisModule } from './redis.module';
@@ -54,7 +55,7 @@ describe('RedisModule / RedisClient', () => {
   let admin: Redis;
 
   beforeAll(async () => {
-    admin = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    admin = createRedisConnection({ url: redisUrl() }, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await admin.connect();
   });
 

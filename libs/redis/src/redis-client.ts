@@ -9,15 +9,30 @@
  * by a request parked until Redis returns. Reconnection runs in the background with capped,
  * jittered backoff, forever; connection state changes are logged once per transition, not per
  * retry.
+ *
+ * With Sentinels configured (redis-connection.ts) every reconnect asks them for the current
+ * master, so a failover is one more outage of this kind: commands fail fast until the promoted
+ * replica answers, then the same client carries on. When the old master is still running (a
+ * graceful failover, a partition) the client leaves it on the Sentinels' announcement
+ * (sentinel-watch.ts) and after any connect that a newer Sentinel view contradicts
+ * (sentinel-views.ts). Readiness and the logs name the master actually reached.
  */
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type AppLogger, LOGGER, ReadinessRegistry } from '@sb/observability';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import {
+  createRedisConnection,
+  describeRedisConnection,
+  isSentinelMode,
+  reconnectOnReadonly,
+  type RedisConnectionOptions,
+} from './redis-connection';
 import { createKeyBuilder, normalizeKeyPrefix, type RedisKeyspace } from './redis-keys';
+import { formatAddress, onReplacedMaster, sentinelViews } from './sentinel-views';
+import { SentinelSwitchWatch } from './sentinel-watch';
 
-export interface RedisModuleOptions {
-  /** `redis://[user:pass@]host:port[/db]` or `rediss://` for TLS. */
-  url: string;
+/** Where Redis is (`url`, or Sentinels: see RedisConnectionOptions) and how this service uses it. */
+export interface RedisModuleOptions extends RedisConnectionOptions {
   /** Prefix for every key this service writes, e.g. `sb` or `sb:` → keys look like `sb:rl:...`. */
   keyPrefix: string;
   /** Shown as the connection name in `CLIENT LIST`. */
@@ -35,16 +50,6 @@ export const REDIS_OPTIONS = Symbol('REDIS_OPTIONS');
 export function reconnectDelay(attempt: number, capMs: number): number {
   const exp = 50 * 2 ** Math.min(Math.max(attempt - 1, 0), 16);
   return Math.min(exp, capMs) + Math.floor(Math.random() * 100);
-}
-
-/** `host:port` without credentials, for logs and readiness details. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '6379'}`;
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
 }
 
 /** Resolves true on `event`, false after `ms`; never leaves a timer or listener behind. */
@@ -68,14 +73,19 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
   readonly client: Redis;
   /** Normalised prefix, always ending in `:`. */
   readonly keyPrefix: string;
-  /** `host:port` (no credentials). */
+  /** `host:port`, or `sentinel <name> via <sentinels>` (no credentials). */
   readonly server: string;
   private readonly buildKey: (...parts: Array<string | number>) => string;
   private up = false;
   private everUp = false;
   private downSince = 0;
   private errorLogged = false;
+  /** Set on shutdown or a failed startup: from then on the client stays closed. */
   private shuttingDown = false;
+  private readonly reconnectCapMs: number;
+  private revival?: NodeJS.Timeout;
+  /** Sentinel mode: the Sentinels' `+switch-master` announcements. */
+  private readonly switchWatch?: SentinelSwitchWatch;
 
   constructor(
     @Inject(REDIS_OPTIONS) readonly options: RedisModuleOptions,
@@ -84,9 +94,9 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
   ) {
     this.keyPrefix = normalizeKeyPrefix(options.keyPrefix);
     this.buildKey = createKeyBuilder(this.keyPrefix);
-    this.server = describeRedisUrl(options.url);
-    const cap = options.maxReconnectDelayMs ?? 2_000;
-    this.client = new Redis(options.url, {
+    this.server = describeRedisConnection(options);
+    const cap = (this.reconnectCapMs = options.maxReconnectDelayMs ?? 2_000);
+    this.client = createRedisConnection(options, {
       lazyConnect: true,
       connectionName: options.service,
       maxRetriesPerRequest: 1,
@@ -98,8 +108,18 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
       // keep the process alive for its full default of 2 s after a failed startup.
       disconnectTimeout: 500,
       retryStrategy: (times) => reconnectDelay(times, cap),
+      reconnectOnError: reconnectOnReadonly,
+      // Commands issued in one event-loop turn go out in one write (the gateway's submit gate
+      // and tenancy's usage records run once per task: one socket write per turn, not per task).
+      enableAutoPipelining: true,
     });
     this.watchState();
+    if (isSentinelMode(options)) {
+      this.switchWatch = new SentinelSwitchWatch(options, (to) => this.onSwitch(to), {
+        reconnectDelay: (attempt) => reconnectDelay(attempt, 5_000),
+        onError: (err) => this.logger.debug({ err, server: this.server }, 'Sentinel watch error'),
+      });
+    }
   }
 
   /** `<prefix>:a:b:c`; parts must be non-empty and free of whitespace/control characters. */
@@ -109,6 +129,7 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
 
   async onModuleInit(): Promise<void> {
     await this.connectWithin(this.options.startupTimeoutMs ?? 10_000);
+    void this.switchWatch?.start();
     this.readiness.register({
       name: 'redis',
       check: async () => {
@@ -116,7 +137,7 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
         const started = process.hrtime.bigint();
         await this.client.ping();
         const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-        return { latencyMs: Number(latencyMs.toFixed(3)), server: this.server };
+        return { latencyMs: Number(latencyMs.toFixed(3)), server: this.server, ...this.masterDetail() };
       },
     });
   }
@@ -135,6 +156,8 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
         lastError = err;
       });
       if (!(await ready)) {
+        this.shuttingDown = true;
+        this.switchWatch?.stop();
         this.client.disconnect();
         const reason = lastError instanceof Error ? lastError.message : 'no reply';
         throw new Error(`Cannot connect to Redis at ${this.server} within ${timeoutMs} ms: ${reason}`, { cause: lastError });
@@ -144,6 +167,37 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
     }
   }
 
+  /** Sentinel mode: `host:port` of the master this connection reached (the socket's peer), if connected. */
+  connectedMaster(): string | undefined {
+    if (!isSentinelMode(this.options)) return undefined;
+    const stream = (this.client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    if (!stream?.remoteAddress || !stream.remotePort) return undefined;
+    return formatAddress(stream.remoteAddress, stream.remotePort);
+  }
+
+  /** Sentinel mode: the group moved to `to`; a client still on another server (the old master, alive) reconnects. */
+  private onSwitch(to: string): void {
+    const at = this.connectedMaster();
+    if (this.shuttingDown || this.client.status !== 'ready' || !at || at === to) return;
+    this.logger.warn({ server: this.server, master: at, to }, 'the Sentinels switched the master; reconnecting');
+    this.client.disconnect(true);
+  }
+
+  /** Sentinel mode, after each connect: leave a master that a newer Sentinel view has replaced (sentinel-views.ts). */
+  private async leaveReplacedMaster(): Promise<void> {
+    const connected = this.connectedMaster();
+    if (!connected) return;
+    const views = await sentinelViews(this.options, 1_000);
+    if (this.shuttingDown || this.connectedMaster() !== connected || !onReplacedMaster(connected, views)) return;
+    this.logger.warn({ server: this.server, master: connected }, 'connected to a master the Sentinels have replaced; reconnecting');
+    this.client.disconnect(true);
+  }
+
+  private masterDetail(): { master?: string } {
+    const master = this.connectedMaster();
+    return master ? { master } : {};
+  }
+
   private watchState(): void {
     const c = this.client;
     c.on('ready', () => {
@@ -151,11 +205,24 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
       this.up = true;
       this.errorLogged = false;
       if (this.everUp) {
-        this.logger.info({ server: this.server, downForMs: Date.now() - this.downSince }, 'Redis connection restored');
+        const downForMs = Date.now() - this.downSince;
+        this.logger.info({ server: this.server, ...this.masterDetail(), downForMs }, 'Redis connection restored');
       } else {
-        this.logger.info({ server: this.server }, 'connected to Redis');
+        this.logger.info({ server: this.server, ...this.masterDetail() }, 'connected to Redis');
       }
       this.everUp = true;
+      if (isSentinelMode(this.options)) void this.leaveReplacedMaster();
+    });
+    // ioredis ends a client for good when asked to (our shutdown), and also when a connect attempt
+    // is aborted from inside: in Sentinel mode its failover detector can abort one mid-way. Short
+    // of our own shutdown, start over, as the retry strategy would have.
+    c.on('end', () => {
+      if (this.shuttingDown || this.revival) return;
+      this.logger.warn({ server: this.server }, 'Redis client ended unexpectedly; connecting again');
+      this.revival = setTimeout(() => {
+        this.revival = undefined;
+        if (!this.shuttingDown) c.connect().catch(() => undefined);
+      }, reconnectDelay(1, this.reconnectCapMs));
     });
     c.on('close', () => {
       if (!this.up) return;
@@ -178,8 +245,9 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
 
   async onApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
+    clearTimeout(this.revival);
+    this.switchWatch?.stop();
     const c = this.client;
-    if (c.status === 'end') return;
     if (c.status !== 'ready') {
       c.disconnect();
       return;
@@ -189,10 +257,9 @@ export class RedisClient implements RedisKeyspace<Redis>, OnModuleInit, OnApplic
       await c.quit();
     } catch (err) {
       this.logger.warn({ err, server: this.server }, 'Redis QUIT failed; disconnecting');
-      c.disconnect();
     }
-    // QUIT resolves on the server's OK and the socket closes a moment later: return only once it
-    // has, and never wait long on a server that stopped answering.
+    // QUIT resolves on the server's OK and the socket closes a moment later: wait for that, never
+    // long on a server that stopped answering.
     if (!(await ended)) c.disconnect();
   }
 }

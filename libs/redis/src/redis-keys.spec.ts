@@ -1,5 +1,6 @@
 import { createKeyBuilder, normalizeKeyPrefix } from './redis-keys';
-import { describeRedisUrl, reconnectDelay } from './redis-client';
+import { reconnectDelay } from './redis-client';
+import { describeRedisUrl } from './redis-connection';
 
 describe('Redis key builder', () => {
   it('joins parts under the prefix with ":"', () => {

@@ -1,13 +1,14 @@
 /** The submit gate and usage recording on a real Redis: exact under concurrency, nothing charged on refusal. */
 import { randomBytes } from 'node:crypto';
 import { testEnv } from '@sb/testing';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from './redis-connection';
 import { createKeyBuilder, type RedisKeyspace } from './redis-keys';
 import { quotaKeys, SubmitGate, type SubmitGateRequest, utcDay } from './submit-gate';
 import { UsageStore } from './usage-store';
 
 async function connect(): Promise<Redis> {
-  const c = new Redis(testEnv().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const c = createRedisConnection({ url: testEnv().redisUrl }, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   await c.connect();
   return c;
 }

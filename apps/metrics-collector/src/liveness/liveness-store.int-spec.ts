@@ -1,7 +1,7 @@
 /** The liveness scripts against real Redis: forward-only deadlines, stale and departed beats, one claim per incident, re-arm after a gap. */
-import { createKeyBuilder } from '@sb/redis';
+import { createKeyBuilder, createRedisConnection } from '@sb/redis';
 import { cleanupRedisKeys, redisKeyPrefix, testEnv } from '@sb/testing';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisLivenessStore } from './liveness-store';
 
 describe('liveness store (Redis)', () => {
@@ -14,8 +14,8 @@ describe('liveness store (Redis)', () => {
   const GRACE = 2_500;
 
   beforeAll(() => {
-    a = new Redis(testEnv().redisUrl);
-    b = new Redis(testEnv().redisUrl);
+    a = createRedisConnection({ url: testEnv().redisUrl });
+    b = createRedisConnection({ url: testEnv().redisUrl });
     one = new RedisLivenessStore({ client: a, key: createKeyBuilder(prefix) });
     two = new RedisLivenessStore({ client: b, key: createKeyBuilder(prefix) });
   });
