@@ -11,3 +11,6 @@ export type { MessageCollector, MessageWaiter, ReceivedMessage, WaitForMessageOp
 export { cleanupRedisKeys } from './redis-helpers';
 export * from './local-servers';
 export * from './secure-nats';
+export * from './nats-cluster';
+export { startRedisSentinelSet } from './redis-sentinel';
+export type { MasterSwitch, RedisSentinelSet, RedisSentinelSetOptions, SentinelProcess } from './redis-sentinel';

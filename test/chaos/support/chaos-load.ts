@@ -8,7 +8,7 @@ import { Kvm } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { isTerminal, names, type TaskStatus } from '@sb/contracts';
 import { TaskStore } from '@sb/tasks';
-import type { ChaosWorld } from './chaos-world';
+import type { ChaosFleetWorld as ChaosWorld } from './chaos-world';
 
 /** Long form (`npm run chaos`, CHAOS_LONG=1) or the short form that runs inside `npm test`. */
 export const LONG = process.env.CHAOS_LONG === '1';

@@ -2,7 +2,8 @@
  * A whole fleet on test-owned servers that a chaos scenario may kill and restart: its own
  * nats-server (file storage) and redis-server, gateway/auth/tenancy and the metrics
  * collector in-process (they reconnect by themselves), recovery replicas and agent workers as
- * child processes (SIGKILL / SIGSTOP-able).
+ * child processes (SIGKILL / SIGSTOP-able). `startChaosWorldOn` runs the same fleet on NATS the
+ * scenario brings and owns (a cluster: libs/testing startNatsCluster).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,8 +38,10 @@ export interface ChildService {
   kill(sig?: NodeJS.Signals): Promise<void>;
 }
 
-export interface ChaosWorld {
-  nats: ServerHandle;
+/** A chaos fleet on NATS it was given (the scenario owns the servers). */
+export interface ChaosFleetWorld {
+  /** NATS_URL of every service: one server, or a cluster's comma-separated list. */
+  natsUrl: string;
   redis: ServerHandle;
   fleet: Fleet;
   prefix: string;
@@ -55,6 +58,20 @@ export interface ChaosWorld {
   /** The replica id holding the recovery leader lease, if any. */
   leaderId(): Promise<string | null>;
   stop(): Promise<void>;
+}
+
+/** A chaos fleet on a nats-server of its own (file storage), which the scenario may restart. */
+export interface ChaosWorld extends ChaosFleetWorld {
+  nats: ServerHandle;
+}
+
+export interface ChaosWorldOptions {
+  workers: number;
+  recoveries: number;
+  workerEnv?: Record<string, string>;
+  recoveryEnv?: Record<string, string>;
+  /** Settings for every service (in-process and spawned), e.g. JETSTREAM_REPLICAS. */
+  env?: Record<string, string>;
 }
 
 let seq = 0;
@@ -90,10 +107,51 @@ function spawnService(app: string, id: string, env: Record<string, string>, read
   });
 }
 
-export async function startChaosWorld(opts: { workers: number; recoveries: number; workerEnv?: Record<string, string>; recoveryEnv?: Record<string, string> }): Promise<ChaosWorld> {
-  const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
-  const env = { NATS_URL: nats.url, REDIS_URL: redis.url };
-  const fleet = await startFleet({ workers: 0, env, collectorEnv: false });
+export async function startChaosWorld(opts: ChaosWorldOptions): Promise<ChaosWorld> {
+  const nats = await startNatsServer();
+  const world = await startChaosWorldOn(nats.url, opts).catch(async (e: unknown) => {
+    await nats.destroy();
+    throw e;
+  });
+  const stopFleet = world.stop;
+  return Object.assign(world, {
+    nats,
+    async stop() {
+      await stopFleet();
+      await nats.destroy();
+    },
+  });
+}
+
+/** The chaos fleet on the NATS at `natsUrl` (comma-separated for a cluster), with a redis-server of its own; stop() leaves NATS running. */
+export async function startChaosWorldOn(natsUrl: string, opts: ChaosWorldOptions): Promise<ChaosFleetWorld> {
+  const started: Started = {};
+  try {
+    return await buildWorld(natsUrl, opts, started);
+  } catch (e) {
+    // A service that did not start: nothing of this world may stay running (it would keep the test process alive).
+    if (started.world) await started.world.stop().catch(() => undefined);
+    else {
+      await started.fleet?.stop().catch(() => undefined);
+      await started.nc?.close().catch(() => undefined);
+      await started.redis?.destroy().catch(() => undefined);
+    }
+    throw e;
+  }
+}
+
+/** What buildWorld started so far. */
+interface Started {
+  redis?: ServerHandle;
+  fleet?: Fleet;
+  nc?: NatsConnection;
+  world?: ChaosFleetWorld;
+}
+
+async function buildWorld(natsUrl: string, opts: ChaosWorldOptions, started: Started): Promise<ChaosFleetWorld> {
+  const redis = (started.redis = await startRedisServer());
+  const env: Record<string, string> = { NATS_URL: natsUrl, REDIS_URL: redis.url, ...opts.env };
+  const fleet = (started.fleet = await startFleet({ workers: 0, env, collectorEnv: false }));
   const prefix = fleet.prefix;
   const base = { ...env, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' };
 
@@ -116,11 +174,14 @@ export async function startChaosWorld(opts: { workers: number; recoveries: numbe
 
   const tenantId = await tenantOnPlan(fleet.httpUrl, fleet.adminKey, 'enterprise');
   const { key } = await keyFor(fleet.httpUrl, fleet.adminKey, tenantId);
-  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  const leaderKv = await new Kvm(jetstream(nc)).create(names(prefix).recoveryCore.leaderBucket, { history: 1 });
+  const nc = await connect({ servers: natsUrl.split(',').map((u) => u.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  started.nc = nc;
+  // Recovery owns this bucket and brings it to its declaration; created first here with the same replicas.
+  const replicas = Number(env.JETSTREAM_REPLICAS ?? 1);
+  const leaderKv = await new Kvm(jetstream(nc)).create(names(prefix).recoveryCore.leaderBucket, { history: 1, replicas });
 
-  const world: ChaosWorld = {
-    nats,
+  const world: ChaosFleetWorld = {
+    natsUrl,
     redis,
     fleet,
     prefix,
@@ -153,9 +214,10 @@ export async function startChaosWorld(opts: { workers: number; recoveries: numbe
       }
       await fleet.stop();
       await nc.close().catch(() => undefined);
-      await Promise.all([nats.destroy(), redis.destroy()]);
+      await redis.destroy();
     },
   };
+  started.world = world;
   for (let i = 0; i < opts.recoveries; i++) await world.spawnRecovery();
   for (let i = 0; i < opts.workers; i++) await world.spawnWorker();
   return world;
