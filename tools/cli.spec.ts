@@ -36,4 +36,18 @@ describe('sb CLI', () => {
     expect(await main(['deploy'])).toBe(64);
     expect(await main(['manifests', join(dir, 'missing.yaml')])).toBe(66);
   });
+
+  it('backup and restore: exit 64 on usage errors, 66 on a directory that holds no backup, never a stack trace', async () => {
+    expect(await main(['backup'])).toBe(64);
+    expect(await main(['backup', '--out', dir, '--bogus'])).toBe(64);
+    expect(await main(['backup', '--out', dir, '--prefix', 'Not_A_Prefix'])).toBe(64);
+    expect(await main(['restore'])).toBe(64);
+    expect(await main(['restore', dir, 'extra'])).toBe(64);
+    expect(await main(['restore', dir, '--replicas', '0'])).toBe(64);
+    expect(await main(['restore', dir])).toBe(66);
+    const printed = stderr.mock.calls.join('');
+    expect(printed).toContain('usage: sb backup --out <dir>');
+    expect(printed).toMatch(/sb restore: BACKUP\.NOT_FOUND: .*manifest\.json is missing/);
+    expect(printed).not.toMatch(/\n\s+at /);
+  });
 });

@@ -16,14 +16,16 @@ export interface SecureNats {
   securityFile: string;
 }
 
-export async function startSecureNatsServer(dir: string, opts: NatsServerOptions = {}): Promise<SecureNats> {
+/** `opts.security`: the keys of an existing deployment (a server restored from a backup); default: new ones. */
+export async function startSecureNatsServer(dir: string, opts: NatsServerOptions & { security?: NatsSecurity } = {}): Promise<SecureNats> {
   mkdirSync(dir, { recursive: true });
-  const security = createNatsSecurity();
+  const { security: given, ...serverOpts } = opts;
+  const security = given ?? createNatsSecurity();
   const securityFile = join(dir, 'nats-security.json');
   writeFileSync(securityFile, JSON.stringify(security), { mode: 0o600 });
   const conf = join(dir, 'nats-server.conf');
   writeFileSync(conf, await serverAuthConfig(security, join(dir, 'jwt')), { mode: 0o600 });
-  const server = await startNatsServer({ storeDir: join(dir, 'js'), ...opts, extraArgs: ['-c', conf, ...(opts.extraArgs ?? [])] });
+  const server = await startNatsServer({ storeDir: join(dir, 'js'), ...serverOpts, extraArgs: ['-c', conf, ...(serverOpts.extraArgs ?? [])] });
   return { server, security, securityFile };
 }
 

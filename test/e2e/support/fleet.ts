@@ -95,6 +95,10 @@ export interface FleetOptions {
   collectorEnv?: Env | false;
   /** Overrides for every service, e.g. a test-owned REDIS_URL. */
   env?: Env;
+  /** Run on this operator-mode server instead of a new one (the fleet leaves it running on stop): a server restored from a backup. */
+  secureNats?: SecureNats;
+  /** Start as an existing deployment (its prefix, auth's KEK, its bootstrap keys) instead of a new one: a fleet restored from a backup. */
+  identity?: { prefix: string; kek: string; adminKey: string; agentKey: string };
 }
 
 /**
@@ -114,14 +118,14 @@ async function fetchNatsCreds(httpUrl: string, apiKey: string, body: Record<stri
 }
 
 export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
-  const prefix = uniquePrefix();
+  const prefix = opts.identity?.prefix ?? uniquePrefix();
   // Each fleet runs on a nats-server of its own in operator mode, every service with its own
   // least-privilege user, as deployed (unless the suite brings its own NATS).
-  const secureNats = opts.env?.NATS_URL ? undefined : await startSecureNatsServer(mkdtempSync(join(tmpdir(), 'sb-fleet-nats-')));
+  const secureNats = opts.secureNats ?? (opts.env?.NATS_URL ? undefined : await startSecureNatsServer(mkdtempSync(join(tmpdir(), 'sb-fleet-nats-'))));
   const natsUrl = secureNats?.server.url ?? testEnv().natsUrl;
   const { redisUrl } = testEnv();
   // Auth's key-encryption key (auth alone gets it): the suite's secrets at rest are sealed, as deployed.
-  const kek = randomBytes(32).toString('base64');
+  const kek = opts.identity?.kek ?? randomBytes(32).toString('base64');
   const serviceEnv = async (service: PlatformService): Promise<Env> => {
     if (!secureNats) return {};
     const file = join(secureNats.server.dataDir, '..', `${service}.creds`);
@@ -132,13 +136,13 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     writeFileSync(secrets, sealNatsAuthSecrets(kekFromBytes(Buffer.from(kek, 'base64')), authSecretsOf(secureNats.security)), { mode: 0o600 });
     return { NATS_CREDS: file, SB_NATS_AUTH_FILE: secrets };
   };
-  const adminKey = generateApiKey();
-  const agentKey = generateApiKey();
+  const adminKey = opts.identity?.adminKey ?? generateApiKey();
+  const agentKey = opts.identity?.agentKey ?? generateApiKey();
   const env: Env = { NATS_URL: natsUrl, REDIS_URL: redisUrl, SB_PREFIX: prefix, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL, ...opts.env };
   const apps: INestApplication[] = [];
   const children: WorkerProcess[] = [];
   const adminAuth = secureNats ? { authenticator: credsAuthenticator(new TextEncoder().encode((await platformAdminCreds(secureNats.security, 'e2e-observer')).creds)) } : {};
-  const nc = await connect({ servers: env.NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...adminAuth });
+  const nc = await connect({ servers: env.NATS_URL.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...adminAuth });
   const [gatewayEnv, authEnv, tenancyEnv, collectorEnv] = await Promise.all((['gateway', 'auth', 'tenancy', 'metrics-collector'] as const).map(serviceEnv));
 
   // tenancy first: auth checks tenants when issuing keys.
@@ -181,7 +185,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     agentCreds,
     agentCredsFile: agentCredsEnv.NATS_CREDS,
     natsCreds: (apiKey, body) => fetchNatsCreds(httpUrl, apiKey, body),
-    connectAgent: () => connect({ servers: env.NATS_URL, ...(agentCreds ? { authenticator: credsAuthenticator(new TextEncoder().encode(agentCreds)), inboxPrefix: inboxPrefixOfCreds(agentCreds) } : {}) }),
+    connectAgent: () => connect({ servers: env.NATS_URL.split(','), ...(agentCreds ? { authenticator: credsAuthenticator(new TextEncoder().encode(agentCreds)), inboxPrefix: inboxPrefixOfCreds(agentCreds) } : {}) }),
     env,
     envFor: async (service) => ({ ...env, ...(await serviceEnv(service)) }),
     authEnv: { ...authEnv, SB_KEK: kek },
@@ -227,7 +231,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       await Promise.all(children.map((c) => c.kill('SIGKILL')));
       for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
       await nc.drain().catch(() => undefined);
-      await secureNats?.server.destroy();
+      if (!opts.secureNats) await secureNats?.server.destroy();
     },
   };
   for (let i = 0; i < (opts.workers ?? 1); i++) await fleet.startWorker();
