@@ -81,7 +81,7 @@ export function serviceRedDashboard(): Dashboard {
     { title: 'Top endpoints by rate', description: 'The ten busiest endpoints.', unit: 'reqps', targets: [{ expr: `topk(10, sum by (service, endpoint) (rate(sb_requests_total{${SVC}}[${RATE}])))`, legendFormat: '{{service}} {{endpoint}}' }] },
     { title: 'Endpoint latency p99', description: 'p99 latency by endpoint.', unit: 's', targets: [{ expr: `histogram_quantile(0.99, sum by (service, endpoint, le) (rate(sb_request_duration_seconds_bucket{${SVC}}[${RATE}])))`, legendFormat: '{{service}} {{endpoint}}' }] },
     { title: 'Mean duration', description: 'Average time to serve a request.', unit: 's', targets: [{ expr: `sum by (service) (rate(sb_request_duration_seconds_sum{${SVC}}[${RATE}])) / sum by (service) (rate(sb_request_duration_seconds_count{${SVC}}[${RATE}]))`, legendFormat: '{{service}}' }] },
-    { title: 'Open handles', description: 'Active handles (sockets, timers) per process.', unit: 'none', targets: [{ expr: `nodejs_active_handles_total{${SVC}}`, legendFormat: '{{service}} {{instance}}' }] },
+    { title: 'Open handles', description: 'Active handles (sockets, timers) per process.', unit: 'none', targets: [{ expr: `sum by (service, instance) (nodejs_active_handles{${SVC}})`, legendFormat: '{{service}} {{instance}}' }] },
   ], true);
 }
 

@@ -4,6 +4,9 @@
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+/** Default gauges of prom-client whose names end in `_total`, left out of every registry. */
+export const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class ServiceMetrics {
@@ -14,6 +17,11 @@ export class ServiceMetrics {
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's defaults include three gauges named like counters, which `promtool check
+    // metrics` rejects ("non-counter metrics should not have _total suffix") and which would
+    // mislead rate(). Each is the sum of its by-type gauge that stays (nodejs_active_handles,
+    // nodejs_active_requests, nodejs_active_resources, label `type`): sum without (type) (...).
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     this.requests = new Counter({
       name: 'sb_requests_total',
       help: 'Requests served, by transport (nats|http), endpoint (subject or route), outcome (ok|error) and error code',
