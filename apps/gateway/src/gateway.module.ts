@@ -3,7 +3,7 @@ import { NatsAccountCheck } from './auth/nats-account-check';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Bus, coreImports } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
-import { RedisModule } from '@sb/redis';
+import { RedisModule, redisConnectionOf } from '@sb/redis';
 import { TasksModule } from '@sb/tasks';
 import { AdminHttpController } from './admin/admin.http';
 import { ALERT_CONTROLLERS } from './alerts/alerts.http';
@@ -16,7 +16,7 @@ import { PreAuthLimiter } from './auth/pre-auth-limiter';
 import { HttpRequestContext } from './auth/request-context';
 import { RequestSpanInterceptor, RequestSpans } from './auth/request-span';
 import type { GatewayConfig } from './config';
-import { ConsoleHttpController } from './console/console.http';
+import { consoleControllers, consoleProviders } from './console/console.providers';
 import { DeadLettersHttpController } from './dead-letters/dead-letters.http';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { FleetHttpController } from './fleet/fleet.http';
@@ -45,13 +45,13 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
     imports: [
       ...coreImports('gateway', config, logger),
       TasksModule.forRoot(),
-      RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'gateway' }),
+      RedisModule.forRoot({ ...redisConnectionOf(config), keyPrefix: config.SB_PREFIX, service: 'gateway' }),
     ],
     controllers: [
       ...ALERT_CONTROLLERS,
       DeadLettersHttpController,
       FleetHttpController,
-      ConsoleHttpController,
+      ...consoleControllers,
       TaskEventsHttpController,
       TasksHttpController,
       TaskTraceHttpController,
@@ -82,6 +82,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
       ...traceProviders,
       ...dispatchProviders,
       ...limitProviders,
+      ...consoleProviders,
       { provide: AdminService, inject: [GatewayAuthenticator, Bus], useFactory: (a: GatewayAuthenticator, b: Bus) => new AdminService(a, b) },
       { provide: TenantsService, inject: [Bus], useFactory: (b: Bus) => new TenantsService(b) },
       { provide: AlertsService, inject: [Bus], useFactory: (b: Bus) => new AlertsService(b) },

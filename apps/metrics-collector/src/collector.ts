@@ -20,6 +20,7 @@ import { AlertTracker } from './overview/alert-tracker';
 import { type IngestCounts, OverviewHandler } from './overview/overview.handler';
 import type { AgentCredentialsPort } from './registry/agent-credentials';
 import { AgentDirectory } from './registry/agent-directory';
+import { GoneRecorder } from './registry/gone-recorder';
 import { type AgentMessageKind, AgentSessions, type SessionRefusal, type SessionVerdict } from './registry/agent-sessions';
 import type { RegistryRecord, RegistryStorePort } from './registry/kv-registry-store';
 import { type AgentLimits, RegistrationHandler } from './registry/registration.handler';
@@ -27,12 +28,18 @@ import { AgentHistory } from './report/agent-history';
 import { ReportHandler } from './report/report.handler';
 import { mergeDegraded, RecoveryStateView } from './overview/recovery-state';
 
+
+/** How many forgotten agents applyRecord remembers (their late records are ignored). */
+const FORGOTTEN_MEMORY = 10_000;
 export interface CollectorSettings {
   missedBeats: number;
   sweepMs: number;
   maxSeriesPerAgent: number;
   seriesRetentionMs: number;
+  /** A down agent is forgotten after this long. */
   forgetAfterMs: number;
+  /** A departed agent is forgotten after this long (at most forgetAfterMs; default: forgetAfterMs). */
+  leftRetentionMs?: number;
   fleetWindowMs: number;
   /** Told to agents on registration: the task queue's ack wait. */
   leaseMs: number;
@@ -77,6 +84,8 @@ export class FleetCollector {
   readonly samples: FleetSamplesBuilder;
   /** Load shedding and capability breakers as recovery broadcasts them. */
   readonly recovery: RecoveryStateView;
+  /** When agents this replica declared down went down, into the registry (their retention survives a restart). */
+  readonly gone: GoneRecorder;
   private readonly clock: Clock;
 
   constructor(
@@ -84,10 +93,12 @@ export class FleetCollector {
     private readonly s: CollectorSettings,
   ) {
     const clock = (this.clock = ports.clock);
+    this.gone = new GoneRecorder(ports.registry);
     const events: LivenessPublisher = {
       publish: (ev) => {
         this.applyLiveness(ev);
         ports.publish.publish(ev);
+        if (ev.state === 'down') this.gone.down(ev.agentId, clock.now());
       },
     };
     this.series = new SeriesStore(s.maxSeriesPerAgent);
@@ -180,18 +191,28 @@ export class FleetCollector {
     if (body && typeof body.agentId === 'string' && body.state === state) this.applyLiveness({ agentId: body.agentId, state });
   }
 
+  /** Agents forgotten here, and when (this replica's clock): records of their old registration arriving late are ignored. */
+  private readonly forgotten = new Map<string, number>();
+
   /** A registry record from the KV snapshot (boot, or another replica's registration). */
   applyRecord(rec: RegistryRecord): void {
     const id = rec.registration.agentId;
     const sessionHash = rec.left ? undefined : rec.sessionHash;
     const known = this.directory.get(id);
+    // A late write on a registration this replica has forgotten (the note of when it went down,
+    // racing the forget): not a registration, so it does not bring the agent back.
+    const forgottenAt = this.forgotten.get(id);
+    if (!known && forgottenAt !== undefined && rec.registeredAt <= forgottenAt) return;
     if (known?.registered && known.registeredAt !== null && known.registeredAt >= rec.registeredAt && !rec.left) {
       // Records arrive in the registry's order: its word on the session wins, whatever the replicas' clocks say.
       this.directory.setSessionHash(id, sessionHash);
+      known.recordedGoneAt = rec.goneAt;
       return;
     }
-    this.directory.register(rec.registration, rec.registeredAt, sessionHash, undefined, rec.keyId);
-    if (rec.left) this.directory.applyLiveness({ agentId: id, state: 'left' }, this.clock.now());
+    const entry = this.directory.register(rec.registration, rec.registeredAt, sessionHash, undefined, rec.keyId);
+    entry.recordedGoneAt = rec.goneAt;
+    // Departed since `goneAt` (its retention counts from then), or since now for a record without it.
+    if (rec.left) this.directory.restoreStatus(id, 'left', Math.min(rec.goneAt ?? Infinity, this.clock.now()));
   }
 
   /**
@@ -206,21 +227,25 @@ export class FleetCollector {
     for (const e of this.directory.entries()) {
       const id = e.reg.agentId;
       if (e.status === 'left') continue;
-      if (down.has(id)) this.directory.restoreStatus(id, 'down', now);
+      if (down.has(id)) this.directory.restoreStatus(id, 'down', Math.min(e.recordedGoneAt ?? Infinity, now));
       else if (!live.has(id)) untracked.push({ agentId: id, deadline: now + downAfterMs(e.reg.heartbeatIntervalMs, this.s.missedBeats) });
     }
     for (let i = 0; i < untracked.length; i += 1_000) await this.ports.liveness.beat(now, untracked.slice(i, i + 1_000));
   }
 
-  /** Drop series of agents gone for a while; forget agents gone for longer. */
+  /** Drop series of agents gone for a while; forget departed agents after their retention, down ones after theirs. */
   async housekeeping(): Promise<void> {
     const now = this.clock.now();
+    const leftMs = Math.min(this.s.leftRetentionMs ?? this.s.forgetAfterMs, this.s.forgetAfterMs);
     for (const id of this.directory.inactiveLongerThan(this.s.seriesRetentionMs, now)) this.series.dropAgent(id);
-    for (const id of this.directory.inactiveLongerThan(this.s.forgetAfterMs, now)) await this.forget(id);
+    for (const id of this.directory.pastRetention(leftMs, this.s.forgetAfterMs, now)) await this.forget(id);
   }
 
   /** Forget an agent everywhere: this view first (at once), then its liveness and its registry record. */
   private async forget(id: string): Promise<void> {
+    this.forgotten.delete(id);
+    this.forgotten.set(id, this.clock.now());
+    if (this.forgotten.size > FORGOTTEN_MEMORY) this.forgotten.delete(this.forgotten.keys().next().value!);
     this.directory.remove(id);
     this.histories.delete(id);
     this.series.dropAgent(id);

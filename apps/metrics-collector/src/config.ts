@@ -21,8 +21,15 @@ export const metricsCollectorConfigSchema = z.object({
   COLLECTOR_MAX_SERIES_PER_AGENT: env.int(1_000, 1, 1_000_000),
   /** A down or departed agent's metric series are dropped after this long. */
   COLLECTOR_SERIES_RETENTION_MS: env.int(10 * 60_000, 0, 7 * 24 * 3600_000),
-  /** A down or departed agent is forgotten (registry, report history) after this long. */
+  /** A down agent is forgotten (registry, report history) after this long. */
   COLLECTOR_FORGET_AFTER_MS: env.int(3600_000, 1_000, 30 * 24 * 3600_000),
+  /**
+   * A departed agent (it deregistered) is forgotten after this long, or after
+   * COLLECTOR_FORGET_AFTER_MS when that is shorter: a rolling restart leaves a departed agent per
+   * replica, which is worth seeing for a few minutes, not for an hour. Both clocks run from when
+   * the agent left or went down as the registry recorded it, so a collector restart does not reset them.
+   */
+  COLLECTOR_LEFT_RETENTION_MS: env.int(5 * 60_000, 1_000, 30 * 24 * 3600_000),
   /**
    * Agents the fleet holds at most, and agents one agent key may have registered (issue one key
    * per pool and this is a pool's limit). Down and departed agents count until forgotten; at a

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiKeyVerifier, Bus, busAuthorizePort, coreImports, NatsClient, publishSecurityEvent, Topology } from '@sb/messaging';
 import { offerCapabilities } from '@sb/tasks';
 import { type AppLogger, LOGGER, ServiceMetrics } from '@sb/observability';
-import { RedisClient, RedisModule } from '@sb/redis';
+import { RedisClient, RedisModule, redisConnectionOf } from '@sb/redis';
 import { systemClock, type Clock } from '@sb/observability';
 import { FleetCollector } from './collector';
 import { CollectorMetrics } from './collector-metrics';
@@ -24,7 +24,7 @@ export interface CollectorModuleOptions {
 export function metricsCollectorModule(config: MetricsCollectorConfig, logger: AppLogger, opts: CollectorModuleOptions = {}): DynamicModule {
   return {
     module: MetricsCollectorModule,
-    imports: [...coreImports('metrics-collector', config, logger), RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.SB_PREFIX, service: 'metrics-collector' })],
+    imports: [...coreImports('metrics-collector', config, logger), RedisModule.forRoot({ ...redisConnectionOf(config), keyPrefix: config.SB_PREFIX, service: 'metrics-collector' })],
     controllers: [FleetMetricsHttpController, CollectorNatsController],
     providers: [
       {
@@ -75,6 +75,7 @@ export function metricsCollectorModule(config: MetricsCollectorConfig, logger: A
               maxSeriesPerAgent: config.COLLECTOR_MAX_SERIES_PER_AGENT,
               seriesRetentionMs: config.COLLECTOR_SERIES_RETENTION_MS,
               forgetAfterMs: config.COLLECTOR_FORGET_AFTER_MS,
+              leftRetentionMs: config.COLLECTOR_LEFT_RETENTION_MS,
               fleetWindowMs: config.FLEET_WINDOW_MS,
               leaseMs: topology.settings.taskAckWaitMs,
               agentLimits: {

@@ -74,10 +74,18 @@ export const ListCursorSchema = z.string().regex(/^[1-9][0-9]{0,15}$/, 'cursor m
 export const ListTasksQuerySchema = z.object({
   status: z.enum(TASK_STATUSES).optional(),
   capability: CapabilitySchema.optional(),
+  /** Platform admins only: another tenant's tasks (anyone else naming another tenant gets "not found"). */
+  tenantId: TenantIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: ListCursorSchema.optional(),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuerySchema>;
+
+/**
+ * `?tenantId=` on a read of one task (its trace, its detail): platform admins only, like
+ * ListTasksQuery's. Other parameters are stripped, as they were ignored before it existed.
+ */
+export const TenantScopeQuerySchema = z.object({ tenantId: TenantIdSchema.optional() });
 
 export const TaskErrorSchema = z.object({
   code: z.string(),

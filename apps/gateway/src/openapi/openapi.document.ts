@@ -3,6 +3,7 @@ import { CreateKeyRequestSchema, CreateTenantRequestSchema, RotateKeyBodySchema,
 import { ChannelPatchSchema, CreateChannelSchema } from '@sb/contracts';
 import { AckBodySchema, AlertRuleInputSchema, EscalationPolicyInputSchema, SilenceInputSchema } from '@sb/contracts';
 import { z } from 'zod';
+import { consoleApiPaths } from '../console/console.openapi';
 import { taskTraceSchema } from '../traces/task-trace.openapi';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -94,6 +95,7 @@ export function openApiDocument(): object {
           parameters: [
             { name: 'status', in: 'query', schema: { type: 'string' } },
             { name: 'capability', in: 'query', schema: { type: 'string' } },
+            { name: 'tenantId', in: 'query', schema: { type: 'string' }, description: "Platform admins only: another tenant's tasks" },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The Sb-Next-Cursor header of the previous page' },
           ],
@@ -122,7 +124,7 @@ export function openApiDocument(): object {
       '/v1/tasks/{id}/trace': {
         get: {
           summary: 'The task\'s trace: spans by service and agent, queued vs running time, attempts, critical path, gaps (tasks:read)',
-          parameters: [taskId],
+          parameters: [taskId, { name: 'tenantId', in: 'query', schema: { type: 'string' }, description: "Platform admins only: another tenant's task" }],
           responses: { '200': ok('Trace timeline', ref('TaskTrace')), ...errors },
         },
       },
@@ -285,6 +287,7 @@ export function openApiDocument(): object {
           responses: { '202': ok('{id, taskId, status: queued, priority, inputChanged}'), '409': ok('The task is no longer dead-lettered, or RECOVERY.REDRIVE_LIMIT: redriven as often as allowed', ref('Error')), '413': ok('Input too large', ref('Error')), ...errors },
         },
       },
+      ...consoleApiPaths(errors),
       '/.well-known/jwks.json': { get: { summary: 'Public keys of the access tokens (JWKS)', security: [], responses: { '200': ok('JWKS') } } },
     },
   };

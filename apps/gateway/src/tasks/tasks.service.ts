@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from '@sb/contracts';
 import { childTraceparent } from '@sb/messaging';
+import { tenantInScope } from '../auth/tenant-scope';
 import type { KeySlots } from '../limits/key-slots';
 import type { Admission } from './admission';
 import type { RateLimitInfo, SubmitLimits } from './submit-limits';
@@ -90,8 +91,9 @@ export class TasksService {
     return this.queries.cancel(principal.tenantId, taskId);
   }
 
+  /** A platform admin may list another tenant's tasks (`tenantId`); anyone else only its own. */
   list(principal: Principal, query: ListTasksQuery): Promise<TaskListPage> {
-    return this.queries.list(principal.tenantId, query);
+    return this.queries.list(tenantInScope(principal, query.tenantId), query);
   }
 
   async wait(principal: Principal, taskId: string, timeoutMs: number): Promise<PublicTask> {

@@ -8,6 +8,7 @@
 import { NotFoundError, type Principal, TaskIdRequestSchema, type TaskRecord, type TaskTraceReply } from '@sb/contracts';
 import { validate } from '@sb/messaging';
 import { analyzeTrace, dedupeSpans, parseTraceparent, toTraceSpan } from '@sb/observability';
+import { tenantInScope } from '../auth/tenant-scope';
 import type { SpanReaderPort } from './span-reader';
 import { spansOfTask } from './task-spans';
 
@@ -22,9 +23,13 @@ export class TaskTraceHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The caller's own task's trace (reading it needs tasks:read or tasks:submit, checked by the adapter's guard). */
-  async handle(principal: Principal, id: unknown): Promise<TaskTraceReply> {
-    return this.trace(principal.tenantId, validate(TaskIdRequestSchema, { taskId: id }).taskId);
+  /**
+   * The caller's own task's trace (reading it needs tasks:read or tasks:submit, checked by the
+   * adapter's guard); a platform admin may name another tenant's (`tenantId`).
+   */
+  async handle(principal: Principal, id: unknown, tenantId?: string): Promise<TaskTraceReply> {
+    const taskId = validate(TaskIdRequestSchema, { taskId: id }).taskId;
+    return this.trace(tenantInScope(principal, tenantId), taskId);
   }
 
   async trace(tenantId: string, taskId: string): Promise<TaskTraceReply> {

@@ -30,6 +30,8 @@ export interface AgentEntry {
   verifiedSession?: string;
   /** The agent key it registered with (per-key limit). */
   keyId?: string;
+  /** When the registry recorded it gone (left, or declared down): where its status clock restarts after a collector restart. */
+  recordedGoneAt?: number;
 }
 
 export interface BeatOutcome {
@@ -146,12 +148,12 @@ export class AgentDirectory {
     e.status = ev.state;
   }
 
-  /** Status known from storage at boot (not a transition: no flap counted). */
-  restoreStatus(agentId: string, status: AgentStatus, now: number): void {
+  /** Status known from storage at boot (not a transition: no flap counted), in that status `since`. */
+  restoreStatus(agentId: string, status: AgentStatus, since: number): void {
     const e = this.agents.get(agentId);
     if (!e || e.status === status) return;
     e.status = status;
-    e.statusSince = now;
+    e.statusSince = since;
   }
 
   /** Up/down transitions in the last FLAP_WINDOW_MS. */
@@ -166,6 +168,16 @@ export class AgentDirectory {
   inactiveLongerThan(ms: number, now: number): string[] {
     const out: string[] = [];
     for (const [id, e] of this.agents) if (e.status !== 'up' && now - e.statusSince > ms) out.push(id);
+    return out;
+  }
+
+  /** Agents past their retention: departed for longer than `leftMs`, or down for longer than `downMs`. */
+  pastRetention(leftMs: number, downMs: number, now: number): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.agents) {
+      const keep = e.status === 'left' ? leftMs : e.status === 'down' ? downMs : Infinity;
+      if (now - e.statusSince > keep) out.push(id);
+    }
     return out;
   }
 

@@ -17,9 +17,21 @@ export interface RegistryRecord {
   sessionHash?: string;
   /** The agent key it registered with: what the per-key agent limit counts. */
   keyId?: string;
+  /**
+   * When it left or was declared down (collector clock, ms): how long it is kept counts from here,
+   * also on a collector that restarted since. Absent: still up, or recorded before this field existed.
+   */
+  goneAt?: number;
 }
 
-const RecordSchema = z.object({ registration: AgentRegistrationSchema, registeredAt: z.number(), left: z.boolean().default(false), sessionHash: z.string().optional(), keyId: z.string().max(64).optional() });
+const RecordSchema = z.object({
+  registration: AgentRegistrationSchema,
+  registeredAt: z.number(),
+  left: z.boolean().default(false),
+  sessionHash: z.string().optional(),
+  keyId: z.string().max(64).optional(),
+  goneAt: z.number().optional(),
+});
 
 /** A record as read, with the revision a compare-and-set names (`record` undefined: not a record this version reads). */
 export interface StoredRecord {

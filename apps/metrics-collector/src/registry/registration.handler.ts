@@ -91,13 +91,17 @@ export class RegistrationHandler {
     }
     if (!this.d.directory.get(reg.agentId)?.registered) await this.makeRoom(principal, reg.agentId);
     const after = downAfterMs(reg.heartbeatIntervalMs, this.d.missedBeats);
+    let before: RegistryRecord | undefined;
     for (let claim = 1; ; claim++) {
       const now = this.d.clock.now();
       const stored = await this.d.store.read(reg.agentId);
       const live = stored?.record && !stored.record.left ? stored.record : undefined;
       const keep = headers.session !== undefined && agentSessionMatches(headers.session, live?.sessionHash);
-      // After a lost compare-and-set, the record read now is a registration of a moment ago: up.
-      if (!keep && live?.sessionHash !== undefined && (claim > 1 || this.isUp(live, now))) {
+      // After a compare-and-set lost to another registration, the record read now is a registration
+      // of a moment ago: up. One lost to a note on the same registration (when it went down) is not.
+      const registeredMeanwhile = claim > 1 && !(before && live && sameRegistration(before, live));
+      before = stored?.record;
+      if (!keep && live?.sessionHash !== undefined && (registeredMeanwhile || this.isUp(live, now))) {
         this.refuse(principal, reg.agentId, 'id in use');
         throw new AgentIdInUseError(`Agent id ${reg.agentId} is up under another session: present its session in ${AGENT_SESSION_HEADER}, or use another id`);
       }
@@ -126,7 +130,7 @@ export class RegistrationHandler {
     this.d.events.publish(livenessEvent(d.agentId, entry, 'left', reason, now, entry?.lastBeatAt ?? null));
     // Its session ends with it: the id may be registered anew.
     this.d.directory.setSessionHash(d.agentId, undefined);
-    if (entry?.registered) await this.d.store.put({ registration: entry.reg, registeredAt: entry.registeredAt ?? now, left: true });
+    if (entry?.registered) await this.d.store.put({ registration: entry.reg, registeredAt: entry.registeredAt ?? now, left: true, goneAt: now });
     return true;
   }
 
@@ -167,4 +171,9 @@ export class RegistrationHandler {
     if (e?.registered && e.registeredAt !== null && e.registeredAt >= rec.registeredAt) return e.status === 'up';
     return now - rec.registeredAt < downAfterMs(rec.registration.heartbeatIntervalMs, this.d.missedBeats);
   }
+}
+
+/** The same registration (time and session), whatever was noted on it since (`goneAt`). */
+function sameRegistration(a: RegistryRecord, b: RegistryRecord): boolean {
+  return a.registeredAt === b.registeredAt && a.sessionHash === b.sessionHash && !a.left && !b.left;
 }

@@ -1,0 +1,78 @@
+/**
+ * The console's charts' data, kept by each gateway in memory: a bounded ring (SeriesRing) filled
+ * every STEP_MS by SeriesSampler from what already reaches the gateway (task events, the
+ * collector's fleet samples, its own work queue). No new service and no new contract: history
+ * starts when the gateway starts and reaches back at most an hour; long-range history is
+ * Prometheus's (deploy/prometheus, `sb_fleet_*` on the collector's /metrics). Every replica
+ * sees the same events and samples, so each draws the same charts.
+ */
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Subscription } from '@nats-io/nats-core';
+import { TERMINAL_STATUSES } from '@sb/contracts';
+import { NatsClient, tryDecode } from '@sb/messaging';
+import { type AppLogger, LOGGER } from '@sb/observability';
+import { JetStreamQueueState } from './queue-probe';
+import { SERIES_METRICS, type SeriesReply } from './series-metrics';
+import { SeriesRing } from './series-ring';
+import { SeriesSampler } from './series-sampler';
+
+export const STEP_MS = 5_000;
+/** One hour of columns. */
+export const POINTS = 720;
+/** Series kept at most (about 9 per capability: 17 capabilities in full). */
+export const MAX_SERIES = 160;
+/** Messages larger than this are not read (a fleet samples batch is a few KiB). */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+@Injectable()
+export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly ring = new SeriesRing(POINTS, MAX_SERIES);
+  private readonly sampler: SeriesSampler;
+  private readonly subs: Subscription[] = [];
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(NatsClient) private readonly client: NatsClient,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {
+    const probe = new JetStreamQueueState(() => client.jsm, client.names);
+    this.sampler = new SeriesSampler(this.ring, probe, { errorWindowSteps: 12, fleetStaleMs: 60_000, capabilityTtlMs: POINTS * STEP_MS });
+  }
+
+  onApplicationBootstrap(): void {
+    const n = this.client.names;
+    const listen = (subject: string, onData: (data: unknown) => void) =>
+      this.subs.push(this.client.nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : onData(tryDecode(msg.data, MAX_MESSAGE_BYTES))) }));
+    listen(n.fleet.samples, (batch) => this.sampler.onFleetBatch(batch, Date.now()));
+    for (const status of TERMINAL_STATUSES) listen(n.tasks.eventsWithStatus(status), (ev) => this.sampler.onTaskEvent((ev ?? {}) as object, Date.now()));
+    this.timer = setInterval(() => void this.tick(), STEP_MS);
+    void this.tick();
+  }
+
+  /** Before the NATS connection drains (its own shutdown hook), so no sample is attempted on a closed connection. */
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+  }
+
+  /** The last `minutes` of every series. */
+  read(minutes: number): SeriesReply {
+    const { t, series } = this.ring.read(Date.now() - minutes * 60_000);
+    return { stepMs: STEP_MS, t, series, metrics: SERIES_METRICS, droppedSeries: this.ring.droppedSeries };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      await this.sampler.sample(Date.now());
+    } catch (err) {
+      if (!this.stopped) this.logger.warn({ err }, 'console series sample failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+}
