@@ -37,8 +37,14 @@ module.exports = {
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts', '<rootDir>/test/security/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
+    // The ops console in Debian's Chromium (playwright-core) against a whole fleet; fails, never skips, without Chromium.
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
     // Kills and restarts under load on test-owned servers (test/chaos); CHAOS_LONG=1 (npm run chaos) for the long form.
     { ...base, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts', globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts' },
+    // docker-compose.yml in real containers (test/containers, docs/containers.md): builds images, so only with
+    // `npm run test:containers` (SB_CONTAINER_TESTS=1), never in a plain `npm test`. It needs no test servers of its own.
+    ...(process.env.SB_CONTAINER_TESTS === '1' ? [{ ...base, displayName: 'containers', testMatch: ['<rootDir>/test/containers/**/*.containers-spec.ts'] }] : []),
   ],
 };
