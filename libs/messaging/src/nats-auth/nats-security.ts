@@ -237,6 +237,10 @@ export async function serverAuthConfig(s: NatsSecurity, resolverDir: string): Pr
     `system_account: ${publicKeyOf(s.sys)}`,
     // A user JWT travels in CONNECT; services' fit the 4 KiB default (nats-security.spec), this leaves room.
     'max_control_line: 16384',
+    // A client signs the server's nonce before its CONNECT; nats-server's default window (about a
+    // second without TLS) was missed by services booting on a busy 2-core machine ("Authentication
+    // Timeout" at start). Ten seconds still closes a silent connection soon.
+    'authorization: { timeout: 10 }',
     `resolver: { type: full, dir: ${JSON.stringify(resolverDir)}, allow_delete: false, interval: "2m", limit: 100000 }`,
     'resolver_preload: {',
     ...preload.map(([k, jwt]) => `  ${k}: ${jwt}`),
