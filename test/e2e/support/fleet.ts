@@ -145,6 +145,15 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
   const nc = await connect({ servers: env.NATS_URL.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...adminAuth });
   const [gatewayEnv, authEnv, tenancyEnv, collectorEnv] = await Promise.all((['gateway', 'auth', 'tenancy', 'metrics-collector'] as const).map(serviceEnv));
 
+  // A fleet that fails part-way closes what it started (apps, its connection, its own server), so the
+  // test fails instead of leaving handles that keep jest from exiting.
+  const abandon = async (e: unknown): Promise<never> => {
+    for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
+    await nc.drain().catch(() => undefined);
+    if (!opts.secureNats) await secureNats?.server.destroy().catch(() => undefined);
+    throw e;
+  };
+  const started = await (async () => {
   // tenancy first: auth checks tenants when issuing keys.
   apps.push(await boot('tenancy', (l) => tenancyModule(loadTenancyConfig({ ...env, ...tenancyEnv }), l)));
   apps.push(await boot('auth', (l) => authModule(loadAuthConfig({ ...env, ...authEnv, SB_BOOTSTRAP_ADMIN_KEY: adminKey, SB_BOOTSTRAP_AGENT_KEY: agentKey, SB_KEK: kek }), l)));
@@ -163,6 +172,9 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     writeFileSync(file, agentCreds, { mode: 0o600 });
     agentCredsEnv = { NATS_CREDS: file };
   }
+  return { gateway, httpUrl, opsUrl, agentCreds, agentCredsEnv };
+  })().catch(abandon);
+  const { gateway, httpUrl, opsUrl, agentCreds, agentCredsEnv } = started;
 
   const workerEnv = (extra: Env = {}): Env => ({
     ...env,
@@ -234,6 +246,11 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       if (!opts.secureNats) await secureNats?.server.destroy();
     },
   };
-  for (let i = 0; i < (opts.workers ?? 1); i++) await fleet.startWorker();
+  try {
+    for (let i = 0; i < (opts.workers ?? 1); i++) await fleet.startWorker();
+  } catch (e) {
+    await fleet.stop().catch(() => undefined);
+    throw e;
+  }
   return fleet;
 }
