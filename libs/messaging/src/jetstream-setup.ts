@@ -126,8 +126,11 @@ export async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamCon
     try {
       await jsm.streams.add(cfg);
     } catch (addErr) {
-      // Another replica or service created it between our info and add.
-      if (!alreadyThere(addErr)) throw addErr;
+      // Another replica or service created it between our info and add. nats-server may say so
+      // as "subjects overlap with an existing stream" (the other create, not yet registered by
+      // name, already holds the subjects): the stream being there now is what counts.
+      if (alreadyThere(addErr)) return;
+      if (!(await jsm.streams.info(cfg.name).then(() => true, () => false))) throw addErr;
     }
   }
 }
