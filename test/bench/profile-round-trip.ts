@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   try {
     await fleet.stop(['alerting', 'recovery']);
     const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
-    const rt = await startNatsRoundTrip(await tenantNatsClient(nats.url, fleet.gatewayUrl, key), 'sbprof', key, new StageRecorder());
+    const stages = new StageRecorder();
+    const rt = await startNatsRoundTrip(await tenantNatsClient(nats.url, fleet.gatewayUrl, key), 'sbprof', key, stages);
     await primeFleet(rt.op, 30_000);
     // CPU ms and NATS messages per task, by process: the figures a change to the path moves.
     const sampler = new CpuSampler(() => ({
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     let connzBefore = new Map<string, { sent: number; received: number }>();
     const onMeasureStart = async () => {
       connzBefore = await scrapeConnz(monitorUrl);
+      stages.reset();
       cpuBefore = sampler.sample();
       ioBefore = syscalls();
     };
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     const traffic = trafficPerOp(connzBefore, await scrapeConnz(monitorUrl), r.ops);
     process.stdout.write(`c=${c}: ${Math.round(r.throughput)} tasks/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}\n`);
     const total = [...cpu.values()].reduce((a, b) => a + b, 0);
+    const st = stages.means();
+    if (st) process.stdout.write(`stages (mean ms): intake ${st.intakeMs.toFixed(2)}, queue ${st.queueMs.toFixed(2)}, run ${st.runMs.toFixed(2)}, back ${st.backMs.toFixed(2)}\n`);
     process.stdout.write(`CPU ms/task: ${[...cpu].map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}; total ${total.toFixed(3)}\n`);
     process.stdout.write(`syscalls/task (write/read): ${io.map(([k, w, rd]) => `${k} ${w.toFixed(1)}/${rd.toFixed(1)}`).join(', ')}\n`);
     process.stdout.write(`NATS msgs/task (sent/received): ${[...traffic].map(([k, v]) => `${k} ${v.sent.toFixed(1)}/${v.received.toFixed(1)}`).join(', ')}\n`);

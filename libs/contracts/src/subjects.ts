@@ -16,6 +16,7 @@ export type AgentVerb = (typeof AGENT_VERBS)[number];
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
+export const isPriority = (s: string): s is Priority => (PRIORITIES as readonly string[]).includes(s);
 
 export const SEVERITIES = ['info', 'warning', 'critical', 'emergency'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -126,6 +127,8 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       taskDone: (gatewayId: string) => `${p}.internal.tasks.done.${gatewayId}`,
       /** A gateway ended a task (cancel, timeout): every gateway checks its waiters. */
       taskEnded: `${p}.internal.tasks.ended`,
+      /** Finished tasks per capability and status, summed by each process that ends tasks (gateway, recovery) and sent every second. */
+      taskTally: `${p}.internal.tasks.tally`,
       /** Abort a running task wherever it runs. */
       taskAbort: (taskId: string) => `${p}.internal.tasks.abort.${taskId}`,
       taskAbortAll: `${p}.internal.tasks.abort.*`,

@@ -5,7 +5,7 @@
  */
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { AGENT_SESSION_HEADER, AgentEndpoints, Events, type ParsedReqOf } from '@sb/contracts';
+import { AGENT_SESSION_HEADER, AgentEndpoints, Events, isPriority, type ParsedReqOf } from '@sb/contracts';
 import { contract, NatsClient, type SbContext } from '@sb/messaging';
 import { Dispatcher } from './dispatcher';
 import { TaskSource } from './task-source';
@@ -74,7 +74,9 @@ export class AgentWorkNatsController {
   @EventPattern(Events.taskReady)
   taskReady(@Payload() _body: unknown, @Ctx() ctx: SbContext) {
     // `<prefix>.internal.tasks.ready.<capability>.<priority>`
-    this.source.hinted(ctx.token(ctx.subject.split('.').length - 2));
+    const tokens = ctx.subject.split('.').length;
+    const priority = ctx.token(tokens - 1);
+    this.source.hinted(ctx.token(tokens - 2), isPriority(priority) ? priority : undefined);
   }
 
   /** A task ended away from its agent (cancelled): the agent holding it is told to stop. */

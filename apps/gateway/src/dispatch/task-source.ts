@@ -8,7 +8,7 @@
  * of its closed or went half-open) or its deadline.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { type Names, PRIORITIES } from '@sb/contracts';
+import { type Names, type Priority, PRIORITIES } from '@sb/contracts';
 import { NoWaitPuller, type PulledMessage, type Topology } from '@sb/messaging';
 
 /** How many tasks of a capability may be pulled now (the breaker gate), and the part of that not pulled after all. */
@@ -113,9 +113,14 @@ export class TaskSource {
     });
   }
 
-  /** An enqueue hint for a capability (or a task of it handed back, or a parked one may start now): look again, and wake the takes waiting for it. */
-  hinted(capability: string): void {
-    for (const priority of PRIORITIES) this.drained.delete(this.n.queue.consumer(capability, priority));
+  /**
+   * An enqueue hint for a capability (or a task of it handed back, or a parked one may start now):
+   * look again, and wake the takes waiting for it. With a priority (an enqueue hint names one),
+   * only that priority's queue is looked at again: the others stay drained until their own hint or
+   * the poll period, so a take at low load costs one pull, not one per priority.
+   */
+  hinted(capability: string, priority?: Priority): void {
+    for (const p of priority ? [priority] : PRIORITIES) this.drained.delete(this.n.queue.consumer(capability, p));
     this.wake(`c.${capability}`);
   }
 
