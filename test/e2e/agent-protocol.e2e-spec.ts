@@ -37,6 +37,12 @@ describe('agent protocol v1 (dispatcher)', () => {
   };
   const take = async (agentId: string, body: object = { max: 1, waitMs: 5_000 }) => as<{ tasks: LeasedTask[] }>(agentId, 'take', undefined, body);
   const task = async (taskId: string) => (await http(fleet.httpUrl, 'GET', `/v1/tasks/${taskId}`, { key })).body;
+  /** The record once it says running (written TASK_RUNNING_RECORD_MS into the run): anything else it becomes meanwhile fails the wait. */
+  const recordedRunning = (taskId: string) =>
+    eventually(async () => {
+      const t = await task(taskId);
+      return t.status === 'running' ? t : t.status === 'queued' ? false : Promise.reject(new Error(`task ${taskId} is ${t.status}`));
+    }, { description: `task ${taskId} recorded running` });
 
   beforeAll(async () => {
     fleet = await startFleet({ workers: 0, collectorEnv: false, gatewayEnv: { TASK_BACKOFF_BASE_MS: '50', TASK_BACKOFF_MAX_MS: '100' } });
@@ -55,7 +61,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     const [t] = got.body.tasks;
     expect(t).toMatchObject({ taskId, capability: 'summarize', input: { text: 'hello' }, deliveryCount: 1, idempotencyKey: taskId, lease: { taskId, epoch: 1 } });
     expect(t.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
-    expect(await task(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
+    expect(await recordedRunning(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
 
     const kept = await as('summarizer-1', 'keepalive', t.dispatcher, { leases: [t.lease] });
     expect(kept.body).toEqual({ leases: [{ taskId, held: true }] });
@@ -97,7 +103,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect(stranger).toMatchObject({ errorCode: '401', body: { error: { code: 'AGENT.SESSION' } } });
     const malformed = await as('summarizer-1', 'fail', t.dispatcher, { lease: t.lease, error: { code: 'x y', message: 'm', retryable: true } });
     expect(malformed).toMatchObject({ errorCode: '400', body: { error: { code: 'REQUEST.INVALID' } } });
-    expect(await task(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
+    expect(await recordedRunning(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
 
     const events = (await refusals.waitForCount(6)).map((m) => m.data);
     expect(events).toEqual(
@@ -127,7 +133,7 @@ describe('agent protocol v1 (dispatcher)', () => {
     expect(borrowed).toMatchObject({ errorCode: '401', body: { error: { code: 'AGENT.SESSION' } } });
     const guessed = await as('summarizer-1', 'take', undefined, { max: 1 }, 'sbs_guessed');
     expect(guessed.errorCode).toBe('401');
-    expect(await task(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
+    expect(await recordedRunning(taskId)).toMatchObject({ status: 'running', agentId: 'summarizer-1' });
     const events = (await refusals.waitForCount(3)).map((m) => m.data);
     expect(events.map((e) => [e.agentId, e.reason])).toEqual([
       ['summarizer-1', 'no session'],

@@ -10,11 +10,13 @@ export const gatewayConfigSchema = z.object({
   /** Health and metrics, for probes and Prometheus only (never publish it); the API port answers them 404. */
   OPS_PORT: env.port(8090),
   /**
-   * A task's `running` record (and event) is written once its run has lasted this long (or at its
-   * first progress, failure or timeout); a task done sooner goes from `queued` to its outcome in
-   * one write, which still names its lease, agent and start. 0 (the default): written before the
-   * agent gets it. Off by default: with it on, a record read in a run's first moments still says
-   * `queued`, which several e2e suites (worker-kill among them) do not expect yet.
+   * A task's `running` record is written once its run has lasted this long (or at its first
+   * progress, failure or timeout); a task done sooner goes from `queued` to its outcome in one
+   * write, which still names its lease, agent and start. Its `running` event goes out when the
+   * agent gets it either way. So a record read in a run's first moments may still say `queued`
+   * for up to this long. 0 (the default): written before the agent gets it. Off by default: a
+   * record that says `running` as soon as the agent has the task is what the chaos suite's fencing
+   * scenario checks, and what a reader of the record expects.
    */
   TASK_RUNNING_RECORD_MS: env.int(0, 0, 60_000),
   /** Largest accepted task input, serialised. */

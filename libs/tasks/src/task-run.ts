@@ -35,10 +35,11 @@ export interface RunDeps {
   /** A reclaimed task's late result, dropped. */
   onSuperseded?: (taskId: string, lease: TaskRecord['lease'], holder: TaskRecord['lease']) => void;
   /**
-   * A first delivery's `running` record (and its event) is written only once the run has lasted
-   * this long, or at its first progress or failure; a task that finishes sooner goes from
-   * `queued` straight to its outcome in one write (its outcome record still names the lease,
-   * agent and start time). 0 or absent: written before the agent gets the task.
+   * A first delivery's `running` record is written only once the run has lasted this long, or at
+   * its first progress or failure; a task that finishes sooner goes from `queued` straight to its
+   * outcome in one write (its outcome record still names the lease, agent and start time). Its
+   * `running` event goes out at the start either way: every state change has its event, and the
+   * record catches up within this long. 0 or absent: written before the agent gets the task.
    */
   recordRunningAfterMs?: number;
   /**
@@ -80,7 +81,8 @@ export class TaskRuns {
         : ((await this.startFast(task, msg, attempt, routable)) ?? (await this.startFromStore(task, msg, attempt, routable)));
     if (!started) return undefined;
     const run = new TaskRun(this.d, task, msg, started);
-    if (started.recorded !== false) this.d.announcer.changed(started.record);
+    // Deferred or not, the change is announced now (the deferred write does not announce it again).
+    this.d.announcer.changed(started.record);
     return run;
   }
 
@@ -182,7 +184,7 @@ export class TaskRun {
   }
 
   /**
-   * The deferred running record, now (and its event). False when the task moved on meanwhile
+   * The deferred running record, now (its event went out at the start). False when the task moved on meanwhile
    * (cancelled, timed out, started elsewhere): nothing is written, and this run's outcome will lose its compare-and-set too.
    */
   private async writeRunning(): Promise<boolean> {
@@ -196,7 +198,6 @@ export class TaskRun {
       return false;
     }
     this.revision = rev;
-    this.d.announcer.changed(this.record);
     return true;
   }
 

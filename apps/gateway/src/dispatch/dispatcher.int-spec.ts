@@ -269,7 +269,7 @@ describe('Dispatcher over real NATS', () => {
     beforeAll(() => register('rc', ['deferred']));
     const statusesOf = (c: { messages: { subject: string }[] }) => c.messages.map((m) => m.subject.split('.').pop());
 
-    it('a task done sooner goes from queued to its outcome in one write, with no running event; the outcome names its lease, agent and start', async () => {
+    it('a task done sooner goes from queued to its outcome in one write, its running event still sent; the outcome names its lease, agent and start', async () => {
       const events = collectMessages(client.nc, `${client.names.prefix}.v1.tasks.events.tnR.>`);
       await events.ready;
       const t = await submit('tnR', 'deferred');
@@ -281,7 +281,7 @@ describe('Dispatcher over real NATS', () => {
       expect(got).toMatchObject({ taskId: t.taskId, lease: { epoch: 1 } });
       expect(await status(t)).toBe('queued');
       await dispatcher.complete('rc', { lease: got!.lease, result: 'done' });
-      await events.waitForCount(2);
+      await events.waitForCount(3);
       await client.nc.flush();
       const writes = kvWrites.messages.map((m) => m.data.status);
       await kvWrites.stop();
@@ -289,18 +289,21 @@ describe('Dispatcher over real NATS', () => {
       const done = (await infra.store.get(t.tenantId, t.taskId))!;
       expect(done.record).toMatchObject({ status: 'succeeded', agentId: 'rc', attempts: 1, lease: { agentId: 'rc', epoch: 1 }, result: 'done' });
       expect(done.record.startedAt).toEqual(expect.any(String));
-      expect(statusesOf(events)).toEqual(['queued', 'succeeded']);
+      expect(statusesOf(events)).toEqual(['queued', 'running', 'succeeded']);
       await events.stop();
     });
 
-    it('a task still running after it is recorded running, and its event goes out', async () => {
+    it('a task still running after it is recorded running; its one running event went out at the start', async () => {
       const events = collectMessages(client.nc, `${client.names.prefix}.v1.tasks.events.tnR2.>`);
       await events.ready;
       const t = await submit('tnR2', 'deferred');
       const [got] = await take('rc', 1);
       await events.waitForCount(2);
       expect(statusesOf(events)).toEqual(['queued', 'running']);
+      await eventually(async () => (await infra.store.get(t.tenantId, t.taskId))!.record.status === 'running', { description: 'the deferred running record written' });
       expect((await infra.store.get(t.tenantId, t.taskId))!.record).toMatchObject({ status: 'running', lease: { agentId: 'rc', epoch: 1 } });
+      await client.nc.flush();
+      expect(statusesOf(events)).toEqual(['queued', 'running']);
       await dispatcher.complete('rc', { lease: got!.lease, result: 'done' });
       expect(await status(t)).toBe('succeeded');
       await events.stop();

@@ -301,7 +301,9 @@ export class Dispatcher {
   private async holder(agentId: string, l: Lease, verb: string): Promise<Held> {
     const h = this.heldLeases.get(l);
     if (h && h.agentId === agentId && h.epoch === l.epoch) return h;
-    if (this.heldLeases.endedHere(agentId, l)) {
+    // This agent holds the task under another epoch (a guessed or stale one): no need to read the
+    // record, which may not name the lease yet (TASK_RUNNING_RECORD_MS).
+    if ((h && h.agentId === agentId) || this.heldLeases.endedHere(agentId, l)) {
       this.refuse(agentId, verb, `stale lease epoch ${l.epoch} for task ${l.taskId}`, l);
       throw new LeaseLostError(`Task ${l.taskId}: lease epoch ${l.epoch} is no longer current`);
     }
