@@ -89,8 +89,11 @@ describe('ops console', () => {
     const series = await eventually(
       async () => {
         const r = await call('GET', '/v1/console/series?minutes=5', fleetReader);
-        const has = (metric: string, labels: Record<string, string>) => r.body.series.some((s: { metric: string; labels: object }) => s.metric === metric && JSON.stringify(s.labels) === JSON.stringify(labels));
-        return has('agents', { status: 'up' }) && has('throughput', { capability: 'echo' }) && has('queueDepth', { capability: 'echo', priority: 'normal' }) && r.body;
+        const find = (metric: string, labels: Record<string, string>) =>
+          r.body.series.find((s: { metric: string; labels: object }) => s.metric === metric && JSON.stringify(s.labels) === JSON.stringify(labels)) as { values: Array<number | null> } | undefined;
+        // Throughput above 0: the finished tasks were counted (the tallies of the processes that end tasks), not only a queue seen.
+        const finished = find('throughput', { capability: 'echo' })?.values.some((v) => (v ?? 0) > 0);
+        return find('agents', { status: 'up' }) && finished === true && find('queueDepth', { capability: 'echo', priority: 'normal' }) ? r.body : false;
       },
       { timeoutMs: 30_000, intervalMs: 500, description: 'series with agents, throughput and queue depth' },
     );

@@ -97,6 +97,8 @@ function announced(n: Names): { subjects: string[]; by: PlatformService[] }[] {
     { subjects: [n.alerts.all], by: ['alerting'] },
     { subjects: [n.resilience.breakers, n.resilience.shedding, n.recoveryCore.incidentChangedAll], by: ['recovery'] },
     { subjects: [n.agents.workAll('abort')], by: ['gateway'] },
+    // Not the task tallies (internal.tasks.tally, gateway and recovery): only the console's charts
+    // read them, and one more subject here no longer fits every service's user JWT in 4 KiB.
     { subjects: [n.queue.all], by: ['gateway', 'recovery'] },
   ];
 }

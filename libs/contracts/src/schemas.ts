@@ -4,7 +4,7 @@
  * more likely a caller's mistake than a newer client.
  */
 import { z } from 'zod';
-import { CAPABILITY_PATTERN, PRIORITIES, SYSTEM_TENANT_ID, TASK_STATUSES } from './subjects';
+import { CAPABILITY_PATTERN, PRIORITIES, SYSTEM_TENANT_ID, TASK_STATUSES, type TaskStatus } from './subjects';
 import { ERROR_CLASSES } from './resilience-classes';
 import { boundedJson } from './json-depth';
 
@@ -197,6 +197,15 @@ export const TaskEventSchema = z.object({
   progress: jsonValue.optional(),
 });
 export type TaskEvent = z.infer<typeof TaskEventSchema>;
+
+/**
+ * What one process ended in its last tally period (`Events.taskTally`): the number of tasks per
+ * capability and final status. The console's charts add them up instead of every gateway
+ * receiving every task's final event.
+ */
+export interface TaskTally {
+  counts: Array<{ capability: string; status: TaskStatus; n: number }>;
+}
 
 /** The dead-letter entry: the task and every attempt's error. */
 export interface DeadLetter {

@@ -5,6 +5,7 @@ export * from './task-pages';
 export * from './task-infrastructure';
 export * from './task-queue';
 export * from './task-announcer';
+export * from './outcome-tally';
 export * from './task-lifecycle';
 export * from './task-run';
 export * from './tasks.module';

@@ -4,6 +4,7 @@
  */
 import { names, type TaskRecord } from '@sb/contracts';
 import type { Bus } from '@sb/messaging';
+import { OutcomeTally } from './outcome-tally';
 import { TaskAnnouncer } from './task-announcer';
 
 const n = names('sbt');
@@ -58,5 +59,50 @@ describe('TaskAnnouncer completion hand-off', () => {
     a.changed(record('running'), 'sbt.internal.tasks.done.me');
     expect(delivered).toEqual([]);
     expect(published).toHaveLength(1);
+  });
+});
+
+describe('OutcomeTally', () => {
+  it('counts the tasks that end, per capability and final status, and sends what it counted once per period', () => {
+    const { bus, published } = recordingBus();
+    const tally = new OutcomeTally(bus);
+    const a = new TaskAnnouncer(bus, undefined, tally);
+    a.changed(record('queued'));
+    a.changed(record('running'));
+    a.changed(record('succeeded'));
+    a.changed(record('succeeded'));
+    a.changed({ ...record('failed'), capability: 'other' });
+    tally.beforeApplicationShutdown(); // flushes what is left
+    const sent = published.filter((p) => p.subject === n.internal.taskTally);
+    expect(sent).toHaveLength(1);
+    expect((sent[0].payload as { counts: unknown[] }).counts).toEqual(
+      expect.arrayContaining([
+        { capability: 'echo', status: 'succeeded', n: 2 },
+        { capability: 'other', status: 'failed', n: 1 },
+      ]),
+    );
+    expect((sent[0].payload as { counts: unknown[] }).counts).toHaveLength(2);
+    // Nothing since: nothing sent.
+    tally.beforeApplicationShutdown();
+    expect(published.filter((p) => p.subject === n.internal.taskTally)).toHaveLength(1);
+  });
+
+  it('sends on its period, on the boundary, while the process runs', async () => {
+    jest.useFakeTimers({ now: 10_250 });
+    try {
+      const { bus, published } = recordingBus();
+      const tally = new OutcomeTally(bus, 1_000);
+      tally.onApplicationBootstrap();
+      tally.count('echo', 'succeeded');
+      jest.advanceTimersByTime(749);
+      expect(published).toHaveLength(0);
+      jest.advanceTimersByTime(1); // 11,000: the boundary
+      expect(published).toEqual([{ subject: n.internal.taskTally, payload: { counts: [{ capability: 'echo', status: 'succeeded', n: 1 }] } }]);
+      jest.advanceTimersByTime(3_000);
+      expect(published).toHaveLength(1);
+      tally.beforeApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

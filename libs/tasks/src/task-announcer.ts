@@ -9,6 +9,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { Headers, isTerminal, type PublicTask, type TaskEvent, type TaskRecord, tokensOf, toPublicTask } from '@sb/contracts';
 import type { Bus } from '@sb/messaging';
+import type { OutcomeTally } from './outcome-tally';
 
 export function toTaskEvent(r: TaskRecord, now: Date): TaskEvent {
   return { taskId: r.taskId, tenantId: r.tenantId, status: r.status, capability: r.capability, agentId: r.agentId ?? null, attempts: r.attempts, at: now.toISOString() };
@@ -21,6 +22,8 @@ export class TaskAnnouncer {
   constructor(
     private readonly bus: Bus,
     private readonly now: () => Date = () => new Date(),
+    /** Counts every task that ends here, for the console's charts. */
+    private readonly tally?: OutcomeTally,
   ) {}
 
   /**
@@ -38,7 +41,9 @@ export class TaskAnnouncer {
     const tokens = r.status === 'succeeded' ? tokensOf(r.result) : 0;
     const event = toTaskEvent(r, this.now());
     this.bus.publish(n.tasks.event(r.tenantId, r.taskId, r.status), tokens > 0 ? { ...event, tokens } : event, traceHeaders(r));
-    if (!notify || !isTerminal(r.status)) return;
+    if (!isTerminal(r.status)) return;
+    this.tally?.count(r.capability, r.status);
+    if (!notify) return;
     if (notify === this.local?.subject) this.local.deliver(toPublicTask(r));
     else this.bus.publish(notify, toPublicTask(r));
   }

@@ -1,14 +1,13 @@
 /**
  * The console's charts' data, kept by each gateway in memory: a bounded ring (SeriesRing) filled
- * every STEP_MS by SeriesSampler from what already reaches the gateway (task events, the
- * collector's fleet samples, its own work queue). No new service and no new contract: history
+ * every STEP_MS by SeriesSampler from what already reaches the gateway (the task tallies of the
+ * processes that end tasks, the collector's fleet samples, its own work queue). No new service and no new contract: history
  * starts when the gateway starts and reaches back at most an hour; long-range history is
  * Prometheus's (deploy/prometheus, `sb_fleet_*` on the collector's /metrics). Every replica
- * sees the same events and samples, so each draws the same charts.
+ * sees the same tallies and samples, so each draws the same charts.
  */
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Subscription } from '@nats-io/nats-core';
-import { TERMINAL_STATUSES } from '@sb/contracts';
 import { NatsClient, tryDecode } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { JetStreamQueueState } from './queue-probe';
@@ -17,6 +16,8 @@ import { SeriesRing } from './series-ring';
 import { SeriesSampler } from './series-sampler';
 
 export const STEP_MS = 5_000;
+/** Where in each step the sample is taken (after that second's tallies have arrived). */
+const STEP_OFFSET_MS = 500;
 /** One hour of columns. */
 export const POINTS = 720;
 /** Series kept at most (about 9 per capability: 17 capabilities in full). */
@@ -46,15 +47,15 @@ export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationS
     const listen = (subject: string, onData: (data: unknown) => void) =>
       this.subs.push(this.client.nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : onData(tryDecode(msg.data, MAX_MESSAGE_BYTES))) }));
     listen(n.fleet.samples, (batch) => this.sampler.onFleetBatch(batch, Date.now()));
-    for (const status of TERMINAL_STATUSES) listen(n.tasks.eventsWithStatus(status), (ev) => this.sampler.onTaskEvent((ev ?? {}) as object, Date.now()));
-    this.timer = setInterval(() => void this.tick(), STEP_MS);
+    listen(n.internal.taskTally, (tally) => this.sampler.onTally(tally, Date.now()));
+    this.schedule();
     void this.tick();
   }
 
   /** Before the NATS connection drains (its own shutdown hook), so no sample is attempted on a closed connection. */
   beforeApplicationShutdown(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     for (const s of this.subs.splice(0)) s.unsubscribe();
   }
 
@@ -62,6 +63,18 @@ export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationS
   read(minutes: number): SeriesReply {
     const { t, series } = this.ring.read(Date.now() - minutes * 60_000);
     return { stepMs: STEP_MS, t, series, metrics: SERIES_METRICS, droppedSeries: this.ring.droppedSeries };
+  }
+
+  /**
+   * Half a second after each STEP_MS boundary of the clock: the tallies, sent on whole seconds,
+   * then fall five to a step, not four or six (a steady load draws a flat line).
+   */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.tick();
+      if (!this.stopped) this.schedule();
+    }, STEP_MS - ((Date.now() - STEP_OFFSET_MS) % STEP_MS));
+    this.timer.unref?.();
   }
 
   private async tick(): Promise<void> {

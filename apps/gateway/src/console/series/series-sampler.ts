@@ -1,13 +1,14 @@
 /**
  * Turns what already flows through the gateway into one column of the series ring per step:
- *  - task events (final outcomes, the same the task-event stream keeps): throughput and error
- *    ratio per capability, counted here between two samples;
+ *  - task tallies (Events.taskTally: each process that ends tasks sends its counts per
+ *    capability and final status every second): throughput and error ratio per capability,
+ *    added up here between two samples;
  *  - the collector's fleet samples (published every FLEET_SAMPLES_MS for alerting): run-time p95
  *    per capability and agents up/down, as last received (skipped once stale);
  *  - the work queue read at each step (QueueProbePort): depth and oldest wait per capability and priority.
  * Pure: the adapter (console-series.ts) feeds it messages and ticks, tests feed it directly.
  */
-import { FleetMetrics, type TaskStatus } from '@sb/contracts';
+import { FleetMetrics, type TaskStatus, TERMINAL_STATUSES } from '@sb/contracts';
 import type { QueueProbePort } from './queue-probe';
 import type { SeriesPoint } from './series-metrics';
 import type { SeriesRing } from './series-ring';
@@ -46,17 +47,21 @@ export class SeriesSampler {
     private readonly s: SamplerSettings,
   ) {}
 
-  /** A task event (any status; only final outcomes count). */
-  onTaskEvent(ev: { capability?: unknown; status?: unknown }, now: number): void {
-    if (typeof ev.capability !== 'string' || typeof ev.status !== 'string') return;
-    const status = ev.status as TaskStatus;
-    if (status === 'queued' || status === 'running') return;
-    if (!this.see(ev.capability, now)) return;
-    let t = this.tallies.get(ev.capability);
-    if (!t) this.tallies.set(ev.capability, (t = { finished: 0, errors: 0, judged: 0 }));
-    t.finished++;
-    if (status !== 'cancelled') t.judged++;
-    if (ERROR_STATUSES.has(status)) t.errors++;
+  /** A task tally (TaskTally shape: counts per capability and status; only final statuses count, anything unreadable is skipped). */
+  onTally(tally: unknown, now: number): void {
+    const counts = (tally as { counts?: unknown })?.counts;
+    if (!Array.isArray(counts)) return;
+    for (const c of counts as Array<{ capability?: unknown; status?: unknown; n?: unknown }>) {
+      if (typeof c?.capability !== 'string' || typeof c.status !== 'string' || !TERMINAL_STATUSES.has(c.status as TaskStatus)) continue;
+      if (typeof c.n !== 'number' || !Number.isInteger(c.n) || c.n <= 0) continue;
+      if (!this.see(c.capability, now)) continue;
+      const status = c.status as TaskStatus;
+      let t = this.tallies.get(c.capability);
+      if (!t) this.tallies.set(c.capability, (t = { finished: 0, errors: 0, judged: 0 }));
+      t.finished += c.n;
+      if (status !== 'cancelled') t.judged += c.n;
+      if (ERROR_STATUSES.has(status)) t.errors += c.n;
+    }
   }
 
   /** A fleet samples batch (MetricBatch shape); anything unreadable in it is skipped. */

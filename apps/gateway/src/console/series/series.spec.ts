@@ -55,7 +55,23 @@ describe('SeriesSampler', () => {
   it('counts finished tasks into throughput per second and an error ratio over its window; cancelled tasks are no error', async () => {
     const { sampler, last } = setup();
     await sampler.sample(0);
-    for (const status of ['succeeded', 'succeeded', 'failed', 'dead_lettered', 'cancelled', 'running', 'queued']) sampler.onTaskEvent({ capability: 'echo', status }, 1 * S);
+    sampler.onTally(
+      {
+        counts: [
+          { capability: 'echo', status: 'succeeded', n: 2 },
+          { capability: 'echo', status: 'failed', n: 1 },
+          { capability: 'echo', status: 'running', n: 7 },
+          { capability: 'echo', status: 'queued', n: 3 },
+          { capability: 'echo', status: 'succeeded', n: -4 },
+          { capability: 'echo', status: 'succeeded', n: 'x' },
+          { capability: 7, status: 'succeeded', n: 1 },
+        ],
+      },
+      1 * S,
+    );
+    sampler.onTally({ counts: [{ capability: 'echo', status: 'dead_lettered', n: 1 }, { capability: 'echo', status: 'cancelled', n: 1 }] }, 2 * S);
+    sampler.onTally('garbage', 2 * S);
+    sampler.onTally({ counts: 'garbage' }, 2 * S);
     await sampler.sample(5 * S);
     expect(last('throughput', { capability: 'echo' })).toBe(1); // 5 finished in 5 s
     expect(last('errorRatio', { capability: 'echo' })).toBe(0.5); // 2 errors of 4 judged
