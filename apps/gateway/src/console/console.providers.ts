@@ -4,6 +4,7 @@ import { ConsoleApiHttpController } from './console-api.http';
 import { ConsoleAssets } from './console-assets';
 import { ConsoleHttpController } from './console.http';
 import { ConsoleSeries } from './series/console-series';
+import { ConsoleSeriesNatsController } from './series/console-series.nats';
 
-export const consoleControllers = [ConsoleHttpController, ConsoleApiHttpController];
+export const consoleControllers = [ConsoleHttpController, ConsoleApiHttpController, ConsoleSeriesNatsController];
 export const consoleProviders: Provider[] = [{ provide: ConsoleAssets, useFactory: () => new ConsoleAssets() }, ConsoleSeries];

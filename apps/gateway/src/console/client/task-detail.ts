@@ -7,6 +7,10 @@
 export const TASK_DETAIL_JS = String.raw`
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'dead_lettered', 'timed_out'];
 const TIMELINE_TEXT = { queued: 'Queued', attempt_failed: 'Attempt failed', running: 'Running', finished: 'Finished' };
+// Services export spans in batches (TRACE_EXPORT_DELAY_MS, 1 s by default): a task that ended
+// moments ago may not have all of them in yet, so its trace is read again for this long after.
+const TRACE_SETTLE_MS = 15000;
+const TRACE_REREAD_MS = 1500;
 
 function taskDetailView(params) {
   const taskId = params.id;
@@ -21,6 +25,8 @@ function taskDetailView(params) {
   const cleanups = [];
   let task = null;
   let pending = null;
+  let traceTimer = null;
+  let gone = false;
 
   async function refresh() {
     task = await get('/v1/console/tasks/' + enc(taskId) + scope);
@@ -71,8 +77,14 @@ function taskDetailView(params) {
   }
 
   async function drawTrace() {
+    clearTimeout(traceTimer);
     const tr = await get('/v1/tasks/' + enc(taskId) + '/trace' + scope);
+    if (gone) return;
     fill(trace, card('Trace', waterfall(tr), { help: tr.traceId ? 'trace ' + tr.traceId : 'no trace id' }));
+    // Ended only moments ago: the last spans may still be on their way.
+    if (task && task.finishedAt && tr.traceId && Date.now() - ms(task.finishedAt) < TRACE_SETTLE_MS) {
+      traceTimer = setTimeout(() => drawTrace().catch(() => undefined), TRACE_REREAD_MS);
+    }
   }
 
   // Live: a change of this task re-reads it (at most every 300 ms).
@@ -87,7 +99,7 @@ function taskDetailView(params) {
     refresh: refresh,
     // Polled while it runs (and the feed may not carry it: a key without tasks:read).
     live: () => !task || !TERMINAL.includes(task.status),
-    unmount: () => { clearTimeout(pending); for (const c of cleanups) c(); },
+    unmount: () => { gone = true; clearTimeout(pending); clearTimeout(traceTimer); for (const c of cleanups) c(); },
   };
 }
 

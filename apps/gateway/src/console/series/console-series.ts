@@ -7,8 +7,7 @@
  * sees the same tallies and samples, so each draws the same charts.
  */
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from '@nats-io/nats-core';
-import { NatsClient, tryDecode } from '@sb/messaging';
+import { NatsClient } from '@sb/messaging';
 import { type AppLogger, LOGGER } from '@sb/observability';
 import { JetStreamQueueState } from './queue-probe';
 import { SERIES_METRICS, type SeriesReply } from './series-metrics';
@@ -22,20 +21,17 @@ const STEP_OFFSET_MS = 500;
 export const POINTS = 720;
 /** Series kept at most (about 9 per capability: 17 capabilities in full). */
 export const MAX_SERIES = 160;
-/** Messages larger than this are not read (a fleet samples batch is a few KiB). */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 @Injectable()
 export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ring = new SeriesRing(POINTS, MAX_SERIES);
   private readonly sampler: SeriesSampler;
-  private readonly subs: Subscription[] = [];
   private timer?: NodeJS.Timeout;
   private busy = false;
   private stopped = false;
 
   constructor(
-    @Inject(NatsClient) private readonly client: NatsClient,
+    @Inject(NatsClient) client: NatsClient,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     const probe = new JetStreamQueueState(() => client.jsm, client.names);
@@ -43,11 +39,6 @@ export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   onApplicationBootstrap(): void {
-    const n = this.client.names;
-    const listen = (subject: string, onData: (data: unknown) => void) =>
-      this.subs.push(this.client.nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : onData(tryDecode(msg.data, MAX_MESSAGE_BYTES))) }));
-    listen(n.fleet.samples, (batch) => this.sampler.onFleetBatch(batch, Date.now()));
-    listen(n.internal.taskTally, (tally) => this.sampler.onTally(tally, Date.now()));
     this.schedule();
     void this.tick();
   }
@@ -56,7 +47,16 @@ export class ConsoleSeries implements OnApplicationBootstrap, BeforeApplicationS
   beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const s of this.subs.splice(0)) s.unsubscribe();
+  }
+
+  /** A task tally (Events.taskTally, console-series.nats.ts). */
+  onTally(tally: unknown): void {
+    this.sampler.onTally(tally, Date.now());
+  }
+
+  /** The collector's fleet samples (Events.fleetSamples). */
+  onFleetBatch(batch: unknown): void {
+    this.sampler.onFleetBatch(batch, Date.now());
   }
 
   /** The last `minutes` of every series. */
