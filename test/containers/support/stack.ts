@@ -85,7 +85,10 @@ export class Stack {
 
   /** Build every image the services use (cached layers are reused: only what changed is rebuilt). */
   async build(services: readonly string[]): Promise<void> {
-    await this.compose(['build', ...services], 3_600_000);
+    const r = await this.compose(['build', ...services], 3_600_000);
+    // podman-compose 1.0 exits 0 when an image's build failed; it prints each build's exit code.
+    const failed = /exit code: [1-9]\d*/.exec(`${r.stdout}\n${r.stderr}`);
+    if (failed) throw new Error(`compose build: an image failed to build (${failed[0]}): see ${this.sh.logFile}`);
   }
 
   /** Start `services` and wait until every one is running and healthy (one-shots: exited 0). */
@@ -95,6 +98,10 @@ export class Stack {
       return;
     }
     await this.compose(['up', '--no-start', ...services], 900_000);
+    // podman-compose 1.0 also exits 0 when it could not create a container.
+    for (const service of services) {
+      if ((await this.containers(service)).length === 0) throw new Error(`compose up --no-start created no container for ${service}: see ${this.sh.logFile}`);
+    }
     const started = new Set<string>();
     const start = async (service: string): Promise<void> => {
       if (started.has(service)) return;

@@ -1,8 +1,8 @@
 /**
  * The console's charts' data, kept by each gateway in memory: a bounded ring (SeriesRing) filled
  * every STEP_MS by SeriesSampler from what already reaches the gateway (the task tallies of the
- * processes that end tasks, the collector's fleet samples, its own work queue). No new service and no new contract: history
- * starts when the gateway starts and reaches back at most an hour; long-range history is
+ * processes that end tasks, the collector's fleet samples, its own work queue). No new service:
+ * history starts when the gateway starts and reaches back at most an hour; long-range history is
  * Prometheus's (deploy/prometheus, `sb_fleet_*` on the collector's /metrics). Every replica
  * sees the same tallies and samples, so each draws the same charts.
  */
