@@ -2,7 +2,7 @@
  * `node dist/test/bench/profile-round-trip.js`: the NATS task round trip at one concurrency,
  * against a fleet started with `--cpu-prof`, for reading where a task's CPU goes (one
  * .cpuprofile per service in PROFILE_DIR, default /tmp/sb-profiles; `none`: no profiler). Env: PROFILE_C (64),
- * PROFILE_MS (5000). Not part of `npm run bench`. NATS authentication on, as in the bench (bench-nats.ts): the
+ * PROFILE_MS (5000), PROFILE_PATH (`nats`, or `http`: POST /v1/tasks over node:http). Not part of `npm run bench`. NATS authentication on, as in the bench (bench-nats.ts): the
  * client is the tenant's NATS user.
  */
 import { generateApiKey } from '@sb/contracts';
@@ -15,7 +15,7 @@ import { CpuSampler, cpuPerOp } from './cpu';
 import { closedLoop } from './measure';
 import { scrapeConnz, trafficPerOp } from './nats-traffic';
 import { findFreePort } from '../../libs/testing/src/local-servers';
-import { primeFleet, StageRecorder, startNatsRoundTrip, tenantNatsClient, tenantWithKey } from './round-trips';
+import { primeFleet, StageRecorder, startNatsRoundTrip, startNodeHttpRoundTrip, tenantNatsClient, tenantWithKey } from './round-trips';
 
 function procIo(pid: number | undefined): { w: number; r: number } {
   try {
@@ -45,7 +45,11 @@ async function main(): Promise<void> {
     await fleet.stop(['alerting', 'recovery']);
     const { key } = await tenantWithKey(fleet.gatewayUrl, adminKey);
     const stages = new StageRecorder();
-    const rt = await startNatsRoundTrip(await tenantNatsClient(nats.url, fleet.gatewayUrl, key), 'sbprof', key, stages);
+    // PROFILE_PATH=http: POST /v1/tasks with wait over node:http (keep-alive) instead of NATS.
+    const rt =
+      process.env.PROFILE_PATH === 'http'
+        ? startNodeHttpRoundTrip(fleet.gatewayUrl, key, stages)
+        : await startNatsRoundTrip(await tenantNatsClient(nats.url, fleet.gatewayUrl, key), 'sbprof', key, stages);
     await primeFleet(rt.op, 30_000);
     // CPU ms and NATS messages per task, by process: the figures a change to the path moves.
     const sampler = new CpuSampler(() => ({

@@ -37,11 +37,16 @@ type Reply = [number, number, number, number, number];
 type Command = (k1: string, k2: string, k3: string, k4: string, ...args: Array<string | number>) => Promise<Reply>;
 const defined = new WeakSet<Redis>();
 
+const DAY_MS = 86_400_000;
+/** The last day asked for: every submit asks, and the answer changes once a day. */
+let lastDay = { start: Number.NaN, day: '' };
+
 /** UTC day `YYYY-MM-DD` and the ms left in it. */
 export function utcDay(at: Date): { day: string; msLeft: number } {
-  const day = at.toISOString().slice(0, 10);
-  const end = Date.parse(`${day}T00:00:00.000Z`) + 86_400_000;
-  return { day, msLeft: Math.max(1, end - at.getTime()) };
+  const t = at.getTime();
+  const start = t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+  if (start !== lastDay.start) lastDay = { start, day: new Date(start).toISOString().slice(0, 10) };
+  return { day: lastDay.day, msLeft: Math.max(1, start + DAY_MS - t) };
 }
 
 /** Key names shared by the gateway (tasks counter) and tenancy (tokens counter, usage). */
