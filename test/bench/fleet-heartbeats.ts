@@ -50,7 +50,14 @@ async function startService(name: 'metrics-collector' | 'auth', nats: BenchNats,
   return svc;
 }
 
-const startCollector = (nats: BenchNats, redisUrl: string) => startService('metrics-collector', nats, { REDIS_URL: redisUrl, FLEET_SAMPLES_MS: '5000' });
+/** Room for every simulated agent: they all register with the one agent key, which the collector caps (COLLECTOR_MAX_AGENTS_PER_KEY, 5,000 by default). */
+const startCollector = (nats: BenchNats, redisUrl: string, agents: number) =>
+  startService('metrics-collector', nats, {
+    REDIS_URL: redisUrl,
+    FLEET_SAMPLES_MS: '5000',
+    COLLECTOR_MAX_AGENTS: String(Math.max(10_000, agents)),
+    COLLECTOR_MAX_AGENTS_PER_KEY: String(Math.max(5_000, agents)),
+  });
 /** Auth answers for the agent key the simulated agents register with. */
 const startAuth = (nats: BenchNats) => startService('auth', nats, { SB_BOOTSTRAP_ADMIN_KEY: generateApiKey(), SB_BOOTSTRAP_AGENT_KEY: AGENT_KEY, SB_KEK: BENCH_KEK });
 
@@ -147,7 +154,7 @@ function batch(agentId: string, round: number, size: number): string {
 export async function fleetHeartbeatsBench(nats: BenchNats, redisUrl: string, o: Opts, log: (m: string) => void): Promise<FleetBenchResult> {
   const lines: string[] = [];
   const auth = await startAuth(nats);
-  const collector = await startCollector(nats, redisUrl).catch(async (err) => {
+  const collector = await startCollector(nats, redisUrl, o.agents).catch(async (err) => {
     await auth.proc.stop(5_000);
     throw err;
   });
