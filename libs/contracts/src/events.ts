@@ -11,7 +11,7 @@ import type { Jwks, KeyInvalidation } from './auth-schemas';
 import { consumerOf, eventOf } from './endpoints';
 import type { AgentLivenessEvent, AlertEvent, Deregistration, Heartbeat, MetricBatch, RaiseAlert } from './fleet-schemas';
 import type { BreakerState, OutcomeBatch, ShedState } from './resilience-schemas';
-import type { DeadLetter, PublicTask, TaskEvent, TaskTally } from './schemas';
+import type { DeadLetter, PublicTask, TaskEvent, TaskReadyHint, TaskTally } from './schemas';
 import type { UsageTaskEvent } from './tenancy-events';
 
 const KiB = 1024;
@@ -57,8 +57,8 @@ export const Events = {
   taskEnded: eventOf<{ tenantId?: unknown; taskId?: unknown }>((n) => n.internal.taskEnded, 64 * KiB),
   /** Finished tasks per capability and status, from each process that ends tasks, every second (the console's throughput and error charts). */
   taskTally: eventOf<TaskTally>((n) => n.internal.taskTally, 256 * KiB),
-  /** `<prefix>.internal.tasks.ready.<capability>.<priority>`: work was queued (no body); a hint for takes waiting for work. */
-  taskReady: eventOf<undefined>((n) => n.internal.taskReadyAll, KiB),
+  /** `<prefix>.internal.tasks.ready.<capability>.<priority>`: work was queued (body: who queued it); a hint for takes waiting for work. */
+  taskReady: eventOf<Partial<TaskReadyHint> | undefined>((n) => n.internal.taskReadyAll, KiB),
   /** `<prefix>.internal.tasks.abort.<taskId>`: the agent running the task stops it (empty body). */
   taskAbort: eventOf<undefined>((n) => n.internal.taskAbortAll, KiB),
   /** `<prefix>.dlq.<capability>`: a task was dead-lettered (recovery's poison-task watch). */

@@ -198,6 +198,11 @@ export const TaskEventSchema = z.object({
 });
 export type TaskEvent = z.infer<typeof TaskEventSchema>;
 
+/** The enqueue hint's body (`Events.taskReady`): the process that queued the work. */
+export interface TaskReadyHint {
+  from: string;
+}
+
 /**
  * What one process ended in its last tally period (`Events.taskTally`): the number of tasks per
  * capability and final status. The console's charts add them up instead of every gateway

@@ -119,7 +119,7 @@ export function names(prefix: string = DEFAULT_PREFIX) {
       tenantsPatch: `${p}.internal.tenancy.tenants.patch`,
       tenantsUsage: `${p}.internal.tenancy.tenants.usage`,
       tenancySlots: `${p}.internal.tenancy.slots`,
-      /** Wake-up hint: work was enqueued for a capability. Carries no data. */
+      /** Wake-up hint: work was enqueued for a capability and priority. Carries only who queued it (TaskReadyHint). */
       taskReady: (capability: string, priority: Priority) => `${p}.internal.tasks.ready.${capability}.${priority}`,
       taskReadyAny: (capability: string) => `${p}.internal.tasks.ready.${capability}.*`,
       taskReadyAll: `${p}.internal.tasks.ready.*.*`,

@@ -1,6 +1,7 @@
 /**
  * The enqueue hint: one per capability and priority per event-loop turn, however many tasks a
- * turn queues, sent after the queue write it announces.
+ * turn queues, sent after the queue write it announces and naming its sender; this process's
+ * own takes are woken at once.
  */
 import { names, type QueuedTask } from '@sb/contracts';
 import type { NatsClient } from '@sb/messaging';
@@ -19,8 +20,9 @@ function fakeClient() {
       events.push(`js ${subject}`);
       return { seq: events.length };
     },
-    nc: { publish: (subject: string) => events.push(`hint ${subject}`) },
-  } as unknown as Pick<NatsClient, 'jsPublish' | 'nc' | 'names'>;
+    nc: { publish: (subject: string, body?: Uint8Array) => events.push(`hint ${subject} ${new TextDecoder().decode(body)}`) },
+    self: { service: 'gateway', instanceId: 'gw1' },
+  } as unknown as Pick<NatsClient, 'jsPublish' | 'nc' | 'names' | 'self'>;
   return { client, events };
 }
 
@@ -34,8 +36,19 @@ describe('TaskQueue hints', () => {
     expect(events.filter((e) => e.startsWith('hint'))).toEqual([]);
     await nextTurn();
     const hints = events.filter((e) => e.startsWith('hint'));
-    expect(hints.sort()).toEqual([`hint ${n.internal.taskReady('code', 'normal')}`, `hint ${n.internal.taskReady('echo', 'high')}`, `hint ${n.internal.taskReady('echo', 'normal')}`].sort());
+    const from = '{"from":"gw1"}';
+    expect(hints.sort()).toEqual([`hint ${n.internal.taskReady('code', 'normal')} ${from}`, `hint ${n.internal.taskReady('echo', 'high')} ${from}`, `hint ${n.internal.taskReady('echo', 'normal')} ${from}`].sort());
     expect(events.findIndex((e) => e.startsWith('hint'))).toBeGreaterThan(events.findLastIndex((e) => e.startsWith('js')));
+  });
+
+  it('wakes this process’s own takes at once, after each write, without waiting for the hint', async () => {
+    const { client, events } = fakeClient();
+    const q = new TaskQueue(client);
+    q.wakeLocally((capability, priority) => events.push(`wake ${capability} ${priority}`));
+    await q.enqueue(task('a', 'echo', 'high'), { msgId: 'a' });
+    expect(events).toEqual([`js ${n.queue.subject('echo', 'high')}`, 'wake echo high']);
+    await nextTurn();
+    expect(events.filter((e) => e.startsWith('hint'))).toHaveLength(1);
   });
 
   it('hints again in a later turn', async () => {

@@ -6,7 +6,7 @@
  * own stream. Nothing else in the codebase publishes either.
  */
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { type DeadLetter, Headers, type Names, type QueuedTask, type TaskRecord } from '@sb/contracts';
+import { type DeadLetter, Headers, type Names, type Priority, type QueuedTask, type TaskReadyHint, type TaskRecord } from '@sb/contracts';
 import { encode, type NatsClient } from '@sb/messaging';
 
 export interface EnqueueOptions {
@@ -23,13 +23,28 @@ export interface EnqueueOptions {
   maxConcurrent?: number | null;
 }
 
+/** This process's own takes, woken in process when it queues work (the dispatcher's TaskSource.hinted). */
+export type LocalWake = (capability: string, priority: Priority) => void;
+
 export class TaskQueue {
   private readonly n: Names;
   /** Hint subjects to publish at the end of this event-loop turn (one per capability and priority, however many were queued). */
   private readonly hints = new Set<string>();
+  /** The hint's body: who sent it, so the sender's own dispatcher, already woken in process, skips its echo. */
+  private readonly hintBody: Uint8Array;
+  private localWake?: LocalWake;
 
-  constructor(private readonly client: Pick<NatsClient, 'jsPublish' | 'nc' | 'names'>) {
+  constructor(private readonly client: Pick<NatsClient, 'jsPublish' | 'nc' | 'names' | 'self'>) {
     this.n = client.names;
+    this.hintBody = encode({ from: client.self.instanceId } satisfies TaskReadyHint);
+  }
+
+  /**
+   * A dispatcher in this process: woken at once when work is queued here (no round trip through
+   * the server for the hint; the other processes still get it, and this one skips its echo).
+   */
+  wakeLocally(wake: LocalWake): void {
+    this.localWake = wake;
   }
 
   async enqueue(task: QueuedTask, o: EnqueueOptions): Promise<void> {
@@ -43,6 +58,7 @@ export class TaskQueue {
     if (typeof o.maxConcurrent === 'number') h.set(Headers.ConcurrencyLimit, String(o.maxConcurrent));
     await this.client.jsPublish(this.n.queue.subject(task.capability, task.priority), encode(task), { msgID: o.msgId, headers: h });
     this.hint(this.n.internal.taskReady(task.capability, task.priority));
+    this.localWake?.(task.capability, task.priority);
   }
 
   /**
@@ -58,7 +74,7 @@ export class TaskQueue {
   private flushHints(): void {
     for (const subject of this.hints) {
       try {
-        this.client.nc.publish(subject);
+        this.client.nc.publish(subject, this.hintBody);
       } catch {
         /* closed or reconnecting: the takes' own poll finds the work */
       }

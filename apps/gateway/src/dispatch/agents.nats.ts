@@ -22,9 +22,12 @@ export class AgentWorkNatsController {
     @Inject(NatsClient) client: NatsClient,
   ) {
     this.agentsPrefix = `${client.names.prefix}.v1.agents.`;
+    this.instanceId = client.self.instanceId;
   }
 
   private readonly agentsPrefix: string;
+  /** This process: its own enqueue hints come back to it, and are skipped (TaskQueue woke its takes in process). */
+  private readonly instanceId: string;
 
   @MessagePattern(AgentEndpoints.take)
   async take(@Payload(contract(AgentEndpoints.take)) req: Req<typeof AgentEndpoints.take>, @Ctx() ctx: SbContext) {
@@ -70,9 +73,10 @@ export class AgentWorkNatsController {
     this.dispatcher.agentUp(this.agent(ctx));
   }
 
-  /** Work was queued for a capability: takes waiting for it look again. */
+  /** Work was queued for a capability: takes waiting for it look again (this process's own hints woke them already, in process). */
   @EventPattern(Events.taskReady)
-  taskReady(@Payload() _body: unknown, @Ctx() ctx: SbContext) {
+  taskReady(@Payload() body: unknown, @Ctx() ctx: SbContext) {
+    if ((body as { from?: unknown } | undefined)?.from === this.instanceId) return;
     // `<prefix>.internal.tasks.ready.<capability>.<priority>`
     const tokens = ctx.subject.split('.').length;
     const priority = ctx.token(tokens - 1);

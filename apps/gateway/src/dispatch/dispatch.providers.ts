@@ -72,7 +72,16 @@ export const dispatchControllers: Type[] = [AgentWorkNatsController];
 
 export const dispatchProviders: Provider[] = [
   { provide: AgentRoster, inject: [Topology], useFactory: (t: Topology) => new AgentRoster(t.bucket('agents')) },
-  { provide: TaskSource, inject: [NatsClient, Topology], useFactory: (c: NatsClient, t: Topology) => new TaskSource(c.nc, c.names, t) },
+  {
+    provide: TaskSource,
+    inject: [NatsClient, Topology, TaskQueue],
+    useFactory: (c: NatsClient, t: Topology, queue: TaskQueue) => {
+      const source = new TaskSource(c.nc, c.names, t);
+      // Work this gateway queues wakes its own takes at once, not after the hint's round trip.
+      queue.wakeLocally((capability, priority) => source.hinted(capability, priority));
+      return source;
+    },
+  },
   // A breaker of an agent closed or went half-open: its waiting takes look again.
   { provide: BreakerGate, inject: [TaskSource], useFactory: (source: TaskSource) => new BreakerGate((agentId) => source.wakeAgent(agentId)) },
   {
