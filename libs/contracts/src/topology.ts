@@ -15,6 +15,14 @@
 import { securityEventNames } from './auth-schemas';
 import { type Names, PRIORITIES, type Priority, TERMINAL_STATUSES } from './subjects';
 
+/**
+ * The task consumers' `max_deliver`: room for the attempts and for deliveries that never reached
+ * an agent (a start refused by storage trouble); the last one dead-letters whatever it finds.
+ */
+export function taskMaxDeliver(maxAttempts: number): number {
+  return maxAttempts * 2 + 5;
+}
+
 export const SERVICE_NAMES = ['gateway', 'auth', 'tenancy', 'metrics-collector', 'alerting', 'recovery', 'agent-worker'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -273,7 +281,7 @@ export const Durables = {
     start: { from: 'all' },
     ackWaitMs: (s) => s.taskAckWaitMs,
     // The worker dead-letters at maxAttempts itself; this is the server-side backstop for crash loops.
-    maxDeliver: (s) => s.taskMaxAttempts * 2 + 5,
+    maxDeliver: (s) => taskMaxDeliver(s.taskMaxAttempts),
     maxAckPending: 100_000,
     maxWaiting: 4_096,
     scalesAgentPool: (capabilities) => capabilities.flatMap((capability) => PRIORITIES.map((priority) => ({ capability, priority }))),

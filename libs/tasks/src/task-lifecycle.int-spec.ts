@@ -3,7 +3,7 @@
  * complete, retry, dead-letter, cancel, time-out, reclaim and redrive store, queue and announce.
  */
 import { AckPolicy } from '@nats-io/jetstream';
-import { type DeadLetter, Headers, type QueuedTask, type TaskEvent } from '@sb/contracts';
+import { type DeadLetter, Headers, type QueuedTask, type TaskEvent, taskMaxDeliver } from '@sb/contracts';
 import { Bus, coreImports, NatsClient, pullNoWait, type PulledMessage } from '@sb/messaging';
 import { createLogger } from '@sb/observability';
 import { cleanupJetStream, collectMessages, eventually, testEnv, uniquePrefix } from '@sb/testing';
@@ -111,6 +111,59 @@ describe('task lifecycle over real NATS', () => {
     expect(await stored(t)).toMatchObject({ status: 'dead_lettered', error: expect.objectContaining({ attempt: 2 }) });
     expect((await dlq.waitForCount(1))[0].data).toMatchObject({ task: { taskId: t.taskId }, errors: [expect.anything(), expect.anything()] });
     await dlq.stop();
+  });
+
+  /** The task's message back `times` times without a start (as when storage trouble refuses each start): its last delivery. */
+  async function redeliveredUnstarted(times: number): Promise<PulledMessage> {
+    let m = await take();
+    for (let i = 0; i < times; i++) {
+      m.nak(0);
+      m = await eventually(async () => (await pullNoWait(client.nc, client.names.queue.stream, 'echo', 1))[0] ?? false, { intervalMs: 10 });
+    }
+    return m;
+  }
+
+  it('deliveries that never started (storage trouble) spend none of the budget: a later delivery runs as attempt 1', async () => {
+    const t = task();
+    await lifecycle.submit(t, {});
+    const m = await redeliveredUnstarted(RETRY.maxAttempts + 1);
+    expect(m.info.deliveryCount).toBe(RETRY.maxAttempts + 2);
+    const run = (await runs.start(t, m, true))!;
+    expect(run).toBeDefined();
+    expect(run.attempt).toBe(1);
+    // The lease epoch still follows the delivery count, so no earlier delivery's lease is reused.
+    expect(run.lease).toEqual({ agentId: 'w1', epoch: RETRY.maxAttempts + 2 });
+    expect(await stored(t)).toMatchObject({ status: 'running', attempts: 1 });
+    await run.retry({ code: 'AGENT.ERROR', message: 'boom' });
+    expect(await stored(t)).toMatchObject({ status: 'queued', errors: [expect.objectContaining({ attempt: 1 })] });
+    const next = await eventually(async () => (await pullNoWait(client.nc, client.names.queue.stream, 'echo', 1))[0] ?? false, { intervalMs: 10 });
+    expect((await runs.start(t, next, true))!.attempt).toBe(2);
+    next.ack();
+  });
+
+  it("the consumer's last delivery dead-letters a task that never started", async () => {
+    const t = task();
+    const dlq = collectMessages<DeadLetter>(client.nc, client.names.deadLetters.subject('echo'));
+    await dlq.ready;
+    await lifecycle.submit(t, {});
+    const m = await redeliveredUnstarted(taskMaxDeliver(RETRY.maxAttempts) - 1);
+    expect(await runs.start(t, m, true)).toBeUndefined();
+    expect(await stored(t)).toMatchObject({ status: 'dead_lettered', error: expect.objectContaining({ code: 'TASK.UNDELIVERED', attempt: 1 }) });
+    expect((await dlq.waitForCount(1))[0].data).toMatchObject({ task: { taskId: t.taskId } });
+    await dlq.stop();
+  });
+
+  it('a task whose running attempts never reported (its workers died) is dead-lettered past the budget', async () => {
+    const t = task();
+    await lifecycle.submit(t, {});
+    let m = await take();
+    for (let i = 0; i < RETRY.maxAttempts; i++) {
+      expect(await runs.start(t, m, true)).toBeDefined(); // running, then its worker is gone: the message comes back
+      m.nak(0);
+      m = await eventually(async () => (await pullNoWait(client.nc, client.names.queue.stream, 'echo', 1))[0] ?? false, { intervalMs: 10 });
+    }
+    expect(await runs.start(t, m, true)).toBeUndefined();
+    expect(await stored(t)).toMatchObject({ status: 'dead_lettered', error: expect.objectContaining({ code: 'WORKER.LOST', attempt: RETRY.maxAttempts + 1 }) });
   });
 
   it('a redrive queues a dead-lettered task again under the same record, once', async () => {

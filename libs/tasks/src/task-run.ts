@@ -6,7 +6,7 @@
  * store a result nor ack the copy another worker now runs. The delivery is acked, nak'd or
  * terminated here and nowhere else.
  */
-import { type DeadLetter, type ErrorClass, Headers, isTerminal, type QueuedTask, type TaskError, type TaskRecord } from '@sb/contracts';
+import { type DeadLetter, type ErrorClass, Headers, isTerminal, type QueuedTask, type TaskError, taskMaxDeliver, type TaskRecord } from '@sb/contracts';
 import { backoffMs, budgetExhausted, type RetryPolicy } from '@sb/messaging';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import type { TaskAnnouncer } from './task-announcer';
@@ -119,7 +119,7 @@ export class TaskRuns {
   }
 
   /** Read the record and decide: skip, settle, or move to running. */
-  private async startFromStore(task: QueuedTask, msg: Delivery, attempt: number, routable: boolean): Promise<Versioned | undefined> {
+  private async startFromStore(task: QueuedTask, msg: Delivery, delivery: number, routable: boolean): Promise<Versioned | undefined> {
     const stored = await this.d.store.get(task.tenantId, task.taskId);
     if (!stored || isTerminal(stored.record.status)) {
       msg.ack(); // cancelled, expired, or already done
@@ -128,23 +128,39 @@ export class TaskRuns {
     const now = this.d.now();
     const settle = (change: (r: TaskRecord) => TaskRecord | undefined) => settleWith(this.d, task, msg, change);
     if (isPastDeadline(stored.record, now)) return void (await settle((r) => markTimedOut(r, now)));
+    const attempt = attemptOf(stored.record, delivery);
     if (attempt > this.d.retry.maxAttempts) {
       // Redelivered past the budget without a recorded failure: its workers died mid-task.
       const err = taskError(this.d, 'WORKER.LOST', 'The worker running this task stopped responding', true, attempt, 'worker_lost');
+      return void (await deadLetter(this.d, task, msg, stored.record, err));
+    }
+    if (delivery >= taskMaxDeliver(this.d.retry.maxAttempts)) {
+      // The server's last delivery (max_deliver): no later one would come to start it.
+      const err = taskError(this.d, 'TASK.UNDELIVERED', `The task could not be started in ${delivery} deliveries`, true, attempt, 'dependency');
       return void (await deadLetter(this.d, task, msg, stored.record, err));
     }
     if (!routable) {
       const err = taskError(this.d, 'TASK.NO_AGENT', `No agent here can handle this ${task.capability} task`, false, attempt);
       return void (await settle((r) => markFailed(r, err, now)));
     }
-    const next = markRunning(stored.record, this.d.workerId, attempt, now);
+    const next = markRunning(stored.record, this.d.workerId, attempt, now, delivery);
     const revision = next ? await this.d.store.replace(next, stored.revision) : undefined;
     if (next && revision !== undefined) return { record: next, revision };
-    const retried = await this.d.store.transition(task.tenantId, task.taskId, (r) => markRunning(r, this.d.workerId, attempt, this.d.now()));
+    const retried = await this.d.store.transition(task.tenantId, task.taskId, (r) => markRunning(r, this.d.workerId, attemptOf(r, delivery), this.d.now(), delivery));
     if (retried.applied && retried.current) return retried.current;
     msg.ack();
     return undefined;
   }
+}
+
+/**
+ * The attempt a delivery starts. A record back in `queued` holds one error per attempt that ran,
+ * so deliveries that never reached an agent (a start that failed on storage trouble, as while
+ * NATS elects a stream leader) do not spend the task's budget. A `running` one was left by an
+ * attempt that never reported (its worker died): then every delivery counts.
+ */
+function attemptOf(r: TaskRecord, delivery: number): number {
+  return r.status === 'queued' ? Math.min(delivery, r.errors.length + 1) : delivery;
 }
 
 const PROGRESS_MIN_INTERVAL_MS = 500;
@@ -170,7 +186,7 @@ export class TaskRun {
     this.record = started.record;
     this.revision = started.revision;
     this.lease = started.record.lease;
-    this.attempt = msg.info.deliveryCount;
+    this.attempt = started.record.attempts || msg.info.deliveryCount;
     this.recorded = started.recorded !== false;
     if (!this.recorded) {
       this.recordTimer = setTimeout(() => {

@@ -5,11 +5,12 @@
  */
 import { isTerminal, type QueuedTask, type TaskError, type TaskRecord } from '@sb/contracts';
 
-export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date): TaskRecord | undefined {
+/** `delivery`: the message's delivery count, which can run ahead of `attempt` (deliveries that never reached an agent are not attempts). */
+export function markRunning(r: TaskRecord, agentId: string, attempt: number, now: Date, delivery = attempt): TaskRecord | undefined {
   if (isTerminal(r.status)) return undefined;
   // At least the delivery count: a first run whose running record was never written (deferred,
   // then handed back) left no epoch in the record, and its redelivery must not reuse its epoch.
-  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: Math.max((r.lease?.epoch ?? 0) + 1, attempt) } };
+  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: Math.max((r.lease?.epoch ?? 0) + 1, delivery) } };
 }
 
 export function markSucceeded(r: TaskRecord, result: unknown, now: Date): TaskRecord | undefined {

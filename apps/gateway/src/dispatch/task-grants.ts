@@ -30,6 +30,15 @@ export interface GrantDeps {
 
 const DEFAULT_MAX_PARKED = 10_000;
 
+/**
+ * The wait before a delivery that storage trouble kept from starting comes back: 0.5 s, doubling
+ * to 8 s, so an outage of a minute (a NATS leader election takes seconds) spends fewer of the
+ * consumer's deliveries (taskMaxDeliver) than it has.
+ */
+export function storageRetryDelayMs(delivery: number): number {
+  return Math.min(500 * 2 ** Math.max(0, delivery - 1), 8_000);
+}
+
 export class TaskGrants {
   private readonly d: DispatcherDeps;
   private lastParkedWarn = 0;
@@ -88,7 +97,7 @@ export class TaskGrants {
       run?.handBack();
     } catch (err) {
       this.d.logger.warn({ err, taskId: p.task.taskId }, 'could not settle a parked task; it is redelivered');
-      if (!p.msg.isSettled) p.msg.nak(1_000);
+      if (!p.msg.isSettled) p.msg.nak(storageRetryDelayMs(p.msg.info.deliveryCount));
     }
   }
 
@@ -122,9 +131,9 @@ export class TaskGrants {
       const run = await runs.start(task, msg, true);
       if (run?.lease) return this.lease(agentId, registered, task, msg, run, slot);
     } catch (err) {
-      // Storage trouble: the server redelivers it later rather than lose it.
+      // Storage trouble: the server redelivers it later rather than lose it (not an attempt: TaskRuns counts attempts from the record).
       this.d.logger.warn({ err, taskId: task.taskId }, 'could not start a task; it is redelivered');
-      if (!msg.isSettled) msg.nak(1_000);
+      if (!msg.isSettled) msg.nak(storageRetryDelayMs(msg.info.deliveryCount));
     }
     if (slot) this.g.giveSlotBack(task);
     return undefined;
