@@ -23,6 +23,7 @@ import { FleetHttpController } from './fleet/fleet.http';
 import { FleetService } from './fleet/fleet.service';
 import { OpenApiController } from './openapi/openapi.http';
 import { TaskEventsHttpController } from './task-events/task-events.http';
+import { SubmitTaskRoute } from './tasks/submit-task.route';
 import { TasksHttpController } from './tasks/tasks.http';
 import { TasksNatsController } from './tasks/tasks.nats';
 import { IntakeGuard } from './tasks/intake-guard';
@@ -78,6 +79,7 @@ export function gatewayModule(config: GatewayConfig, logger: AppLogger): Dynamic
         useFactory: (b: Bus, tasks: TasksService, guard: IntakeGuard) => new DeadLettersService(b, config.MAX_INPUT_BYTES, tasks, guard),
       },
       HttpRequestContext,
+      SubmitTaskRoute,
       ...taskProviders,
       ...traceProviders,
       ...dispatchProviders,

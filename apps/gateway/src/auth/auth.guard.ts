@@ -10,7 +10,7 @@
  */
 import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Headers, type Scope } from '@sb/contracts';
+import { Headers, type Principal, type Scope } from '@sb/contracts';
 import type { SbContext } from '@sb/messaging';
 import { GatewayAuthenticator } from './authenticator.provider';
 import { NatsAccountCheck, REQUEST_INFO_HEADER } from './nats-account-check';
@@ -47,15 +47,22 @@ export class AuthGuard implements CanActivate {
     const scopes = this.reflector.get<Scope[] | undefined>(SCOPES_KEY, ctx.getHandler());
     if (!scopes?.length) throw new Error(`${ctx.getClass().name}.${ctx.getHandler().name} is guarded but declares no @RequireScope(...)`);
     const { header, info } = credentialOf(ctx);
-    // The guard says itself which route a refusal's security event is about (HttpRequestContext may not be installed).
-    // A source out of pre-authentication budget gets 429 before its credential is looked at (pre-auth-limiter.ts).
     const source = this.preAuth.sourceOf(ctx);
-    const authenticate = () => this.preAuth.guard(source, header, info, () => this.auth.authenticate(header, ...scopes));
-    const principal = await this.spans.within(ctx, () => runWithRequest({ ...info, source }, authenticate));
+    const principal = await this.spans.within(ctx, () => this.authenticate(header, info, source, scopes));
     // Over NATS from a tenant's account: the credential must be that tenant's.
     if (ctx.getType() === 'rpc') await this.accounts.check(ctx.switchToRpc().getContext<SbContext>().header(REQUEST_INFO_HEADER), principal);
     requestState(ctx).principal = principal;
     return true;
+  }
+
+  /**
+   * The principal of `authorization` if it holds any one of `scopes`; the guard's whole check, also
+   * made by the plain HTTP routes (tasks/submit-task.route.ts). The check says itself which route a
+   * refusal's security event is about (HttpRequestContext may not be installed). A source out of
+   * pre-authentication budget gets 429 before its credential is looked at (pre-auth-limiter.ts).
+   */
+  authenticate(authorization: string | undefined, info: RequestInfo, source: string, scopes: readonly Scope[]): Promise<Principal> {
+    return runWithRequest({ ...info, source }, () => this.preAuth.guard(source, authorization, info, () => this.auth.authenticate(authorization, ...scopes)));
   }
 }
 

@@ -51,7 +51,11 @@ export class PreAuthLimiter {
   /** Who is asking (request-source.ts). */
   sourceOf(ctx: ExecutionContext): string {
     if (ctx.getType() === 'rpc') return natsSource(ctx.switchToRpc().getContext<SbContext>().msg as NatsMessageLike);
-    return httpSource(ctx.switchToHttp().getRequest<HttpRequestLike>(), this.hops);
+    return this.httpSourceOf(ctx.switchToHttp().getRequest<HttpRequestLike>());
+  }
+
+  httpSourceOf(req: HttpRequestLike): string {
+    return httpSource(req, this.hops);
   }
 
   /** `authenticate` the `authorization` value, if `source` has budget left (see above). */

@@ -49,13 +49,18 @@ export class RequestSpans {
     if (state.span) return state.span;
     const name = this.reflector.get<string | undefined>(SPAN_NAME, ctx.getHandler());
     if (!name) return undefined;
+    const opened = this.start(name, ctx.getType() === 'rpc' ? 'nats' : 'http', callerTraceparent(ctx));
+    state.span = opened.span;
+    state.spanTraceparent = opened.traceparent;
+    return state.span;
+  }
+
+  /** A request's span named `name`, continuing the caller's `parent` traceparent, and the traceparent continuing it. */
+  start(name: string, transport: 'http' | 'nats', parent: string | undefined): { span: Span; traceparent: string } {
     // Over NATS with a traceparent the bus already serves the message in a span; otherwise this is the trace's first span.
     const kind = activeSpan() ? 'internal' : 'server';
-    const transport = ctx.getType() === 'rpc' ? 'nats' : 'http';
-    const attributes = { [SpanAttributes.Transport]: transport };
-    state.span = this.tracer.startSpan(name, { kind, parent: callerTraceparent(ctx), attributes });
-    state.spanTraceparent = this.tracer.traceparentOf(state.span);
-    return state.span;
+    const span = this.tracer.startSpan(name, { kind, parent, attributes: { [SpanAttributes.Transport]: transport } });
+    return { span, traceparent: this.tracer.traceparentOf(span) };
   }
 
   /** `fn` inside the request's span, if the handler declares one; a failure ends the span as failed. */
@@ -63,12 +68,21 @@ export class RequestSpans {
     const span = this.open(ctx);
     if (!span) return fn();
     try {
-      return await context.with(trace.setSpan(context.active(), span), fn);
+      return await inSpan(span, fn);
     } catch (e) {
-      markSpanError(span, e);
       span.end();
       throw e;
     }
+  }
+}
+
+/** `fn` with `span` active; a failure marks the span failed (ending it is the caller's). */
+export async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(trace.setSpan(context.active(), span), fn);
+  } catch (e) {
+    markSpanError(span, e);
+    throw e;
   }
 }
 
