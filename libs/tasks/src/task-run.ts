@@ -146,7 +146,8 @@ export class TaskRuns {
     const next = markRunning(stored.record, this.d.workerId, attempt, now, delivery);
     const revision = next ? await this.d.store.replace(next, stored.revision) : undefined;
     if (next && revision !== undefined) return { record: next, revision };
-    const retried = await this.d.store.transition(task.tenantId, task.taskId, (r) => markRunning(r, this.d.workerId, attemptOf(r, delivery), this.d.now(), delivery));
+    const rerun = (r: TaskRecord) => markRunning(r, this.d.workerId, attemptOf(r, delivery), this.d.now(), delivery);
+    const retried = await this.d.store.transition(task.tenantId, task.taskId, rerun);
     if (retried.applied && retried.current) return retried.current;
     msg.ack();
     return undefined;

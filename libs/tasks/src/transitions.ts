@@ -10,7 +10,8 @@ export function markRunning(r: TaskRecord, agentId: string, attempt: number, now
   if (isTerminal(r.status)) return undefined;
   // At least the delivery count: a first run whose running record was never written (deferred,
   // then handed back) left no epoch in the record, and its redelivery must not reuse its epoch.
-  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch: Math.max((r.lease?.epoch ?? 0) + 1, delivery) } };
+  const epoch = Math.max((r.lease?.epoch ?? 0) + 1, delivery);
+  return { ...r, status: 'running', agentId, attempts: attempt, startedAt: now.toISOString(), error: null, lease: { agentId, epoch } };
 }
 
 export function markSucceeded(r: TaskRecord, result: unknown, now: Date): TaskRecord | undefined {
