@@ -15,6 +15,7 @@ import { TaskInfrastructure } from './task-infrastructure';
 import { TaskLifecycle } from './task-lifecycle';
 import { TaskQueue } from './task-queue';
 import { type RunDeps, TaskRuns } from './task-run';
+import type { TaskStore } from './task-store';
 import { TasksModule } from './tasks.module';
 
 const RETRY = { maxAttempts: 2, baseMs: 10, maxMs: 20 };
@@ -25,6 +26,7 @@ describe('task lifecycle over real NATS', () => {
   let client: NatsClient;
   let lifecycle: TaskLifecycle;
   let runs: TaskRuns;
+  let deps: RunDeps;
   const clock = { t: Date.parse('2026-12-01T10:00:00Z') };
   const now = () => new Date(clock.t);
 
@@ -38,7 +40,7 @@ describe('task lifecycle over real NATS', () => {
     const infra = app.get(TaskInfrastructure);
     const announcer = new TaskAnnouncer(app.get(Bus), now);
     lifecycle = new TaskLifecycle(infra.store, app.get(TaskQueue), announcer, now);
-    const deps: RunDeps = { store: infra.store, queue: app.get(TaskQueue), announcer, retry: RETRY, workerId: 'w1', now };
+    deps = { store: infra.store, queue: app.get(TaskQueue), announcer, retry: RETRY, workerId: 'w1', now };
     runs = new TaskRuns(deps);
     await client.jsm.consumers.add(client.names.queue.stream, { durable_name: 'echo', ack_policy: AckPolicy.Explicit, filter_subject: client.names.queue.subject('echo', 'normal') });
   });
@@ -164,6 +166,58 @@ describe('task lifecycle over real NATS', () => {
     }
     expect(await runs.start(t, m, true)).toBeUndefined();
     expect(await stored(t)).toMatchObject({ status: 'dead_lettered', error: expect.objectContaining({ code: 'WORKER.LOST', attempt: RETRY.maxAttempts + 1 }) });
+  });
+
+  /**
+   * The real store, with faults of a NATS leader election injected into its next writes:
+   * `refuse` throws before writing (no responders), `lose-reply` writes and then throws (the
+   * reply was lost: a timeout).
+   */
+  function troubledStore(faults: Array<'refuse' | 'lose-reply'>): TaskStore {
+    const real = deps.store;
+    const store = Object.create(real) as TaskStore;
+    store.replace = async (next, revision) => {
+      const fault = faults.shift();
+      if (fault === 'refuse') throw Object.assign(new Error('no responders: $KV'), { name: 'NoRespondersError' });
+      const rev = await real.replace(next, revision);
+      if (fault === 'lose-reply') throw Object.assign(new Error('timed out: $KV'), { name: 'TimeoutError' });
+      return rev;
+    };
+    return store;
+  }
+
+  it('an outcome write that storage trouble refuses is retried until it lands; the task is not left to run again', async () => {
+    const faults: Array<'refuse' | 'lose-reply'> = [];
+    const troubled = new TaskRuns({ ...deps, store: troubledStore(faults) });
+    const t = task();
+    await lifecycle.submit(t, {});
+    const m = await take();
+    const run = (await troubled.start(t, m, true))!;
+    faults.push('refuse', 'refuse');
+    expect(await run.complete({ out: 'late' })).toBe('stored');
+    expect(faults).toEqual([]);
+    expect(await stored(t)).toMatchObject({ status: 'succeeded', result: { out: 'late' } });
+    // Settled (acked): it does not come back to run again.
+    expect(m.isSettled).toBe(true);
+  });
+
+  it('an outcome write whose reply was lost counts as stored once a retry finds it written', async () => {
+    const faults: Array<'refuse' | 'lose-reply'> = [];
+    const troubled = new TaskRuns({ ...deps, store: troubledStore(faults) });
+    const t = task();
+    await lifecycle.submit(t, {});
+    const run = (await troubled.start(t, await take(), true))!;
+    faults.push('lose-reply');
+    expect(await run.complete({ out: 1 })).toBe('stored');
+    expect(await stored(t)).toMatchObject({ status: 'succeeded', result: { out: 1 } });
+    // A retry after a lost reply is not a second result: another run's outcome still loses.
+    const t2 = task();
+    await lifecycle.submit(t2, {});
+    const first = (await troubled.start(t2, await take(), true))!;
+    await lifecycle.cancel(t2.tenantId, t2.taskId);
+    faults.push('lose-reply');
+    expect(await first.complete({ out: 2 })).toBe('superseded');
+    expect(await stored(t2)).toMatchObject({ status: 'cancelled' });
   });
 
   it('a redrive queues a dead-lettered task again under the same record, once', async () => {

@@ -11,7 +11,7 @@ import { backoffMs, budgetExhausted, type RetryPolicy } from '@sb/messaging';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import type { TaskAnnouncer } from './task-announcer';
 import type { TaskQueue } from './task-queue';
-import type { TaskStore, Versioned } from './task-store';
+import { isStorageTrouble, type TaskStore, type Versioned } from './task-store';
 import { holdsLease, isPastDeadline, markDeadLettered, markFailed, markRetrying, markRunning, markSucceeded, markTimedOut, queuedRecord, withProgress } from './transitions';
 
 /** A queued task's message as the worker holds it (libs/messaging's PulledMessage). */
@@ -165,6 +165,14 @@ function attemptOf(r: TaskRecord, delivery: number): number {
 }
 
 const PROGRESS_MIN_INTERVAL_MS = 500;
+/** How long a run's outcome write is retried through storage trouble (a stream leader election takes seconds). */
+export const OUTCOME_WRITE_RETRY_MS = 15_000;
+
+/** The stored record is this outcome, written under the same lease (a write whose reply was lost). */
+function isSameOutcome(stored: TaskRecord, next: TaskRecord): boolean {
+  const sameLease = stored.lease?.epoch === next.lease?.epoch;
+  return sameLease && stored.status === next.status && stored.finishedAt === next.finishedAt && stored.errors.length === next.errors.length;
+}
 
 /** One started delivery: the record as this worker last wrote it, and the lease it runs under. */
 export class TaskRun {
@@ -255,7 +263,7 @@ export class TaskRun {
     const done = markSucceeded(this.record, result, this.d.now());
     let outcome: Completion = 'superseded';
     try {
-      if (done && (await this.d.store.replace(done, this.revision)) !== undefined) outcome = 'stored';
+      if (done && (await this.writeOutcome(done)) !== undefined) outcome = 'stored';
     } catch (e) {
       if (!/max.?payload/i.test((e as Error)?.message ?? '')) throw e;
       const err = taskError(this.d, 'TASK.RESULT_TOO_LARGE', 'The result is larger than a message can carry; return a reference to it instead', false, this.attempt, 'agent_error');
@@ -282,7 +290,7 @@ export class TaskRun {
     const err = taskError(this.d, f.code, f.message, true, this.attempt, f.class);
     if (budgetExhausted(this.d.retry, this.attempt)) return deadLetter(this.d, this.task, this.msg, this.record, err);
     const next = markRetrying(this.record, err);
-    if (next && (await this.d.store.replace(next, this.revision)) !== undefined) this.d.announcer.changed(next);
+    if (next && (await this.writeOutcome(next)) !== undefined) this.d.announcer.changed(next);
     this.msg.nak(retryDelayMs(backoffMs(this.d.retry, this.attempt), f.minDelayMs, this.d.retry.maxMs));
   }
 
@@ -321,6 +329,32 @@ export class TaskRun {
     if (cur && !holdsLease(cur.record, this.lease) && !isTerminal(cur.record.status)) return false;
     this.msg.working();
     return true;
+  }
+
+  /**
+   * `next` written over this run's revision; undefined when the task moved on (compare-and-set
+   * lost). Storage trouble (a NATS stream leader election) is retried for up to
+   * OUTCOME_WRITE_RETRY_MS with the message kept in progress, rather than leaving the outcome to
+   * the message's redelivery, which would run the task again. A write that timed out may have
+   * landed: when a later one then loses its compare-and-set, the record counts as written if it
+   * holds this very outcome.
+   */
+  private async writeOutcome(next: TaskRecord): Promise<number | undefined> {
+    const giveUpAt = Date.now() + OUTCOME_WRITE_RETRY_MS;
+    let uncertain = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rev = await this.d.store.replace(next, this.revision);
+        if (rev !== undefined || !uncertain) return rev;
+        const cur = await this.d.store.get(next.tenantId, next.taskId);
+        return cur && isSameOutcome(cur.record, next) ? cur.revision : undefined;
+      } catch (e) {
+        if (!isStorageTrouble(e) || Date.now() >= giveUpAt) throw e;
+        uncertain = true;
+        this.msg.working();
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 2_000)));
+      }
+    }
   }
 
   /** Ack a superseded result only if the task ended or is still ours; with work-queue retention an ack would delete another worker's copy. */

@@ -81,3 +81,14 @@ export function isWrongRevision(e: unknown): boolean {
   const err = e as { message?: string; code?: number; api_error?: { err_code?: number } };
   return err?.api_error?.err_code === 10071 || /wrong last sequence|wrong last msg/i.test(err?.message ?? '');
 }
+
+const TROUBLE_NAMES = new Set(['TimeoutError', 'NoRespondersError', 'RequestError', 'JetStreamStatusError']);
+
+/**
+ * The store could not answer for now (a NATS stream leader election: no responders, timeouts, a
+ * 503 from JetStream), as opposed to a refusal or a closed connection: worth retrying shortly.
+ */
+export function isStorageTrouble(e: unknown): boolean {
+  const err = e as { name?: string; api_error?: { code?: number } };
+  return TROUBLE_NAMES.has(err?.name ?? '') || err?.api_error?.code === 503;
+}
