@@ -14,7 +14,8 @@ import { TaskAnnouncer } from './task-announcer';
 import { TaskInfrastructure } from './task-infrastructure';
 import { TaskLifecycle } from './task-lifecycle';
 import { TaskQueue } from './task-queue';
-import { type RunDeps, TaskRuns } from './task-run';
+import type { RunDeps } from './run-deps';
+import { TaskRuns } from './task-runs';
 import type { TaskStore } from './task-store';
 import { TasksModule } from './tasks.module';
 

@@ -1,4 +1,4 @@
-import { retryDelayMs } from '../task-run';
+import { retryDelayMs } from '../run-deps';
 import { classifyFailure, retryAfterHintMs } from './breaker-gate-classify';
 
 /** An error with a code, as agents throw them. */

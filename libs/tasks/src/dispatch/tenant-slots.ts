@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Headers, type SlotReply, TenancyEndpoints } from '@sb/contracts';
 import type { Bus } from '@sb/messaging';
 import type { AppLogger } from '@sb/observability';
-import type { Delivery } from '../task-run';
+import type { Delivery } from '../run-deps';
 
 /** Bounds on the wait before asking again (tenancy's hint is when the oldest lease would run out: far too long when holders release). */
 export const SLOT_MIN_WAIT_MS = 50;
