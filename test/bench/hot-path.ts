@@ -170,7 +170,8 @@ function judgeHotPath(out: Out, hi: number, idleCores: number | undefined): Targ
     peer: { low: rt(PEER_NAME, 1)?.result, high: rt(PEER_NAME, hi)?.result },
     httpHigh: rt(httpName, hi)?.result,
     internal: find('Internal call', INTERNAL_NAME, hi)?.result,
-    requestReply: find('Internal call', 'plain nats.js request-reply', hi)?.result,
+    // The floor's window paired with Bus.request's reported round (internalCalls).
+    requestReply: find('Internal call', INTERNAL_NAME, hi)?.floor,
     idleCores,
   });
   for (const r of out.rows) {
@@ -198,22 +199,30 @@ async function internalCalls(session: BenchSession, nats: BenchNats, out: Out): 
       windows[i].push(t ? await session.measure(`${defs[i][0]} (round ${round + 1})`, t, hi) : { failure: 'did not start' });
     }
   }
-  const median = (ws: Window[]): Window => {
-    const ok = ws.filter((w) => w.result).sort((a, b) => a.result!.throughput - b.result!.throughput);
-    return ok.length ? ok[Math.floor((ok.length - 1) / 2)] : (ws[0] ?? { failure: 'not measured' });
-  };
-  const picked = windows.map(median);
-  const plain = picked[0].result;
+  // The floor: its median round by throughput. Each other path: paired with the floor's window of
+  // the same round (measured back to back), the round of the median ratio, so drift in the
+  // machine's speed between rounds falls on both sides of a ratio alike.
+  const medianOf = <T>(xs: T[], by: (x: T) => number): T | undefined => xs.sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)];
+  const floorPick = medianOf(windows[0].filter((w) => w.result), (w) => w.result!.throughput) ?? windows[0][0] ?? { failure: 'not measured' };
   defs.forEach(([name], i) => {
-    const w = picked[i];
     const isFloor = i === 0;
+    let w = floorPick;
+    let floor = floorPick.result;
+    if (!isFloor) {
+      const paired = windows[i].flatMap((own, r) => (own.result && windows[0][r]?.result ? [{ own, floor: windows[0][r].result! }] : []));
+      const pick = medianOf(paired, (p) => p.own.result!.throughput / p.floor.throughput);
+      w = pick?.own ?? windows[i][0] ?? { failure: 'not measured' };
+      floor = pick?.floor ?? floorPick.result;
+    }
     // Bus.request's target (≥ 0.95× the floor) is judged with the others (judgeHotPath).
-    out.rows.push({ group: 'Internal call', name, concurrency: hi, result: w.result, failure: w.failure, cpuMs: cpuTotal(w), ...(isFloor ? {} : { floor: plain, floorName: 'request-reply' }), checks: [] });
+    out.rows.push({ group: 'Internal call', name, concurrency: hi, result: w.result, failure: w.failure, cpuMs: cpuTotal(w), ...(isFloor ? {} : { floor, floorName: 'request-reply' }), checks: [] });
     recordUsage(out, `${name}${isFloor ? ' (floor)' : ''}`, hi, w, false);
   });
   const spread = windows.map((ws, i) => `${defs[i][0]}: ${ws.map((w) => (w.result ? Math.round(w.result.throughput) : 'failed')).join(' / ')}`);
-  out.notes.push(`Internal calls ran ${s.rounds} rounds in rotating order; the median round by throughput is reported. Every round's ops/s — ${spread.join('; ')}.`);
-  out.rows.push({ group: 'Internal call', name: 'Moleculer over NATS', concurrency: hi, failure: 'not measured (moleculer is not installed)', floor: plain, floorName: 'request-reply', checks: [] });
+  out.notes.push(
+    `Internal calls ran ${s.rounds} rounds in rotating order. The floor's row is its median round by throughput; each other row is the round of its median ratio to the floor's window of the same round, and its ratio is to that window. Every round's ops/s — ${spread.join('; ')}.`,
+  );
+  out.rows.push({ group: 'Internal call', name: 'Moleculer over NATS', concurrency: hi, failure: 'not measured (moleculer is not installed)', floor: floorPick.result, floorName: 'request-reply', checks: [] });
 }
 
 /** CPU of the whole idle fleet (every service, no load) over IDLE_CPU_WINDOW_MS, in cores; target about 0.1. */

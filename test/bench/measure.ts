@@ -128,7 +128,7 @@ export interface BenchSettings {
   durationMs: number;
   warmupMs: number;
   highConcurrency: number;
-  /** Rounds of the internal-call comparison (median round reported). */
+  /** Rounds of the internal-call comparison (each path's median round; ratios paired within a round). */
   rounds: number;
   /** Open-loop rate of the auth + limits rows, requests/s. */
   authRate: number;

@@ -9,7 +9,7 @@
  *
  * Env: BENCH_DURATION_MS (measured window, default 3000), BENCH_WARMUP_MS (default 1000),
  * BENCH_CONCURRENCY (the "high" concurrency, default 64), BENCH_ROUNDS (internal-call rounds,
- * default 5; the median round is reported), BENCH_AUTH_RATE (open-loop rate of the auth + limits
+ * default 5; ratios to the floor are paired within a round, the median one reported), BENCH_AUTH_RATE (open-loop rate of the auth + limits
  * rows, default 5000/s).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
