@@ -15,13 +15,13 @@ import type { SbContext } from '@sb/messaging';
 import { GatewayAuthenticator } from './authenticator.provider';
 import { NatsAccountCheck, REQUEST_INFO_HEADER } from './nats-account-check';
 import { PreAuthLimiter } from './pre-auth-limiter';
-import { httpRequestInfo, type RequestInfo, type RouteRequest, runWithRequest } from './request-context';
+import { type HeadersCarrier, httpHeader, httpRequestInfo, type RequestInfo, type RouteRequest, runWithRequest } from './request-context';
 import { RequestSpans } from './request-span';
 import { requestState } from './request-state';
 
 const SCOPES_KEY = 'sb:require-scope';
 
-type HttpRequest = RouteRequest & { headers: Record<string, string | string[] | undefined> };
+type HttpRequest = RouteRequest & HeadersCarrier;
 
 /** The raw `Authorization` value and where the request came from (for security events). */
 function credentialOf(ctx: ExecutionContext): { header: string | undefined; info: RequestInfo } {
@@ -29,8 +29,7 @@ function credentialOf(ctx: ExecutionContext): { header: string | undefined; info
     return { header: ctx.switchToRpc().getContext<SbContext>().header(Headers.Authorization), info: { transport: 'nats' } };
   }
   const req = ctx.switchToHttp().getRequest<HttpRequest>();
-  const v = req.headers[Headers.Authorization.toLowerCase()];
-  return { header: Array.isArray(v) ? v[0] : v, info: httpRequestInfo(req) };
+  return { header: httpHeader(req, Headers.Authorization), info: httpRequestInfo(req) };
 }
 
 @Injectable()

@@ -30,6 +30,16 @@ export interface RouteRequest {
   url?: string;
 }
 
+export interface HeadersCarrier {
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** An HTTP request header's (first) value; `name` in any case. */
+export function httpHeader(req: HeadersCarrier, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** An HTTP request's transport and route (its pattern, e.g. `GET /v1/tasks/:id`), for security events. */
 export function httpRequestInfo(req: RouteRequest): RequestInfo {
   return { transport: 'http', route: `${req.method ?? ''} ${req.routeOptions?.url ?? (req.url ?? '').split('?')[0]}`.slice(0, 256) };

@@ -24,6 +24,7 @@ import { Headers, SpanAttributes } from '@sb/contracts';
 import type { SbContext } from '@sb/messaging';
 import { activeSpan, formatTraceparent, markSpanError, ServiceTracer } from '@sb/observability';
 import { finalize, type Observable, tap } from 'rxjs';
+import { type HeadersCarrier, httpHeader } from './request-context';
 import { requestState } from './request-state';
 
 const SPAN_NAME = 'sb:request-span';
@@ -31,9 +32,7 @@ const SPAN_NAME = 'sb:request-span';
 /** The caller's `traceparent`: the message header (NATS) or the request header (HTTP). */
 function callerTraceparent(ctx: ExecutionContext): string | undefined {
   if (ctx.getType() === 'rpc') return ctx.switchToRpc().getContext<SbContext>().header(Headers.TraceParent);
-  const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
-  const v = req.headers[Headers.TraceParent.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
+  return httpHeader(ctx.switchToHttp().getRequest<HeadersCarrier>(), Headers.TraceParent);
 }
 
 @Injectable()

@@ -22,18 +22,13 @@ import { validate } from '@sb/messaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard } from '../auth/auth.guard';
 import { PreAuthLimiter } from '../auth/pre-auth-limiter';
-import { httpRequestInfo } from '../auth/request-context';
+import { httpHeader as header, httpRequestInfo } from '../auth/request-context';
 import { inSpan, RequestSpans } from '../auth/request-span';
 import { rateLimitHeaders } from './submit-limits';
 import { TasksService } from './tasks.service';
 
 export const SUBMIT_PATH = '/v1/tasks';
 const SUBMIT_SCOPES: [Scope] = ['tasks:submit'];
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 @Injectable()
 export class SubmitTaskRoute implements OnModuleInit {
